@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "ClinicKeep",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "clinickeep", targets: ["clinickeep"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.34.0"),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/vapor/leaf.git", from: "4.5.2"),
+    ],
+    targets: [
+        // Pure layers: no server, no database.
+        .target(
+            name: "Keyring",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "AuditLedger",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(name: "ClinicDomain", swiftSettings: strict),
+        .target(
+            name: "ClinicServer",
+            dependencies: [
+                "Keyring", "AuditLedger", "ClinicDomain",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Leaf", package: "leaf"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "clinickeep", dependencies: ["ClinicServer"], swiftSettings: strict),
+        .target(
+            name: "ClinicTestSupport",
+            dependencies: [
+                "ClinicServer",
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "KeyringTests", dependencies: ["Keyring"], swiftSettings: strict),
+        .testTarget(name: "AuditLedgerTests", dependencies: ["AuditLedger"], swiftSettings: strict),
+        .testTarget(name: "ClinicDomainTests", dependencies: ["ClinicDomain"], swiftSettings: strict),
+        .testTarget(
+            name: "ClinicServerTests",
+            dependencies: ["ClinicServer", "ClinicTestSupport", .product(name: "VaporTesting", package: "vapor")],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,39 @@
+import Foundation
+
+/// The exact bytes an entry's hash covers. Every field is tagged and length-prefixed, and an
+/// absent field is distinct from an empty one, so no two different entries encode alike.
+enum CanonicalEncoding {
+    static let label = Data("clinickeep.audit.v1".utf8)
+
+    static func encode(sequence: Int64, event: AuditEvent) -> Data {
+        var out = label
+        field(&out, 1, bigEndian(UInt64(bitPattern: sequence)))
+        field(&out, 2, uuid(event.chain))
+        field(&out, 3, bigEndian(UInt64(bitPattern: event.occurredAtMilliseconds)))
+        field(&out, 4, event.actor.map(uuid))
+        field(&out, 5, Data(event.action.utf8))
+        field(&out, 6, event.resourceType.map { Data($0.utf8) })
+        field(&out, 7, event.resource.map(uuid))
+        field(&out, 8, Data(event.outcome.rawValue.utf8))
+        field(&out, 9, event.address.map { Data($0.utf8) })
+        field(&out, 10, event.requestID.map { Data($0.utf8) })
+        field(&out, 11, event.detail.map { Data($0.utf8) })
+        return out
+    }
+
+    private static func field(_ out: inout Data, _ tag: UInt8, _ value: Data?) {
+        out.append(tag)
+        guard let value else {
+            out.append(contentsOf: [0xff, 0xff, 0xff, 0xff])
+            return
+        }
+        out.append(bigEndian32(UInt32(value.count)))
+        out.append(value)
+    }
+
+    private static func uuid(_ id: UUID) -> Data { withUnsafeBytes(of: id.uuid) { Data($0) } }
+
+    private static func bigEndian(_ value: UInt64) -> Data { withUnsafeBytes(of: value.bigEndian) { Data($0) } }
+
+    private static func bigEndian32(_ value: UInt32) -> Data { withUnsafeBytes(of: value.bigEndian) { Data($0) } }
+}

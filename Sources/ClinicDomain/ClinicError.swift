@@ -1,0 +1,43 @@
+import Foundation
+
+/// The one error type the product speaks. Each carries the HTTP status it deserves, so a
+/// handler never has to choose one, and a stable code that clients can match on.
+public struct ClinicError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(stringLiteral value: String) { self.rawValue = value }
+    }
+
+    public let status: Int
+    public let code: Code
+    /// Safe to show to the person who sent the request: never contains their data back.
+    public let message: String
+    /// The input field at fault, when there is one.
+    public let field: String?
+
+    public init(status: Int, code: Code, message: String, field: String? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public var description: String { "ClinicError(\(status) \(code.rawValue)\(field.map { " field=\($0)" } ?? ""))" }
+
+    public static func invalid(_ field: String, _ message: String, code: Code = "invalid_field") -> ClinicError {
+        ClinicError(status: 400, code: code, message: message, field: field)
+    }
+    public static let notSignedIn = ClinicError(status: 401, code: "not_signed_in", message: "Sign in first.")
+    public static let invalidCredentials = ClinicError(status: 401, code: "invalid_credentials", message: "The e-mail address or password is not right.")
+    public static func forbidden(_ message: String = "Your role does not allow this.") -> ClinicError {
+        ClinicError(status: 403, code: "forbidden", message: message)
+    }
+    public static let csrfRejected = ClinicError(status: 403, code: "csrf_rejected", message: "The request is missing its CSRF token or the token does not match this session.")
+    /// Used both for what does not exist and for what belongs to another clinic: no existence oracle.
+    public static let notFound = ClinicError(status: 404, code: "not_found", message: "Not found.")
+    public static func conflict(_ code: Code, _ message: String, field: String? = nil) -> ClinicError {
+        ClinicError(status: 409, code: code, message: message, field: field)
+    }
+    public static let integrityFailure = ClinicError(status: 500, code: "integrity_failure", message: "A stored record failed its integrity check; it has been reported.")
+}

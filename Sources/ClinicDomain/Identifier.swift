@@ -1,0 +1,39 @@
+import Foundation
+
+/// A typed id: a `PatientID` cannot be passed where a `ClinicID` is expected.
+///
+/// Ids are random UUIDs. They name things; they are never secrets.
+public struct Identifier<Subject>: Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: UUID
+
+    public init(_ rawValue: UUID) { self.rawValue = rawValue }
+
+    public static func random() -> Self { Self(UUID()) }
+
+    /// Parses the canonical text form; `nil` for anything else, so a bad id in a path is a 404, not a 500.
+    public init?(string: String) {
+        guard let uuid = UUID(uuidString: string) else { return nil }
+        self.rawValue = uuid
+    }
+
+    public init(from decoder: any Decoder) throws {
+        self.rawValue = try decoder.singleValueContainer().decode(UUID.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public var description: String { rawValue.uuidString.lowercased() }
+}
+
+public enum ClinicSubject {}
+public enum PatientSubject {}
+public enum UserSubject {}
+public enum SessionSubject {}
+
+public typealias ClinicID = Identifier<ClinicSubject>
+public typealias PatientID = Identifier<PatientSubject>
+public typealias UserID = Identifier<UserSubject>
+public typealias SessionID = Identifier<SessionSubject>

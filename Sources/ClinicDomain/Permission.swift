@@ -1,0 +1,79 @@
+/// What a route needs before it runs. Every route names one of these; a test walks the routes.
+public enum Permission: Hashable, Sendable, CustomStringConvertible {
+    /// Anyone, signed in or not (health, sign-in, sign-up, the OpenAPI document).
+    case anyone
+    /// Any signed-in person, about themselves (`/me`).
+    case signedIn
+    /// A member of the clinic in the path whose roles grant this action on this resource.
+    case clinic(ClinicResource, ClinicAction)
+
+    public var description: String {
+        switch self {
+        case .anyone: return "anyone"
+        case .signedIn: return "signed-in"
+        case let .clinic(resource, action): return "\(resource.rawValue).\(action.rawValue)"
+        }
+    }
+}
+
+public enum ClinicResource: String, CaseIterable, Sendable, Hashable {
+    case patient          // demographics
+    case clinicalNote     // consultations, prescriptions
+    case finance          // invoices, payments, revenue
+    case staff
+    case auditLog
+    case clinicSettings
+}
+
+public enum ClinicAction: String, CaseIterable, Sendable, Hashable {
+    case read, create, update, delete
+}
+
+/// The one declarative permission matrix: resource x action -> the roles allowed.
+///
+/// Receptionists handle demographics and bookings and never clinical notes or finances;
+/// bookkeepers handle finances and never clinical notes; clinical staff never see revenue.
+public struct PermissionMatrix: Sendable {
+    private let grants: [ClinicResource: [ClinicAction: Set<Role>]]
+
+    public init(_ grants: [ClinicResource: [ClinicAction: Set<Role>]]) { self.grants = grants }
+
+    public func allows(_ roles: Set<Role>, _ resource: ClinicResource, _ action: ClinicAction) -> Bool {
+        guard let allowed = grants[resource]?[action] else { return false }
+        return !allowed.isDisjoint(with: roles)
+    }
+
+    public static let standard = PermissionMatrix([
+        .patient: [
+            .read: [.owner, .admin, .practitioner, .receptionist, .bookkeeper],
+            .create: [.owner, .admin, .practitioner, .receptionist],
+            .update: [.owner, .admin, .practitioner, .receptionist],
+            .delete: [.owner, .admin],
+        ],
+        .clinicalNote: [
+            .read: [.owner, .practitioner],
+            .create: [.owner, .practitioner],
+            .update: [.owner, .practitioner],
+            .delete: [],
+        ],
+        .finance: [
+            .read: [.owner, .bookkeeper],
+            .create: [.owner, .bookkeeper],
+            .update: [.owner, .bookkeeper],
+            .delete: [.owner],
+        ],
+        .staff: [
+            .read: [.owner, .admin],
+            .create: [.owner, .admin],
+            .update: [.owner, .admin],
+            .delete: [.owner, .admin],
+        ],
+        .auditLog: [
+            .read: [.owner, .admin],
+        ],
+        .clinicSettings: [
+            .read: [.owner, .admin],
+            .update: [.owner],
+        ],
+    ])
+}

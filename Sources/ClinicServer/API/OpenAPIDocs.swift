@@ -1,0 +1,83 @@
+/// The descriptions of the API routes and the schemas they use, for the OpenAPI document.
+enum OpenAPIDocs {
+    static func ref(_ name: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(name)")] }
+    static let error: [APIDoc.Answer] = [
+        .init(status: 400, description: "Bad input; `field` names it.", schema: ref("Error")),
+        .init(status: 401, description: "Not signed in.", schema: ref("Error")),
+        .init(status: 403, description: "Missing permission, or CSRF token missing.", schema: ref("Error")),
+        .init(status: 404, description: "Not found, or another clinic's.", schema: ref("Error")),
+    ]
+
+    static let signUp = APIDoc(summary: "Sign up a clinic and its first owner (when sign-up is open)", tag: "clinics",
+                               body: ref("SignUpRequest"),
+                               answers: [.init(status: 201, description: "Created.", schema: ref("SignUpResponse")),
+                                         .init(status: 409, description: "E-mail address already in use.", schema: ref("Error"))] + error)
+    static let login = APIDoc(summary: "Sign in with e-mail and password", tag: "auth", body: ref("LoginRequest"),
+                              answers: [.init(status: 200, description: "Signed in; the session cookie is set.", schema: ref("LoginResponse"))] + error)
+    static let logout = APIDoc(summary: "Sign out", tag: "auth", answers: [.init(status: 204, description: "Signed out.")] + error)
+    static let me = APIDoc(summary: "The signed-in person and their clinics", tag: "auth",
+                           answers: [.init(status: 200, description: "You.", schema: ref("Me"))] + error)
+    static let listPatients = APIDoc(
+        summary: "List or search patients", tag: "patients",
+        query: [.init(name: "q", description: "Name tokens, all of which must match whole words of the name"),
+                .init(name: "phone", description: "Phone number, national (in the clinic's country) or E.164"),
+                .init(name: "email", description: "E-mail address"),
+                .init(name: "limit", description: "At most this many (1-200, default 50)", schema: ["type": "integer", "minimum": 1, "maximum": 200]),
+                .init(name: "offset", description: "Skip this many", schema: ["type": "integer", "minimum": 0])],
+        answers: [.init(status: 200, description: "Patients.", schema: ref("PatientList"))] + error)
+    static let createPatient = APIDoc(summary: "Create a patient", tag: "patients", body: ref("PatientInput"),
+                                      answers: [.init(status: 201, description: "Created.", schema: ref("Patient"))] + error)
+    static let readPatient = APIDoc(summary: "Read one patient", tag: "patients",
+                                    answers: [.init(status: 200, description: "The patient.", schema: ref("Patient"))] + error)
+    static let updatePatient = APIDoc(summary: "Change a patient (fields left out stay; empty clears)", tag: "patients", body: ref("PatientInput"),
+                                      answers: [.init(status: 200, description: "The patient.", schema: ref("Patient"))] + error)
+    static let deletePatient = APIDoc(summary: "Delete a patient", tag: "patients",
+                                      answers: [.init(status: 204, description: "Deleted.")] + error)
+    static let audit = APIDoc(
+        summary: "The clinic's audit ledger", tag: "audit",
+        query: [.init(name: "patientId", description: "Events about this patient (read directly or shown in a list)", schema: ["type": "string", "format": "uuid"]),
+                .init(name: "userId", description: "Events by this person", schema: ["type": "string", "format": "uuid"]),
+                .init(name: "from", description: "From this time (ISO 8601)", schema: ["type": "string", "format": "date-time"]),
+                .init(name: "to", description: "Up to this time (ISO 8601)", schema: ["type": "string", "format": "date-time"]),
+                .init(name: "limit", description: "At most this many (1-5000, default 500)", schema: ["type": "integer", "minimum": 1, "maximum": 5000])],
+        answers: [.init(status: 200, description: "Events, oldest first.", schema: ref("AuditEventList"))] + error)
+
+    static let string: JSONValue = ["type": "string"]
+    static let nullableString: JSONValue = ["type": ["string", "null"]]
+
+    static let schemas: JSONValue = [
+        "Error": ["type": "object", "required": ["error"], "properties": [
+            "error": ["type": "object", "required": ["code", "message"], "properties": [
+                "code": string, "message": string, "field": nullableString]]]],
+        "SignUpRequest": ["type": "object", "required": ["name", "owner"], "properties": [
+            "name": string, "country": ["type": "string", "description": "ISO 3166 code, default AU"],
+            "owner": ["type": "object", "required": ["email", "name", "password"], "properties": [
+                "email": ["type": "string", "format": "email"], "name": string,
+                "password": ["type": "string", "minLength": 12, "maxLength": 128]]]]],
+        "SignUpResponse": ["type": "object", "required": ["clinic", "user"], "properties": [
+            "clinic": ["type": "object", "required": ["id", "name"], "properties": ["id": ["type": "string", "format": "uuid"], "name": string]],
+            "user": ["type": "object", "required": ["id"], "properties": ["id": ["type": "string", "format": "uuid"]]]]],
+        "LoginRequest": ["type": "object", "required": ["email", "password"], "properties": ["email": string, "password": string]],
+        "LoginResponse": ["type": "object", "required": ["next", "csrfToken"], "properties": [
+            "next": ["type": "string", "enum": ["done", "mfa"]], "csrfToken": string]],
+        "Me": ["type": "object", "required": ["user", "memberships", "mfa"], "properties": [
+            "user": ["type": "object", "required": ["id", "email", "name"], "properties": ["id": string, "email": string, "name": string]],
+            "memberships": ["type": "array", "items": ["type": "object", "required": ["clinicId", "clinicName", "roles"], "properties": [
+                "clinicId": string, "clinicName": string,
+                "roles": ["type": "array", "items": ["type": "string", "enum": ["owner", "admin", "practitioner", "receptionist", "bookkeeper"]]]]]],
+            "mfa": ["type": "object", "required": ["totp", "passkeys"], "properties": ["totp": ["type": "boolean"], "passkeys": ["type": "integer"]]]]],
+        "PatientInput": ["type": "object", "properties": [
+            "givenName": string, "familyName": string, "birthDate": ["type": "string", "description": "YYYY-MM-DD"],
+            "phone": string, "email": string, "address": string, "medicareNumber": string]],
+        "Patient": ["type": "object", "required": ["id", "givenName", "familyName", "createdAt", "updatedAt"], "properties": [
+            "id": ["type": "string", "format": "uuid"], "givenName": string, "familyName": string,
+            "birthDate": string, "phone": ["type": "string", "description": "E.164"], "email": string, "address": string,
+            "medicareNumber": string, "createdAt": ["type": "string", "format": "date-time"], "updatedAt": ["type": "string", "format": "date-time"]]],
+        "PatientList": ["type": "object", "required": ["patients"], "properties": ["patients": ["type": "array", "items": ref("Patient")]]],
+        "AuditEventList": ["type": "object", "required": ["events"], "properties": ["events": ["type": "array", "items": [
+            "type": "object", "required": ["sequence", "occurredAt", "action", "outcome"], "properties": [
+                "sequence": ["type": "integer"], "occurredAt": ["type": "string", "format": "date-time"],
+                "actorId": string, "action": string, "resourceType": string, "resourceId": string, "outcome": string,
+                "address": string, "requestId": string, "detail": string]]]]],
+    ]
+}

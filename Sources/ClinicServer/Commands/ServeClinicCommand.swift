@@ -1,0 +1,66 @@
+import Dispatch
+import NIOConcurrencyHelpers
+import Vapor
+
+/// `clinickeep serve`: migrate, then serve HTTPS until SIGINT or SIGTERM.
+struct ServeClinicCommand: AsyncCommand {
+    struct Signature: DataDirectorySignature {
+        @Option(name: "hostname", short: "H", help: "Address to listen on (default 127.0.0.1)")
+        var hostname: String?
+        @Option(name: "port", short: "p", help: "Port to listen on (default 8443)")
+        var port: String?
+        @Option(name: "data-dir", help: "Data directory: SQLite database, key file, certificate (default ./clinickeep-data)")
+        var dataDir: String?
+    }
+
+    let signature = Signature()
+    var help: String { "Serves ClinicKeep over HTTPS.\n" + ServerSettings.environmentHelp }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        var settings = try signature.settings()
+        if let hostname = signature.hostname { settings.hostname = hostname }
+        if let port = signature.port { settings.port = try ServerSettings.port(port) }
+        let app = context.application
+        let startup = try await ClinicKeepApp.configure(app, settings: settings, migrate: true)
+        if startup.keyFileCreated {
+            context.console.print("Created the key-encryption key at \(startup.keyFilePath) (mode 0600). Back it up apart from the database: without it the data cannot be read.")
+        }
+        if startup.certificateGenerated, let path = startup.certificatePath {
+            context.console.print("Generated a self-signed TLS certificate at \(path).")
+        }
+        try await app.server.start(address: .hostname(settings.hostname, port: settings.port))
+        context.console.print("ClinicKeep is serving at \(settings.publicURL)")
+        if let token = try await SetupLink(services: app.clinicServices).issueIfUnclaimed() {
+            // The link is for the operator's eyes, so it goes to the console, not the log.
+            context.console.print("Set up the first clinic (this link works once): \(settings.publicURL)/setup?token=\(token)")
+        }
+        await waitForTermination()
+        context.console.print("Stopping.")
+        await app.server.shutdown()
+    }
+
+    private func waitForTermination() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let queue = DispatchQueue(label: "clinickeep.signals")
+            let resumed = NIOLockedValueBox(false)
+            var sources: [any DispatchSourceSignal] = []
+            for code in [SIGINT, SIGTERM] {
+                signal(code, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: code, queue: queue)
+                source.setEventHandler {
+                    let first = resumed.withLockedValue { done in defer { done = true }; return !done }
+                    if first { continuation.resume() }
+                }
+                source.resume()
+                sources.append(source)
+            }
+            SignalSources.keep(sources)
+        }
+    }
+}
+
+/// Keeps the signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    static func keep(_ new: [any DispatchSourceSignal]) { sources += new }
+}

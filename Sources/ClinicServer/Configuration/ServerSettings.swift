@@ -1,0 +1,105 @@
+import Foundation
+import Vapor
+
+/// Everything an instance is told by flags and `CLINICKEEP_*` environment variables.
+/// Secrets are not settings: keys live in the key provider, never here.
+public struct ServerSettings: Sendable {
+    public enum MinimumTLS: String, Sendable { case v12 = "1.2", v13 = "1.3" }
+
+    public var hostname = "127.0.0.1"
+    public var port = 8443
+    public var dataDirectory = "./clinickeep-data"
+    /// The server's own role: owns nothing, subject to row-level security. Absent: SQLite.
+    public var databaseURL: String?
+    /// The owner's role, used only to migrate.
+    public var migrationDatabaseURL: String?
+    public var signupOpen = false
+    public var tlsEnabled = true
+    public var minimumTLS = MinimumTLS.v13
+    /// bcrypt cost; 12 by default (about 290 ms of one core here).
+    public var bcryptCost = 12
+    public var sessionIdleTimeout: TimeInterval = 30 * 60
+    public var sessionAbsoluteTimeout: TimeInterval = 12 * 60 * 60
+    /// Where the certificate and key live; generated in the data directory when absent.
+    public var certificatePath: String?
+    public var privateKeyPath: String?
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    /// The settings an environment gives (`CLINICKEEP_*`, `DATABASE_URL`), before flags.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerSettings {
+        var settings = ServerSettings()
+        if let value = environment["CLINICKEEP_DATA_DIR"], !value.isEmpty { settings.dataDirectory = value }
+        if let value = environment["CLINICKEEP_HOSTNAME"], !value.isEmpty { settings.hostname = value }
+        if let value = environment["CLINICKEEP_PORT"], !value.isEmpty { settings.port = try port(value) }
+        if let value = environment["DATABASE_URL"], !value.isEmpty { settings.databaseURL = value }
+        if let value = environment["CLINICKEEP_MIGRATION_DATABASE_URL"], !value.isEmpty { settings.migrationDatabaseURL = value }
+        if let value = environment["CLINICKEEP_SIGNUP"] {
+            switch value.lowercased() {
+            case "open": settings.signupOpen = true
+            case "", "closed", "setup-link": settings.signupOpen = false
+            default: throw SettingsError("CLINICKEEP_SIGNUP must be 'open' or 'closed'")
+            }
+        }
+        if let value = environment["CLINICKEEP_TLS"] {
+            switch value.lowercased() {
+            case "on", "": settings.tlsEnabled = true
+            // For running behind a TLS-terminating proxy on loopback only.
+            case "off": settings.tlsEnabled = false
+            default: throw SettingsError("CLINICKEEP_TLS must be 'on' or 'off'")
+            }
+        }
+        if let value = environment["CLINICKEEP_TLS_MIN"], !value.isEmpty {
+            guard let minimum = MinimumTLS(rawValue: value) else { throw SettingsError("CLINICKEEP_TLS_MIN must be 1.2 or 1.3") }
+            settings.minimumTLS = minimum
+        }
+        if let value = environment["CLINICKEEP_BCRYPT_COST"], !value.isEmpty {
+            guard let cost = Int(value), (10...16).contains(cost) else { throw SettingsError("CLINICKEEP_BCRYPT_COST must be 10 to 16") }
+            settings.bcryptCost = cost
+        }
+        if let value = environment["CLINICKEEP_TLS_CERT"], !value.isEmpty { settings.certificatePath = value }
+        if let value = environment["CLINICKEEP_TLS_KEY"], !value.isEmpty { settings.privateKeyPath = value }
+        if let value = environment["CLINICKEEP_LOG_LEVEL"], !value.isEmpty {
+            guard let level = Logger.Level(rawValue: value) else { throw SettingsError("CLINICKEEP_LOG_LEVEL must be a log level such as info") }
+            settings.logLevel = level
+        }
+        return settings
+    }
+
+    static func port(_ text: String) throws -> Int {
+        guard let port = Int(text), (1...65535).contains(port) else { throw SettingsError("a port must be a number from 1 to 65535") }
+        return port
+    }
+
+    /// The help text every command prints for the environment it reads.
+    public static let environmentHelp = """
+    Environment:
+      CLINICKEEP_DATA_DIR                data directory (default ./clinickeep-data)
+      DATABASE_URL                       postgres://... for PostgreSQL as the server's own role (default: SQLite in the data directory)
+      CLINICKEEP_MIGRATION_DATABASE_URL  postgres://... as the owner's role, used to migrate
+      CLINICKEEP_SIGNUP                  'open' allows self-service clinic sign-up (default: one-time setup link only)
+      CLINICKEEP_TLS_MIN                 1.3 (default) or 1.2
+      CLINICKEEP_TLS_CERT / _TLS_KEY     PEM certificate chain and key (default: self-signed, generated)
+      CLINICKEEP_TLS                     'off' only behind a TLS-terminating proxy on loopback
+      CLINICKEEP_BCRYPT_COST             10 to 16 (default 12)
+      CLINICKEEP_LOG_LEVEL               trace, debug, info (default), notice, warning, error
+    """
+
+    var sqlitePath: String { dataDirectory + "/clinickeep.sqlite" }
+    var keyFilePath: String { dataDirectory + "/key-encryption-key.json" }
+    var generatedCertificatePath: String { dataDirectory + "/tls-certificate.pem" }
+    var generatedPrivateKeyPath: String { dataDirectory + "/tls-private-key.pem" }
+    var usesPostgres: Bool { databaseURL != nil }
+
+    public var publicURL: String {
+        let scheme = tlsEnabled ? "https" : "http"
+        let host = hostname.contains(":") ? "[\(hostname)]" : hostname
+        return "\(scheme)://\(host):\(port)"
+    }
+}
+
+public struct SettingsError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,108 @@
+import ClinicDomain
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Keyring
+import Leaf
+import Vapor
+
+/// Builds a ClinicKeep application from its settings. Shared by every command and by the tests.
+public enum ClinicKeepApp {
+    public struct Startup: Sendable {
+        public let keyFileCreated: Bool
+        public let keyFilePath: String
+        public let certificateGenerated: Bool
+        public let certificatePath: String?
+    }
+
+    static let ownerDatabase = DatabaseID(string: "owner")
+
+    @discardableResult
+    public static func configure(_ app: Application, settings: ServerSettings, migrate: Bool) async throws -> Startup {
+        try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let (provider, keyFileCreated) = try KeyFileProvider.openOrCreate(at: settings.keyFilePath)
+
+        let kind = try useDatabases(app, settings: settings)
+        let migrator = settings.migrationDatabaseURL == nil ? nil : ownerDatabase
+        app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), to: migrator)
+        if migrate { try await runMigrations(app, settings: settings, kind: kind) }
+
+        app.routes.defaultMaxBodySize = "64kb"
+        app.middleware = Middlewares()
+        app.middleware.use(SecurityHeadersMiddleware(hsts: settings.tlsEnabled))
+        app.middleware.use(RequestLogMiddleware())
+        app.middleware.use(ErrorResponseMiddleware())
+        app.middleware.use(FileMiddleware(publicDirectory: resourcesPath + "/Public/", defaultFile: nil))
+        app.middleware.use(SessionAuthenticator())
+
+        app.directory.viewsDirectory = resourcesPath + "/Views/"
+        app.views.use(.leaf)
+        app.leaf.cache.isEnabled = app.environment.isRelease
+
+        let store = Store(databases: app.databases, kind: kind, logger: app.logger)
+        let keyring = RealmKeyring(provider: provider)
+        try await keyring.prepareIdentityRealm(store: store)
+        let cost = settings.bcryptCost
+        let decoy = try await app.threadPool.runIfActive { try Bcrypt.hash(SecureToken.generate(), cost: cost) }
+        app.clinicServices = ClinicServices(settings: settings, store: store, keyring: keyring, passwordPolicy: try passwordPolicy(),
+                                            threadPool: app.threadPool, decoyPasswordHash: decoy)
+        registerRoutes(app)
+
+        app.http.server.configuration.hostname = settings.hostname
+        app.http.server.configuration.port = settings.port
+        var certificate: (generated: Bool, path: String)?
+        if settings.tlsEnabled {
+            let tls = try TLSMaterial.load(settings)
+            app.http.server.configuration.tlsConfiguration = tls.configuration
+            certificate = (tls.generatedNow, tls.certificatePath)
+        }
+        return Startup(keyFileCreated: keyFileCreated, keyFilePath: settings.keyFilePath,
+                       certificateGenerated: certificate?.generated ?? false, certificatePath: certificate?.path)
+    }
+
+    static func registerRoutes(_ app: Application) {
+        HealthAPI.register(app)
+        let api = app.grouped("api", "v1")
+        AuthAPI.register(api)
+        PatientsAPI.register(api)
+        AuditAPI.register(api)
+        OpenAPIDocument.register(api)
+        Pages.register(app)
+    }
+
+    static func useDatabases(_ app: Application, settings: ServerSettings) throws -> DatabaseKind {
+        guard let url = settings.databaseURL else {
+            app.databases.use(.sqlite(.file(settings.sqlitePath)), as: .sqlite)
+            return .sqlite
+        }
+        app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 4, sqlLogLevel: .trace), as: .psql, isDefault: true)
+        if let owner = settings.migrationDatabaseURL {
+            app.databases.use(try .postgres(url: owner, maxConnectionsPerEventLoop: 1, sqlLogLevel: .trace), as: ownerDatabase, isDefault: false)
+        }
+        return .postgres
+    }
+
+    static func runMigrations(_ app: Application, settings: ServerSettings, kind: DatabaseKind) async throws {
+        if kind == .sqlite {
+            // WAL lets readers work while one writer commits; the mode is stored in the file.
+            try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode = WAL").run()
+        }
+        try await app.autoMigrate()
+        if let ownerURL = settings.migrationDatabaseURL, let appURL = settings.databaseURL,
+           let appRole = URLComponents(string: appURL)?.user, appRole != URLComponents(string: ownerURL)?.user {
+            let owner = app.db(ownerDatabase) as! any SQLDatabase
+            try await ServerRoleGrants.apply(to: appRole.removingPercentEncoding ?? appRole, on: owner)
+        }
+    }
+
+    static var resourcesPath: String {
+        Bundle.module.url(forResource: "Resources", withExtension: nil)!.path
+    }
+
+    static func passwordPolicy() throws -> PasswordPolicy {
+        let list = try String(contentsOfFile: resourcesPath + "/common-passwords.txt", encoding: .utf8)
+        return PasswordPolicy(commonPasswords: PasswordPolicy.commonPasswords(fromList: list))
+    }
+}

@@ -1,0 +1,53 @@
+import Fluent
+import SQLKit
+
+/// PostgreSQL's second wall: on every tenant table a policy admits only rows of the realm set
+/// for the current transaction, and FORCE applies it to the tables' owner too. A query that
+/// forgets its filter, or runs with no realm set, sees nothing.
+struct EnableRowLevelSecurity: AsyncMigration {
+    /// Tenant table and the column that names its realm.
+    static let tenantTables: [(table: String, column: String)] = [
+        ("realm_keys", "realm_id"),
+        ("patients", "clinic_id"),
+        ("patient_name_tokens", "clinic_id"),
+        ("audit_events", "chain_id"),
+        ("audit_heads", "chain_id"),
+    ]
+
+    func prepare(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        guard sql.kind == .postgres else { return }
+        for (table, column) in Self.tenantTables {
+            let realm = "NULLIF(current_setting('clinickeep.realm', true), '')::uuid"
+            try await sql.execute([
+                "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
+                "CREATE POLICY realm_isolation ON \(table) USING (\(column) = \(realm)) WITH CHECK (\(column) = \(realm))",
+            ])
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        guard sql.kind == .postgres else { return }
+        for (table, _) in Self.tenantTables {
+            try await sql.execute(["DROP POLICY realm_isolation ON \(table)", "ALTER TABLE \(table) DISABLE ROW LEVEL SECURITY"])
+        }
+    }
+}
+
+/// What the server's own role may do, granted by the owner at every migrate so it follows the
+/// schema: rows of the ordinary tables, and only insert and read on the audit ledger.
+enum ServerRoleGrants {
+    static func apply(to role: String, on sql: any SQLDatabase) async throws {
+        guard sql.kind == .postgres else { return }
+        let quoted = "\"" + role.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        try await sql.execute([
+            "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM \(quoted)",
+            "GRANT USAGE ON SCHEMA public TO \(quoted)",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON clinics, users, memberships, sessions, setup_tokens, realm_keys, patients, patient_name_tokens TO \(quoted)",
+            "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",
+            "GRANT SELECT, INSERT ON audit_events TO \(quoted)",
+        ])
+    }
+}

@@ -1,0 +1,59 @@
+import AuditLedger
+import Foundation
+import SQLKit
+
+/// Appends events to a realm's hash chain inside the caller's transaction, so an event is
+/// stored if and only if the change it records is.
+///
+/// The chain head row is updated first: on PostgreSQL that row lock orders concurrent appends
+/// of one clinic (and only of that clinic); on SQLite the write lock does.
+enum Ledger {
+    static func append(_ event: AuditEvent, in tx: ScopedSQL) async throws {
+        let sql = tx.sql
+        var claimed = try await sql.raw("""
+            UPDATE audit_heads SET sequence = sequence + 1 WHERE chain_id = \(bind: event.chain) RETURNING sequence, head_hash
+            """).first()
+        if claimed == nil {
+            try await sql.raw("""
+                INSERT INTO audit_heads (chain_id, sequence, head_hash) VALUES (\(bind: event.chain), \(bind: Int64(0)), \(bind: HashChain.genesis))
+                ON CONFLICT (chain_id) DO NOTHING
+                """).run()
+            claimed = try await sql.raw("""
+                UPDATE audit_heads SET sequence = sequence + 1 WHERE chain_id = \(bind: event.chain) RETURNING sequence, head_hash
+                """).first()
+        }
+        guard let claimed else { throw LedgerError.headUnavailable }
+        let sequence = try claimed.decode(column: "sequence", as: Int64.self)
+        let previous = try claimed.decode(column: "head_hash", as: Data.self)
+        let entry = LedgerEntry(sequence: sequence, event: event,
+                                hash: HashChain.hash(sequence: sequence, event: event, previous: previous))
+        try await sql.raw("""
+            INSERT INTO audit_events (chain_id, sequence, occurred_at_ms, actor_id, action, resource_type, resource_id, outcome, address, request_id, detail, hash)
+            VALUES (\(bind: event.chain), \(bind: sequence), \(bind: event.occurredAtMilliseconds), \(bind: event.actor), \(bind: event.action),
+                    \(bind: event.resourceType), \(bind: event.resource), \(bind: event.outcome.rawValue), \(bind: event.address),
+                    \(bind: event.requestID), \(bind: event.detail), \(bind: entry.hash))
+            """).run()
+        try await sql.raw("UPDATE audit_heads SET head_hash = \(bind: entry.hash) WHERE chain_id = \(bind: event.chain)").run()
+    }
+
+    static func entry(from row: any SQLRow) throws -> LedgerEntry {
+        let event = AuditEvent(
+            chain: try row.decode(column: "chain_id", as: UUID.self),
+            occurredAt: Date(milliseconds: try row.decode(column: "occurred_at_ms", as: Int64.self)),
+            actor: try row.decode(column: "actor_id", as: UUID?.self),
+            action: try row.decode(column: "action", as: String.self),
+            resourceType: try row.decode(column: "resource_type", as: String?.self),
+            resource: try row.decode(column: "resource_id", as: UUID?.self),
+            outcome: AuditEvent.Outcome(rawValue: try row.decode(column: "outcome", as: String.self)) ?? .failure,
+            address: try row.decode(column: "address", as: String?.self),
+            requestID: try row.decode(column: "request_id", as: String?.self),
+            detail: try row.decode(column: "detail", as: String?.self)
+        )
+        return LedgerEntry(sequence: try row.decode(column: "sequence", as: Int64.self), event: event,
+                           hash: try row.decode(column: "hash", as: Data.self))
+    }
+
+    static let entryColumns = "chain_id, sequence, occurred_at_ms, actor_id, action, resource_type, resource_id, outcome, address, request_id, detail, hash"
+}
+
+enum LedgerError: Error { case headUnavailable }

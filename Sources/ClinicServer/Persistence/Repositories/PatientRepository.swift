@@ -1,0 +1,223 @@
+import AuditLedger
+import ClinicDomain
+import Foundation
+import Keyring
+import SQLKit
+
+/// A patient as the API returns it: opened, with its stored times.
+struct PatientRecord: Sendable {
+    let id: PatientID
+    let details: PatientDetails
+    let createdAt: Date
+    let updatedAt: Date
+}
+
+/// Narrows a patient list; an empty filter lists the most recent patients.
+struct PatientFilter: Sendable {
+    var nameQuery: String?
+    var phone: PhoneNumber?
+    var email: EmailAddress?
+    var limit = 50
+    var offset = 0
+
+    var isSearch: Bool { nameQuery != nil || phone != nil || email != nil }
+}
+
+/// The only way to patient rows: every statement is inside a transaction scoped to the
+/// request's clinic, filters on that clinic, seals on the way in, opens on the way out, and
+/// appends its audit event in the same transaction.
+struct PatientRepository: Sendable {
+    let scope: ClinicScope
+    let services: ClinicServices
+
+    static let table = "patients"
+    private static let columns = "id, given_name, family_name, birth_date, phone, email, address, medicare_number, created_at_ms, updated_at_ms"
+
+    func create(_ details: PatientDetails) async throws -> PatientRecord {
+        let id = PatientID.random()
+        let now = Date()
+        let scope = self.scope, keyring = services.keyring
+        try await services.store.transaction(realm: scope.realm) { tx in
+            let keys = try await keyring.keys(for: scope.realm, in: tx)
+            let sealed = try SealedPatient(details, id: id, keys: keys)
+            try await tx.sql.raw("""
+                INSERT INTO patients (id, clinic_id, given_name, family_name, birth_date, phone, email, address, medicare_number,
+                                      phone_index, email_index, medicare_index, created_at_ms, updated_at_ms)
+                VALUES (\(bind: id.rawValue), \(bind: scope.realm), \(bind: sealed.givenName), \(bind: sealed.familyName),
+                        \(bind: sealed.birthDate), \(bind: sealed.phone), \(bind: sealed.email), \(bind: sealed.address),
+                        \(bind: sealed.medicareNumber), \(bind: sealed.phoneIndex), \(bind: sealed.emailIndex),
+                        \(bind: sealed.medicareIndex), \(bind: now.milliseconds), \(bind: now.milliseconds))
+                """).run()
+            try await Self.writeNameTokens(sealed.nameTokenIndexes, patient: id, clinic: scope.realm, in: tx)
+            try await Ledger.append(scope.event("patient.create", resourceType: "patient", resource: id.rawValue), in: tx)
+        }
+        return PatientRecord(id: id, details: details, createdAt: Date(milliseconds: now.milliseconds), updatedAt: Date(milliseconds: now.milliseconds))
+    }
+
+    func find(_ id: PatientID) async throws -> PatientRecord {
+        let scope = self.scope, keyring = services.keyring
+        let found = try await services.store.transaction(realm: scope.realm) { tx -> PatientRecord? in
+            let row = try await tx.sql.raw("""
+                SELECT \(unsafeRaw: Self.columns) FROM patients WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)
+                """).first()
+            guard let row else {
+                // Recorded and committed: a probe for an id this clinic does not hold is itself evidence.
+                try await Ledger.append(scope.event("patient.read", resourceType: "patient", resource: id.rawValue, outcome: .failure), in: tx)
+                return nil
+            }
+            let keys = try await keyring.keys(for: scope.realm, in: tx)
+            let record = try Self.open(row, keys: keys)
+            try await Ledger.append(scope.event("patient.read", resourceType: "patient", resource: id.rawValue), in: tx)
+            return record
+        }
+        guard let found else { throw ClinicError.notFound }
+        return found
+    }
+
+    func list(_ filter: PatientFilter) async throws -> [PatientRecord] {
+        let scope = self.scope, keyring = services.keyring
+        return try await services.store.transaction(realm: scope.realm) { tx in
+            let keys = try await keyring.keys(for: scope.realm, in: tx)
+            var query = SQLQueryString("SELECT \(unsafeRaw: Self.columns) FROM patients WHERE clinic_id = \(bind: scope.realm)")
+            if let phone = filter.phone {
+                query.appendInterpolation(unsafeRaw: " AND phone_index = ")
+                query.appendInterpolation(bind: keys.blindIndex(phone.e164, kind: .phone))
+            }
+            if let email = filter.email {
+                query.appendInterpolation(unsafeRaw: " AND email_index = ")
+                query.appendInterpolation(bind: keys.blindIndex(email.value, kind: .email))
+            }
+            if let nameQuery = filter.nameQuery {
+                let tokens = Array(NameTokens.tokens(nameQuery).prefix(8))
+                if tokens.isEmpty { return [] }
+                // Every token must match: a patient qualifies when its distinct matching tokens number as many as asked.
+                query.appendInterpolation(unsafeRaw: " AND id IN (SELECT patient_id FROM patient_name_tokens WHERE clinic_id = ")
+                query.appendInterpolation(bind: scope.realm)
+                query.appendInterpolation(unsafeRaw: " AND token_index IN (")
+                for (position, token) in tokens.enumerated() {
+                    if position > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+                    query.appendInterpolation(bind: keys.blindIndex(token, kind: .nameToken))
+                }
+                query.appendInterpolation(unsafeRaw: ") GROUP BY patient_id HAVING COUNT(*) = ")
+                query.appendInterpolation(bind: tokens.count)
+                query.appendInterpolation(unsafeRaw: ")")
+            }
+            query.appendInterpolation(unsafeRaw: " ORDER BY created_at_ms DESC, id LIMIT ")
+            query.appendInterpolation(bind: filter.limit)
+            query.appendInterpolation(unsafeRaw: " OFFSET ")
+            query.appendInterpolation(bind: filter.offset)
+            let records = try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
+            // Ids only: which records this list showed, for "who saw this patient".
+            let shown = records.map(\.id.description).joined(separator: ",")
+            try await Ledger.append(scope.event(filter.isSearch ? "patient.search" : "patient.list", resourceType: "patient",
+                                                detail: shown.isEmpty ? nil : shown), in: tx)
+            return records
+        }
+    }
+
+    func update(_ id: PatientID, with submission: PatientSubmission) async throws -> PatientRecord {
+        let scope = self.scope, keyring = services.keyring
+        let updated = try await services.store.transaction(realm: scope.realm) { tx -> PatientRecord? in
+            let lock = tx.kind == .postgres ? " FOR UPDATE" : ""
+            let row = try await tx.sql.raw("""
+                SELECT \(unsafeRaw: Self.columns) FROM patients WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)\(unsafeRaw: lock)
+                """).first()
+            guard let row else {
+                try await Ledger.append(scope.event("patient.update", resourceType: "patient", resource: id.rawValue, outcome: .failure), in: tx)
+                return nil
+            }
+            let keys = try await keyring.keys(for: scope.realm, in: tx)
+            let existing = try Self.open(row, keys: keys)
+            let details = try submission.applied(to: existing.details, country: scope.country)
+            let now = Date()
+            // Every field is sealed again, so a change also moves the row to the current key version.
+            let sealed = try SealedPatient(details, id: id, keys: keys)
+            try await tx.sql.raw("""
+                UPDATE patients SET given_name = \(bind: sealed.givenName), family_name = \(bind: sealed.familyName),
+                    birth_date = \(bind: sealed.birthDate), phone = \(bind: sealed.phone), email = \(bind: sealed.email),
+                    address = \(bind: sealed.address), medicare_number = \(bind: sealed.medicareNumber),
+                    phone_index = \(bind: sealed.phoneIndex), email_index = \(bind: sealed.emailIndex),
+                    medicare_index = \(bind: sealed.medicareIndex), updated_at_ms = \(bind: now.milliseconds)
+                WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)
+                """).run()
+            try await tx.sql.raw("DELETE FROM patient_name_tokens WHERE clinic_id = \(bind: scope.realm) AND patient_id = \(bind: id.rawValue)").run()
+            try await Self.writeNameTokens(sealed.nameTokenIndexes, patient: id, clinic: scope.realm, in: tx)
+            let changed = PatientDetails.fieldNames(changedFrom: existing.details, to: details)
+            try await Ledger.append(scope.event("patient.update", resourceType: "patient", resource: id.rawValue,
+                                                detail: changed.isEmpty ? nil : "fields=" + changed.joined(separator: ",")), in: tx)
+            return PatientRecord(id: id, details: details, createdAt: existing.createdAt, updatedAt: Date(milliseconds: now.milliseconds))
+        }
+        guard let updated else { throw ClinicError.notFound }
+        return updated
+    }
+
+    func delete(_ id: PatientID) async throws {
+        let scope = self.scope
+        let deleted = try await services.store.transaction(realm: scope.realm) { tx -> Bool in
+            let gone = try await tx.sql.raw("""
+                DELETE FROM patients WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue) RETURNING id
+                """).first() != nil
+            try await Ledger.append(scope.event("patient.delete", resourceType: "patient", resource: id.rawValue,
+                                                outcome: gone ? .success : .failure), in: tx)
+            return gone
+        }
+        guard deleted else { throw ClinicError.notFound }
+    }
+
+    private static func writeNameTokens(_ indexes: [Data], patient: PatientID, clinic: UUID, in tx: ScopedSQL) async throws {
+        for index in indexes {
+            try await tx.sql.raw("""
+                INSERT INTO patient_name_tokens (clinic_id, token_index, patient_id) VALUES (\(bind: clinic), \(bind: index), \(bind: patient.rawValue))
+                """).run()
+        }
+    }
+
+    private static func open(_ row: any SQLRow, keys: RealmKeys) throws -> PatientRecord {
+        let id = PatientID(try row.decode(column: "id", as: UUID.self))
+        func field(_ column: String) throws -> String? {
+            guard let bytes = try row.decode(column: column, as: Data?.self) else { return nil }
+            do {
+                return try keys.open(try SealedField(bytes: bytes), table: table, column: column, row: id.rawValue)
+            } catch {
+                // A value that does not open in its own row was altered or moved: never shown.
+                throw ClinicError.integrityFailure
+            }
+        }
+        guard let givenName = try field("given_name"), let familyName = try field("family_name") else { throw ClinicError.integrityFailure }
+        var details = PatientDetails(givenName: givenName, familyName: familyName)
+        details.birthDate = try field("birth_date").flatMap { try? BirthDate(parsing: $0) }
+        details.phone = try field("phone").map(PhoneNumber.init(storedE164:))
+        details.email = try field("email").map(EmailAddress.init(storedValue:))
+        details.address = try field("address")
+        details.medicareNumber = try field("medicare_number").map(MedicareNumber.init(storedValue:))
+        return PatientRecord(id: id, details: details,
+                             createdAt: Date(milliseconds: try row.decode(column: "created_at_ms", as: Int64.self)),
+                             updatedAt: Date(milliseconds: try row.decode(column: "updated_at_ms", as: Int64.self)))
+    }
+}
+
+/// A patient's columns as stored: sealed values bound to their row, and blind indexes.
+private struct SealedPatient {
+    let givenName: Data, familyName: Data
+    let birthDate: Data?, phone: Data?, email: Data?, address: Data?, medicareNumber: Data?
+    let phoneIndex: Data?, emailIndex: Data?, medicareIndex: Data?
+    let nameTokenIndexes: [Data]
+
+    init(_ details: PatientDetails, id: PatientID, keys: RealmKeys) throws {
+        func seal(_ value: String?, _ column: String) throws -> Data? {
+            guard let value else { return nil }
+            return try keys.seal(value, table: PatientRepository.table, column: column, row: id.rawValue).bytes
+        }
+        givenName = try seal(details.givenName, "given_name")!
+        familyName = try seal(details.familyName, "family_name")!
+        birthDate = try seal(details.birthDate?.description, "birth_date")
+        phone = try seal(details.phone?.e164, "phone")
+        email = try seal(details.email?.value, "email")
+        address = try seal(details.address, "address")
+        medicareNumber = try seal(details.medicareNumber?.value, "medicare_number")
+        phoneIndex = details.phone.map { keys.blindIndex($0.e164, kind: .phone) }
+        emailIndex = details.email.map { keys.blindIndex($0.value, kind: .email) }
+        medicareIndex = details.medicareNumber.map { keys.blindIndex($0.value, kind: .medicareNumber) }
+        nameTokenIndexes = details.nameTokens.map { keys.blindIndex($0, kind: .nameToken) }
+    }
+}

@@ -1,0 +1,33 @@
+import AuditLedger
+import ClinicDomain
+import Foundation
+
+/// Who is asking and from where: what every audit event of a request carries.
+struct RequestContext: Sendable {
+    var actor: UserID?
+    var address: String?
+    var requestID: String
+
+    func event(chain: UUID, action: String, resourceType: String? = nil, resource: UUID? = nil,
+               outcome: AuditEvent.Outcome = .success, detail: String? = nil) -> AuditEvent {
+        AuditEvent(chain: chain, actor: actor?.rawValue, action: action, resourceType: resourceType, resource: resource,
+                   outcome: outcome, address: address, requestID: requestID, detail: detail)
+    }
+}
+
+/// A request's standing in one clinic, established server-side from its session and the
+/// clinic's membership table before any handler runs.
+struct ClinicScope: Sendable {
+    let clinic: ClinicID
+    let country: CountryCode
+    let actor: UserID
+    let roles: Set<Role>
+    let context: RequestContext
+
+    var realm: UUID { clinic.rawValue }
+
+    func event(_ action: String, resourceType: String? = nil, resource: UUID? = nil,
+               outcome: AuditEvent.Outcome = .success, detail: String? = nil) -> AuditEvent {
+        context.event(chain: realm, action: action, resourceType: resourceType, resource: resource, outcome: outcome, detail: detail)
+    }
+}

@@ -1,0 +1,100 @@
+import ClinicDomain
+import Crypto
+import Foundation
+import SQLKit
+
+/// Server-side sessions. The browser holds a random 256-bit token; the database holds only its
+/// SHA-256, so a copy of the database opens no session. A new session (and token) is issued at
+/// every sign-in; the CSRF token is derived from the session token and never stored.
+struct SessionStore: Sendable {
+    let services: ClinicServices
+
+    static let cookieName = "__Host-clinickeep-session"
+
+    struct Issued: Sendable {
+        let session: SessionID
+        let token: String
+        var csrfToken: String { SessionStore.csrfToken(forSessionToken: token) }
+    }
+
+    struct Active: Sendable {
+        let session: SessionID
+        let user: UserID
+        let csrfToken: String
+    }
+
+    func open(for user: UserID, in tx: ScopedSQL) async throws -> Issued {
+        let token = SecureToken.generate()
+        let session = SessionID.random()
+        let now = Date()
+        try await tx.sql.raw("""
+            INSERT INTO sessions (id, token_hash, user_id, created_at_ms, last_seen_at_ms, expires_at_ms)
+            VALUES (\(bind: session.rawValue), \(bind: SecureToken.hash(token)), \(bind: user.rawValue), \(bind: now.milliseconds),
+                    \(bind: now.milliseconds), \(bind: now.addingTimeInterval(services.settings.sessionAbsoluteTimeout).milliseconds))
+            """).run()
+        return Issued(session: session, token: token)
+    }
+
+    /// The live session a token opens, or nil when it is unknown, idle too long or past its absolute expiry.
+    func resume(token: String, now: Date = Date()) async throws -> Active? {
+        guard SecureToken.isWellFormed(token) else { return nil }
+        let sql = services.store.global
+        guard let row = try await sql.raw("""
+            SELECT id, user_id, last_seen_at_ms, expires_at_ms FROM sessions WHERE token_hash = \(bind: SecureToken.hash(token))
+            """).first() else { return nil }
+        let session = SessionID(try row.decode(column: "id", as: UUID.self))
+        let lastSeen = Date(milliseconds: try row.decode(column: "last_seen_at_ms", as: Int64.self))
+        let expires = Date(milliseconds: try row.decode(column: "expires_at_ms", as: Int64.self))
+        guard now < expires, now.timeIntervalSince(lastSeen) < services.settings.sessionIdleTimeout else {
+            try await sql.raw("DELETE FROM sessions WHERE id = \(bind: session.rawValue)").run()
+            return nil
+        }
+        // Written at most once a minute: the idle clock does not need finer grain than that.
+        if now.timeIntervalSince(lastSeen) > 60 {
+            try await sql.raw("UPDATE sessions SET last_seen_at_ms = \(bind: now.milliseconds) WHERE id = \(bind: session.rawValue)").run()
+        }
+        return Active(session: session, user: UserID(try row.decode(column: "user_id", as: UUID.self)),
+                      csrfToken: Self.csrfToken(forSessionToken: token))
+    }
+
+    func end(_ session: SessionID) async throws {
+        try await services.store.global.raw("DELETE FROM sessions WHERE id = \(bind: session.rawValue)").run()
+    }
+
+    /// HMAC of a fixed label under the session token: only the holder of the cookie can know it.
+    static func csrfToken(forSessionToken token: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("clinickeep.csrf.v1".utf8), using: SymmetricKey(data: Data(token.utf8)))
+        return Data(mac).base64URLEncoded
+    }
+}
+
+/// Random secrets: 256 bits from the system CSPRNG, written base64url.
+enum SecureToken {
+    static func generate() -> String {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64URLEncoded
+    }
+
+    static func hash(_ token: String) -> Data {
+        Data(SHA256.hash(data: Data(token.utf8)))
+    }
+
+    static func isWellFormed(_ token: String) -> Bool {
+        token.utf8.count == 43 && token.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+
+    /// Compares two secrets in time that does not depend on where they differ.
+    static func equal(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<x.count { difference |= x[i] ^ y[i] }
+        return difference == 0
+    }
+}
+
+extension Data {
+    var base64URLEncoded: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,81 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import SQLKit
+import Logging
+
+/// Which database engine is behind the store; the few places SQL differs ask this.
+public enum DatabaseKind: String, Sendable { case sqlite, postgres }
+
+/// The only door to tenant rows. Every unit of work is one transaction that names its realm
+/// (a clinic, or the identity realm); on PostgreSQL the realm is set transaction-locally with
+/// `set_config(..., true)` and row-level security admits only that realm's rows.
+public struct Store: Sendable {
+    private let databases: Databases
+    private let logger: Logger
+    public let kind: DatabaseKind
+
+    init(databases: Databases, kind: DatabaseKind, logger: Logger) {
+        self.databases = databases
+        self.kind = kind
+        self.logger = logger
+    }
+
+    /// A handle on any event loop's pool, so work spreads over every loop's connections.
+    var database: any Database {
+        databases.database(logger: logger, on: databases.eventLoopGroup.any())!
+    }
+
+    /// Runs `body` in one transaction scoped to `realm`.
+    func transaction<T: Sendable>(realm: UUID, _ body: @escaping @Sendable (ScopedSQL) async throws -> T) async throws -> T {
+        switch kind {
+        case .postgres:
+            return try await database.transaction { db in
+                let scoped = ScopedSQL(sql: db as! any SQLDatabase, kind: .postgres)
+                try await scoped.enter(realm: realm)
+                return try await body(scoped)
+            }
+        case .sqlite:
+            return try await database.withConnection { db in
+                let sql = db as! any SQLDatabase
+                // synchronous=NORMAL is safe in WAL mode (no corruption, at worst the last commits
+                // before a power cut are lost) and removes an fsync per commit.
+                try await sql.raw("PRAGMA synchronous = NORMAL").run()
+                // IMMEDIATE takes the write lock up front: a reading transaction that later
+                // appends to the ledger can never fail with a stale snapshot.
+                try await sql.raw("BEGIN IMMEDIATE").run()
+                do {
+                    let result = try await body(ScopedSQL(sql: sql, kind: .sqlite))
+                    try await sql.raw("COMMIT").run()
+                    return result
+                } catch {
+                    try? await sql.raw("ROLLBACK").run()
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Statements on global (non-tenant) tables that need no realm: clinics' names, memberships, sessions.
+    var global: any SQLDatabase { database as! any SQLDatabase }
+}
+
+/// A transaction's SQL, scoped to one realm at a time.
+struct ScopedSQL: Sendable {
+    let sql: any SQLDatabase
+    let kind: DatabaseKind
+
+    /// Switches the realm for the rest of the transaction (sign-up creates a person in the
+    /// identity realm, then the clinic, in one transaction).
+    func enter(realm: UUID) async throws {
+        guard kind == .postgres else { return }
+        try await sql.raw("SELECT set_config('clinickeep.realm', \(bind: realm.uuidString.lowercased()), true)").run()
+    }
+}
+
+/// Milliseconds since 1970: the one time representation stored, identical on both databases.
+extension Date {
+    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
+}

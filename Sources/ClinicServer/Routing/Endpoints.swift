@@ -1,0 +1,94 @@
+import ClinicDomain
+import Vapor
+
+/// The only way routes are registered. Each names the permission it needs, and the helper
+/// enforces it before the handler runs:
+///
+/// - `anyone`: no session needed;
+/// - `signedIn`: a live session (401 otherwise), and for unsafe methods its CSRF token;
+/// - `inClinic`: as `signedIn`, plus membership of the clinic in the path (404 otherwise, so
+///   another clinic's ids are indistinguishable from ids that do not exist) and a role that
+///   the permission matrix allows (403 otherwise, audited).
+extension RoutesBuilder {
+    @discardableResult
+    func anyone<R: AsyncResponseEncodable>(_ method: HTTPMethod, _ path: PathComponent..., doc: APIDoc? = nil,
+                                           use handler: @escaping @Sendable (Request) async throws -> R) -> Route {
+        register(method, path, permission: .anyone, doc: doc) { request in
+            try RequestGuards.checkOrigin(request)
+            return try await handler(request).encodeResponse(for: request)
+        }
+    }
+
+    @discardableResult
+    func signedIn<R: AsyncResponseEncodable>(_ method: HTTPMethod, _ path: PathComponent..., doc: APIDoc? = nil,
+                                             use handler: @escaping @Sendable (Request, SessionStore.Active) async throws -> R) -> Route {
+        register(method, path, permission: .signedIn, doc: doc) { request in
+            let session = try await RequestGuards.requireSession(request)
+            return try await handler(request, session).encodeResponse(for: request)
+        }
+    }
+
+    @discardableResult
+    func inClinic<R: AsyncResponseEncodable>(_ method: HTTPMethod, _ path: PathComponent..., permission: (ClinicResource, ClinicAction),
+                                             doc: APIDoc? = nil,
+                                             use handler: @escaping @Sendable (Request, ClinicScope) async throws -> R) -> Route {
+        register(method, path, permission: .clinic(permission.0, permission.1), doc: doc) { request in
+            let session = try await RequestGuards.requireSession(request)
+            let scope = try await RequestGuards.clinicScope(request, session: session, resource: permission.0, action: permission.1)
+            return try await handler(request, scope).encodeResponse(for: request)
+        }
+    }
+
+    private func register(_ method: HTTPMethod, _ path: [PathComponent], permission: Permission, doc: APIDoc?,
+                          handler: @escaping @Sendable (Request) async throws -> Response) -> Route {
+        let route = on(method, path, use: handler)
+        route.userInfo[RouteInfo.permission] = permission
+        if let doc { route.userInfo[RouteInfo.apiDoc] = doc }
+        return route
+    }
+}
+
+enum RequestGuards {
+    static let unsafeMethods: [HTTPMethod] = [.POST, .PUT, .PATCH, .DELETE]
+
+    static func requireSession(_ request: Request) async throws -> SessionStore.Active {
+        guard let session = request.staffSession else { throw ClinicError.notSignedIn }
+        try checkOrigin(request)
+        if unsafeMethods.contains(request.method) {
+            // Header for scripts, form field for pages.
+            let presented = request.headers.first(name: "X-CSRF-Token")
+                ?? (request.headers.contentType == .urlEncodedForm ? try? request.content.get(String.self, at: "csrfToken") : nil)
+            guard let presented, SecureToken.equal(presented, session.csrfToken) else { throw ClinicError.csrfRejected }
+        }
+        return session
+    }
+
+    /// A cross-site request that states its origin is refused outright on unsafe methods.
+    static func checkOrigin(_ request: Request) throws {
+        guard unsafeMethods.contains(request.method), let origin = request.headers.first(name: .origin) else { return }
+        guard let host = request.headers.first(name: .host), let url = URL(string: origin), let originHost = url.host else {
+            throw ClinicError(status: 403, code: "origin_rejected", message: "Cross-site requests are not accepted.")
+        }
+        let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
+        guard originAuthority.lowercased() == host.lowercased() else {
+            throw ClinicError(status: 403, code: "origin_rejected", message: "Cross-site requests are not accepted.")
+        }
+    }
+
+    static func clinicScope(_ request: Request, session: SessionStore.Active, resource: ClinicResource,
+                            action: ClinicAction) async throws -> ClinicScope {
+        guard let text = request.parameters.get("clinicId"), let clinic = ClinicID(string: text) else { throw ClinicError.notFound }
+        let directory = IdentityDirectory(services: request.services)
+        guard let membership = try await directory.membership(of: session.user, in: clinic) else { throw ClinicError.notFound }
+        let scope = ClinicScope(clinic: clinic, country: membership.country, actor: session.user, roles: membership.roles,
+                                context: request.requestContext)
+        guard PermissionMatrix.standard.allows(membership.roles, resource, action) else {
+            let store = request.services.store
+            try await store.transaction(realm: scope.realm) { tx in
+                try await Ledger.append(scope.event("access.denied", detail: "needs=\(resource.rawValue).\(action.rawValue)"), in: tx)
+            }
+            throw ClinicError.forbidden()
+        }
+        return scope
+    }
+}

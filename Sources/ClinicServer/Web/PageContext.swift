@@ -1,0 +1,54 @@
+import Vapor
+
+/// What every page's layout needs.
+struct Layout: Encodable {
+    let title: String
+    let signedIn: Bool
+    let csrfToken: String?
+    let clinicId: String?
+
+    init(_ title: String, request: Request, clinicId: String? = nil) {
+        self.title = title
+        self.signedIn = request.staffSession != nil
+        self.csrfToken = request.staffSession?.csrfToken
+        self.clinicId = clinicId
+    }
+}
+
+/// A page's own values beside the layout's, flattened into one Leaf context.
+struct Page<Content: Encodable>: Encodable {
+    let layout: Layout
+    let content: Content
+
+    func encode(to encoder: any Encoder) throws {
+        try layout.encode(to: encoder)
+        try content.encode(to: encoder)
+    }
+}
+
+extension Request {
+    func render<C: Encodable>(_ template: String, _ layout: Layout, _ content: C, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let view = try await self.view.render(template, Page(layout: layout, content: content))
+        let response = try await view.encodeResponse(for: self)
+        response.status = status
+        return response
+    }
+}
+
+/// Turns errors on page routes into pages: not signed in goes to the login page, the rest
+/// shows a message with the right status.
+struct PageErrorMiddleware: AsyncMiddleware {
+    struct Message: Encodable { let message: String }
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch {
+            let (status, detail, _) = ErrorResponseMiddleware.describe(error)
+            if status == .unauthorized { return request.redirect(to: "/login") }
+            if status.code >= 500 { _ = ErrorResponseMiddleware.response(for: error, request: request) }
+            let title = status == .notFound ? "Not found" : status == .forbidden ? "Not allowed" : "Something went wrong"
+            return try await request.render("message", Layout(title, request: request), Message(message: detail.message), status: status)
+        }
+    }
+}

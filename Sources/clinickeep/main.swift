@@ -1,0 +1,4 @@
+import ClinicServer
+import Foundation
+
+exit(await ClinicKeepMain.run())
