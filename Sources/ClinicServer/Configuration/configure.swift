@@ -5,6 +5,7 @@ import FluentSQLiteDriver
 import Foundation
 import Keyring
 import Leaf
+import LeafKit
 import Vapor
 
 /// Builds a ClinicKeep application from its settings. Shared by every command and by the tests.
@@ -37,7 +38,10 @@ public enum ClinicKeepApp {
         app.middleware.use(FileMiddleware(publicDirectory: resourcesPath + "/Public/", defaultFile: nil))
         app.middleware.use(SessionAuthenticator())
 
-        app.directory.viewsDirectory = resourcesPath + "/Views/"
+        // The default limits refuse any path with a dot-directory in it, and resources live
+        // under .build when run from a checkout; the sandbox still confines reads to them.
+        app.leaf.sources = .singleSource(NIOLeafFiles(fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
+                                                      sandboxDirectory: resourcesPath, viewDirectory: resourcesPath + "/Views/"))
         app.views.use(.leaf)
         app.leaf.cache.isEnabled = app.environment.isRelease
 

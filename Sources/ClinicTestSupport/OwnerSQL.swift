@@ -1,0 +1,36 @@
+import Fluent
+import Foundation
+import SQLKit
+@testable import ClinicServer
+
+extension ClinicTestApp {
+    /// Runs SQL as the tables' owner inside one realm, as an attacker with database access would
+    /// (on PostgreSQL, FORCE ROW LEVEL SECURITY still applies to the owner, so the realm is set).
+    public func asOwner<T: Sendable>(realm: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        switch database {
+        case .sqlite:
+            return try await body(app.db as! any SQLDatabase)
+        case .postgres:
+            return try await app.db(ClinicKeepApp.ownerDatabase).transaction { db in
+                let sql = db as! any SQLDatabase
+                try await sql.raw("SELECT set_config('clinickeep.realm', \(bind: realm), true)").run()
+                return try await body(sql)
+            }
+        }
+    }
+
+    /// The server's own connection with no realm set: what a forgotten filter would see.
+    public var serverConnectionWithoutRealm: any SQLDatabase { services.store.global }
+
+    /// Verifies the ledger the way `clinickeep audit verify --clinic` does.
+    public func verifyLedger(clinic: String) async throws -> LedgerVerification.Report {
+        try await LedgerVerification(store: services.store).run(only: UUID(uuidString: clinic)!)
+    }
+}
+
+extension ClinicTestApp {
+    /// Issues the first-run setup token, as `serve` does on a fresh install.
+    public func issueSetupToken() async throws -> String? {
+        try await SetupLink(services: services).issueIfUnclaimed()
+    }
+}

@@ -1,0 +1,137 @@
+import ClinicTestSupport
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+@testable import ClinicServer
+
+@Suite("Audit ledger")
+struct AuditLedgerServerTests {
+    func events(_ app: ClinicTestApp, _ owner: TestSession, _ query: String = "") async throws -> [[String: Any]] {
+        let response = try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/audit\(query)", as: owner)
+        try #require(response.status == .ok, "\(response.text)")
+        return response.json["events"] as? [[String: Any]] ?? []
+    }
+
+    // PRX-8, POR-8, DC-19
+    @Test("every patient read, search, create, update and delete leaves an event naming the patient", arguments: TestDatabase.allCases)
+    func everyAccessRecorded(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let (id, sent) = try await app.createPatient(owner)
+            let base = "/api/v1/clinics/\(owner.clinicID)/patients"
+            _ = try await app.send(.GET, "\(base)/\(id)", as: owner)
+            _ = try await app.send(.GET, "\(base)?q=\((sent["familyName"] as! String).lowercased())", as: owner)
+            _ = try await app.send(.PATCH, "\(base)/\(id)", json: ["address": "9 Elm St"], as: owner)
+            _ = try await app.send(.DELETE, "\(base)/\(id)", as: owner)
+            let about = try await events(app, owner, "?patientId=\(id)")
+            #expect(about.compactMap { $0["action"] as? String } == ["patient.create", "patient.read", "patient.search", "patient.update", "patient.delete"])
+            #expect(about.allSatisfy { $0["actorId"] as? String == owner.userID })
+            #expect(about.first { $0["action"] as? String == "patient.update" }?["detail"] as? String == "fields=address")
+        }
+    }
+
+    @Test("events carry ids, never personal data", arguments: TestDatabase.allCases)
+    func noPersonalData(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let (_, sent) = try await app.createPatient(owner)
+            _ = try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients?q=\((sent["givenName"] as! String).lowercased())", as: owner)
+            let text = try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/audit", as: owner).text
+            for value in sent.values.compactMap({ $0 as? String }) + [owner.email] {
+                #expect(!text.contains(value))
+            }
+        }
+    }
+
+    @Test("sign-in attempts, failed or not, are recorded in the identity chain", arguments: TestDatabase.allCases)
+    func signInsRecorded(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            _ = try await app.send(.POST, "/api/v1/auth/login", json: ["email": owner.email, "password": "wrong wrong wrong"])
+            let rows = try await app.services.store.transaction(realm: IdentityRealm.id) { tx in
+                try await tx.sql.raw("""
+                    SELECT outcome FROM audit_events WHERE chain_id = \(bind: IdentityRealm.id) AND action = 'auth.login' AND actor_id = \(bind: UUID(uuidString: owner.userID)!)
+                    """).all().map { try $0.decode(column: "outcome", as: String.self) }
+            }
+            #expect(rows.sorted() == ["failure", "success"])
+        }
+    }
+
+    @Test("an untouched ledger verifies", arguments: TestDatabase.allCases)
+    func verifies(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            _ = try await app.createPatient(owner)
+            let report = try await app.verifyLedger(clinic: owner.clinicID)
+            #expect(report.fault == nil)
+            #expect(report.totalEntries >= 3)
+        }
+    }
+
+    enum Tamper: String, CaseIterable, Sendable { case edit, delete, swap, truncate }
+
+    // PRX-8: tamper-evident
+    @Test("editing, deleting, swapping or truncating ledger rows is caught and named",
+          arguments: TestDatabase.allCases, Tamper.allCases)
+    func tamperCaught(_ database: TestDatabase, _ tamper: Tamper) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let (id, _) = try await app.createPatient(owner)
+            for _ in 0..<3 { _ = try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients/\(id)", as: owner) }
+            let chain = UUID(uuidString: owner.clinicID)!
+            try await app.asOwner(realm: owner.clinicID) { sql in
+                switch tamper {
+                case .edit:
+                    try await sql.raw("UPDATE audit_events SET action = 'patient.list' WHERE chain_id = \(bind: chain) AND sequence = 4").run()
+                case .delete:
+                    try await sql.raw("DELETE FROM audit_events WHERE chain_id = \(bind: chain) AND sequence = 4").run()
+                case .swap:
+                    try await sql.raw("UPDATE audit_events SET sequence = -1 WHERE chain_id = \(bind: chain) AND sequence = 4").run()
+                    try await sql.raw("UPDATE audit_events SET sequence = 4 WHERE chain_id = \(bind: chain) AND sequence = 5").run()
+                    try await sql.raw("UPDATE audit_events SET sequence = 5 WHERE chain_id = \(bind: chain) AND sequence = -1").run()
+                case .truncate:
+                    try await sql.raw("DELETE FROM audit_events WHERE chain_id = \(bind: chain) AND sequence >= 5").run()
+                }
+            }
+            let fault = try #require(try await app.verifyLedger(clinic: owner.clinicID).fault)
+            #expect(fault.chain == chain)
+            #expect(fault.sequence == (tamper == .truncate ? 5 : 4))
+        }
+    }
+
+    @Test("concurrent requests of one clinic never fork its chain", arguments: TestDatabase.allCases)
+    func concurrentAppends(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let (id, _) = try await app.createPatient(owner)
+            try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                for _ in 0..<16 {
+                    group.addTask { try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients/\(id)", as: owner).status }
+                }
+                for try await status in group { #expect(status == .ok) }
+            }
+            let report = try await app.verifyLedger(clinic: owner.clinicID)
+            #expect(report.fault == nil)
+            #expect(report.totalEntries == 2 + 1 + 16) // clinic and membership creation, the patient, the reads
+        }
+    }
+
+    @Test("the audit API is refused to those without the permission, and that refusal is itself recorded")
+    func deniedRecorded() async throws {
+        try await ClinicTestApp.with(.sqlite) { app in
+            let owner = try await app.signUpClinic()
+            let clerk = try await app.signUpClinic()
+            // Make the second person a receptionist of the first clinic (staff invitations come with the identity issue).
+            try await app.serverConnectionWithoutRealm.raw("""
+                INSERT INTO memberships (clinic_id, user_id, roles, created_at_ms)
+                VALUES (\(bind: UUID(uuidString: owner.clinicID)!), \(bind: UUID(uuidString: clerk.userID)!), 'receptionist', 0)
+                """).run()
+            let response = try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/audit", as: clerk)
+            #expect(response.status == .forbidden)
+            let denied = try await events(app, owner).filter { $0["action"] as? String == "access.denied" }
+            #expect(denied.count == 1)
+            #expect(denied.first?["actorId"] as? String == clerk.userID)
+        }
+    }
+}

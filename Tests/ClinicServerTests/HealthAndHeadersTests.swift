@@ -1,0 +1,50 @@
+import ClinicTestSupport
+import Testing
+import Vapor
+
+@Suite("Health, headers and errors")
+struct HealthAndHeadersTests {
+    @Test("healthz answers 200", arguments: TestDatabase.allCases)
+    func healthz(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let response = try await app.send(.GET, "/healthz")
+            #expect(response.status == .ok)
+        }
+    }
+
+    // DC-14, DU-4, DAO-4
+    @Test("every response, errors included, carries the security headers", arguments: ["/healthz", "/api/v1/nowhere", "/login"])
+    func securityHeaders(_ path: String) async throws {
+        try await ClinicTestApp.with(.sqlite) { app in
+            let response = try await app.send(.GET, path)
+            let csp = try #require(response.headers.first(name: "Content-Security-Policy"))
+            #expect(csp.contains("script-src 'self'"))
+            #expect(csp.contains("frame-ancestors 'none'"))
+            #expect(!csp.contains("unsafe-inline"))
+            #expect(response.headers.first(name: "Strict-Transport-Security")?.contains("max-age=") == true)
+            #expect(response.headers.first(name: "X-Content-Type-Options") == "nosniff")
+            #expect(response.headers.first(name: "Referrer-Policy") == "no-referrer")
+            #expect(response.headers.first(name: "Cache-Control") == "no-store")
+        }
+    }
+
+    @Test("an unknown API path answers 404 in the error shape")
+    func notFoundShape() async throws {
+        try await ClinicTestApp.with(.sqlite) { app in
+            let response = try await app.send(.GET, "/api/v1/nowhere")
+            #expect(response.status == .notFound)
+            #expect(response.errorCode == "not_found")
+        }
+    }
+
+    // DAO-20, DU-11
+    @Test("security.txt names a contact and an expiry")
+    func securityTxt() async throws {
+        try await ClinicTestApp.with(.sqlite) { app in
+            let response = try await app.send(.GET, "/.well-known/security.txt")
+            #expect(response.status == .ok)
+            #expect(response.text.contains("Contact: "))
+            #expect(response.text.contains("Expires: "))
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import Keyring
+
+@Suite("Key file provider")
+struct KeyFileProviderTests {
+    func temporaryPath() -> String { NSTemporaryDirectory() + "kek-\(UUID().uuidString).json" }
+
+    // POR-4, DAO-9
+    @Test("a new key file is created readable by its owner only")
+    func createdPrivate() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (_, created) = try KeyFileProvider.openOrCreate(at: path)
+        #expect(created)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600)
+        #expect(try KeyFileProvider.openOrCreate(at: path).created == false)
+    }
+
+    @Test("a key file readable by others is refused")
+    func refusesLooseFile() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try KeyFileProvider.openOrCreate(at: path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        #expect(throws: KeyringError.self) { try KeyFileProvider.load(from: path) }
+    }
+
+    @Test("a wrapped data key unwraps only for the realm, purpose and version it was wrapped for")
+    func wrapBound() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let provider = try KeyFileProvider.openOrCreate(at: path).provider
+        let realm = UUID()
+        let key = DataKey.generate(version: .first)
+        let wrapped = try await provider.wrap(key, realm: realm)
+        #expect(!wrapped.contains(key.rawBytes))
+        let unwrapped = try await provider.unwrapDataKey(wrapped, keyID: provider.currentKeyID, realm: realm, version: .first)
+        #expect(unwrapped.rawBytes == key.rawBytes)
+        await #expect(throws: KeyringError.authenticationFailed) {
+            _ = try await provider.unwrapDataKey(wrapped, keyID: provider.currentKeyID, realm: UUID(), version: .first)
+        }
+        await #expect(throws: KeyringError.authenticationFailed) {
+            _ = try await provider.unwrapIndexKey(wrapped, keyID: provider.currentKeyID, realm: realm, version: .first)
+        }
+    }
+
+    @Test("another key file cannot unwrap")
+    func otherKeyFile() async throws {
+        let first = temporaryPath(), second = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: first); try? FileManager.default.removeItem(atPath: second) }
+        let a = try KeyFileProvider.openOrCreate(at: first).provider
+        let b = try KeyFileProvider.openOrCreate(at: second).provider
+        let wrapped = try await a.wrap(DataKey.generate(version: .first), realm: UUID())
+        await #expect(throws: KeyringError.self) {
+            _ = try await b.unwrapDataKey(wrapped, keyID: a.currentKeyID, realm: UUID(), version: .first)
+        }
+    }
+}
