@@ -19,7 +19,7 @@ struct VerifyCommand: AsyncCommand {
     }
 
     let signature = Signature()
-    var help: String { "Verifies the audit ledger's hash chains.\n" + ServerSettings.environmentHelp }
+    var help: String { "Recomputes every hash chain; exit 1 naming the first bad entry (same environment as serve; see serve --help)." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         var only: UUID?

@@ -8,7 +8,7 @@ struct MigrateClinicCommand: AsyncCommand {
     }
 
     let signature = Signature()
-    var help: String { "Applies database migrations and exits.\n" + ServerSettings.environmentHelp }
+    var help: String { "Applies database migrations and exits (same flags and environment as serve; see serve --help)." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let settings = try signature.settings()
