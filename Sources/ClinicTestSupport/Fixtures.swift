@@ -76,3 +76,18 @@ extension ClinicTestApp {
         return (try #require(response.json["id"] as? String), body)
     }
 }
+
+extension ClinicTestApp {
+    /// Invites a new person into the owner's clinic with `roles`, accepts, and signs them in.
+    public func addMember(to owner: TestSession, roles: [String]) async throws -> TestSession {
+        let email = Canary.email()
+        let invited = try await send(.POST, "/api/v1/clinics/\(owner.clinicID)/staff",
+                                     json: ["email": email, "name": Canary.word("Staff"), "roles": roles], as: owner)
+        try #require(invited.status == .created, "invite answered \(invited.status): \(invited.text)")
+        let token = try #require(invited.json["inviteToken"] as? String)
+        let accepted = try await send(.POST, "/api/v1/invitations/accept", json: ["inviteToken": token, "password": Canary.password])
+        try #require(accepted.status == .created, "accept answered \(accepted.status): \(accepted.text)")
+        let userID = try #require(accepted.json["userId"] as? String)
+        return try await logIn(email: email, password: Canary.password, clinicID: owner.clinicID, userID: userID)
+    }
+}

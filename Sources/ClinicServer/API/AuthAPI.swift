@@ -80,7 +80,7 @@ enum AuthAPI {
         let matches = try await services.verifyPassword(password, hash: credentials?.passwordHash ?? services.decoyPasswordHash)
         let succeeded = matches && credentials != nil && password.count <= 1024
         let issued = try await directory.recordSignIn(user: credentials?.user, succeeded: succeeded, context: request.requestContext,
-                                                      sessions: SessionStore(services: services))
+                                                      client: request.sessionClient, sessions: SessionStore(services: services))
         guard let issued else { return .refused }
         return .signedIn(issued)
     }

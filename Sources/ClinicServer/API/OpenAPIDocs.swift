@@ -42,6 +42,26 @@ enum OpenAPIDocs {
                 .init(name: "limit", description: "At most this many (1-5000, default 500)", schema: ["type": "integer", "minimum": 1, "maximum": 5000])],
         answers: [.init(status: 200, description: "Events, oldest first.", schema: ref("AuditEventList"))] + error)
 
+    static let listStaff = APIDoc(summary: "The clinic's members and open invitations", tag: "staff",
+                                  answers: [.init(status: 200, description: "Staff.", schema: ref("StaffList"))] + error)
+    static let invite = APIDoc(summary: "Invite a person with roles", tag: "staff", body: ref("InviteRequest"),
+                               answers: [.init(status: 201, description: "The invitation; its token is shown once.", schema: ref("Invitation")),
+                                         .init(status: 409, description: "Already a member.", schema: ref("Error"))] + error)
+    static let changeRoles = APIDoc(summary: "Replace a member's roles", tag: "staff", body: ref("RolesRequest"),
+                                    answers: [.init(status: 200, description: "The member.", schema: ref("Member")),
+                                              .init(status: 409, description: "The last owner keeps the owner role.", schema: ref("Error"))] + error)
+    static let removeMember = APIDoc(summary: "Remove a member", tag: "staff",
+                                     answers: [.init(status: 204, description: "Removed."),
+                                               .init(status: 409, description: "The last owner cannot be removed.", schema: ref("Error"))] + error)
+    static let acceptInvitation = APIDoc(summary: "Accept an invitation (new account, or an existing account's password)", tag: "staff",
+                                         body: ref("AcceptRequest"),
+                                         answers: [.init(status: 201, description: "Now a member.", schema: ref("Accepted"))] + error)
+    static let listSessions = APIDoc(summary: "Your live sessions", tag: "me",
+                                     answers: [.init(status: 200, description: "Sessions.", schema: ref("SessionList"))] + error)
+    static let revokeSession = APIDoc(summary: "End one of your sessions", tag: "me", answers: [.init(status: 204, description: "Ended.")] + error)
+    static let changePassword = APIDoc(summary: "Change your password; every other session of yours ends", tag: "me", body: ref("PasswordChange"),
+                                       answers: [.init(status: 204, description: "Changed.")] + error)
+
     static let string: JSONValue = ["type": "string"]
     static let nullableString: JSONValue = ["type": ["string", "null"]]
 
@@ -74,6 +94,27 @@ enum OpenAPIDocs {
             "birthDate": string, "phone": ["type": "string", "description": "E.164"], "email": string, "address": string,
             "medicareNumber": string, "createdAt": ["type": "string", "format": "date-time"], "updatedAt": ["type": "string", "format": "date-time"]]],
         "PatientList": ["type": "object", "required": ["patients"], "properties": ["patients": ["type": "array", "items": ref("Patient")]]],
+        "InviteRequest": ["type": "object", "required": ["email", "name", "roles"], "properties": [
+            "email": string, "name": string, "roles": ["type": "array", "minItems": 1, "items": ref("Role")]]],
+        "Role": ["type": "string", "enum": ["owner", "admin", "practitioner", "receptionist", "bookkeeper"]],
+        "Invitation": ["type": "object", "required": ["id", "inviteToken", "expiresAt"], "properties": [
+            "id": string, "inviteToken": string, "expiresAt": ["type": "string", "format": "date-time"]]],
+        "RolesRequest": ["type": "object", "required": ["roles"], "properties": ["roles": ["type": "array", "minItems": 1, "items": ref("Role")]]],
+        "Member": ["type": "object", "required": ["userId", "name", "email", "roles"], "properties": [
+            "userId": string, "name": string, "email": string, "roles": ["type": "array", "items": ref("Role")]]],
+        "StaffList": ["type": "object", "required": ["staff", "invitations"], "properties": [
+            "staff": ["type": "array", "items": ref("Member")],
+            "invitations": ["type": "array", "items": ["type": "object", "required": ["id", "email", "roles", "expiresAt"], "properties": [
+                "id": string, "email": string, "roles": ["type": "array", "items": ref("Role")], "expiresAt": string]]]]],
+        "AcceptRequest": ["type": "object", "required": ["inviteToken", "password"], "properties": [
+            "inviteToken": string, "name": string, "password": string]],
+        "Accepted": ["type": "object", "required": ["userId", "clinicId"], "properties": ["userId": string, "clinicId": string]],
+        "SessionList": ["type": "object", "required": ["sessions"], "properties": ["sessions": ["type": "array", "items": [
+            "type": "object", "required": ["id", "current", "createdAt", "lastSeenAt"], "properties": [
+                "id": string, "current": ["type": "boolean"], "createdAt": string, "lastSeenAt": string,
+                "address": string, "userAgent": string]]]]],
+        "PasswordChange": ["type": "object", "required": ["currentPassword", "newPassword"], "properties": [
+            "currentPassword": string, "newPassword": ["type": "string", "minLength": 12, "maxLength": 128]]],
         "AuditEventList": ["type": "object", "required": ["events"], "properties": ["events": ["type": "array", "items": [
             "type": "object", "required": ["sequence", "occurredAt", "action", "outcome"], "properties": [
                 "sequence": ["type": "integer"], "occurredAt": ["type": "string", "format": "date-time"],

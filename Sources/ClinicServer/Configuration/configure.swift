@@ -27,7 +27,7 @@ public enum ClinicKeepApp {
 
         let kind = try useDatabases(app, settings: settings)
         let migrator = settings.migrationDatabaseURL == nil ? nil : ownerDatabase
-        app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), to: migrator)
+        app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -72,6 +72,8 @@ public enum ClinicKeepApp {
         AuthAPI.register(api)
         PatientsAPI.register(api)
         AuditAPI.register(api)
+        StaffAPI.register(api)
+        MeAPI.register(api)
         OpenAPIDocument.register(api)
         Pages.register(app)
     }

@@ -21,6 +21,10 @@ extension Request {
         set { storage[StaffSessionKey.self] = newValue }
     }
 
+    var sessionClient: SessionStore.Client {
+        SessionStore.Client(address: remoteAddress?.ipAddress, userAgent: headers.first(name: .userAgent))
+    }
+
     var requestContext: RequestContext {
         RequestContext(actor: staffSession?.user, address: remoteAddress?.ipAddress, requestID: id)
     }

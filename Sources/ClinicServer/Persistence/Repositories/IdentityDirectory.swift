@@ -86,14 +86,15 @@ struct IdentityDirectory: Sendable {
 
     /// Records a sign-in attempt in the identity chain and, when it succeeded, opens a session,
     /// in one transaction.
-    func recordSignIn(user: UserID?, succeeded: Bool, context: RequestContext, sessions: SessionStore) async throws -> SessionStore.Issued? {
+    func recordSignIn(user: UserID?, succeeded: Bool, context: RequestContext, client: SessionStore.Client,
+                      sessions: SessionStore) async throws -> SessionStore.Issued? {
         try await services.store.transaction(realm: IdentityRealm.id) { tx in
             var attempt = context
             attempt.actor = user
             try await Ledger.append(attempt.event(chain: IdentityRealm.id, action: "auth.login", resourceType: user == nil ? nil : "user",
                                                   resource: user?.rawValue, outcome: succeeded ? .success : .failure), in: tx)
             guard succeeded, let user else { return nil }
-            return try await sessions.open(for: user, in: tx)
+            return try await sessions.open(for: user, client: client, in: tx)
         }
     }
 

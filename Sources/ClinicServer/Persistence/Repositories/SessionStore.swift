@@ -1,6 +1,7 @@
 import ClinicDomain
 import Crypto
 import Foundation
+import Keyring
 import SQLKit
 
 /// Server-side sessions. The browser holds a random 256-bit token; the database holds only its
@@ -23,16 +24,74 @@ struct SessionStore: Sendable {
         let csrfToken: String
     }
 
-    func open(for user: UserID, in tx: ScopedSQL) async throws -> Issued {
+    /// Where a session was opened from, shown back to its owner so they can recognise it.
+    struct Client: Sendable {
+        var address: String?
+        var userAgent: String?
+    }
+
+    /// Opens a session inside an identity-realm transaction (its origin is sealed there).
+    func open(for user: UserID, client: Client, in tx: ScopedSQL) async throws -> Issued {
         let token = SecureToken.generate()
         let session = SessionID.random()
         let now = Date()
+        let keys = try await services.keyring.keys(for: IdentityRealm.id, in: tx)
+        func seal(_ value: String?, _ column: String) throws -> Data? {
+            try value.map { try keys.seal(String($0.prefix(300)), table: "sessions", column: column, row: session.rawValue).bytes }
+        }
         try await tx.sql.raw("""
-            INSERT INTO sessions (id, token_hash, user_id, created_at_ms, last_seen_at_ms, expires_at_ms)
+            INSERT INTO sessions (id, token_hash, user_id, created_at_ms, last_seen_at_ms, expires_at_ms, address, user_agent)
             VALUES (\(bind: session.rawValue), \(bind: SecureToken.hash(token)), \(bind: user.rawValue), \(bind: now.milliseconds),
-                    \(bind: now.milliseconds), \(bind: now.addingTimeInterval(services.settings.sessionAbsoluteTimeout).milliseconds))
+                    \(bind: now.milliseconds), \(bind: now.addingTimeInterval(services.settings.sessionAbsoluteTimeout).milliseconds),
+                    \(bind: try seal(client.address, "address")), \(bind: try seal(client.userAgent, "user_agent")))
             """).run()
         return Issued(session: session, token: token)
+    }
+
+    struct Summary: Sendable {
+        let id: SessionID
+        let createdAt: Date
+        let lastSeenAt: Date
+        let address: String?
+        let userAgent: String?
+    }
+
+    /// A person's live sessions, newest first.
+    func list(for user: UserID, now: Date = Date()) async throws -> [Summary] {
+        let services = self.services
+        return try await services.store.transaction(realm: IdentityRealm.id) { tx in
+            let keys = try await services.keyring.keys(for: IdentityRealm.id, in: tx)
+            let rows = try await tx.sql.raw("""
+                SELECT id, created_at_ms, last_seen_at_ms, expires_at_ms, address, user_agent FROM sessions
+                WHERE user_id = \(bind: user.rawValue) ORDER BY last_seen_at_ms DESC
+                """).all()
+            return try rows.compactMap { row -> Summary? in
+                let id = SessionID(try row.decode(column: "id", as: UUID.self))
+                let lastSeen = Date(milliseconds: try row.decode(column: "last_seen_at_ms", as: Int64.self))
+                let expires = Date(milliseconds: try row.decode(column: "expires_at_ms", as: Int64.self))
+                guard now < expires, now.timeIntervalSince(lastSeen) < services.settings.sessionIdleTimeout else { return nil }
+                func open(_ column: String) -> String? {
+                    guard let bytes = try? row.decode(column: column, as: Data?.self), let sealed = try? SealedField(bytes: bytes) else { return nil }
+                    return try? keys.open(sealed, table: "sessions", column: column, row: id.rawValue)
+                }
+                return Summary(id: id, createdAt: Date(milliseconds: try row.decode(column: "created_at_ms", as: Int64.self)),
+                               lastSeenAt: lastSeen, address: open("address"), userAgent: open("user_agent"))
+            }
+        }
+    }
+
+    /// Ends one of the person's own sessions; false when it is not theirs or not there.
+    func revoke(_ session: SessionID, of user: UserID) async throws -> Bool {
+        try await services.store.global.raw("""
+            DELETE FROM sessions WHERE id = \(bind: session.rawValue) AND user_id = \(bind: user.rawValue) RETURNING id
+            """).first() != nil
+    }
+
+    /// Ends every session of the person but `keep`; how many ended.
+    func endOthers(of user: UserID, keep: SessionID?, in tx: ScopedSQL) async throws -> Int {
+        try await tx.sql.raw("""
+            DELETE FROM sessions WHERE user_id = \(bind: user.rawValue) AND id <> \(bind: keep?.rawValue ?? UUID()) RETURNING id
+            """).all().count
     }
 
     /// The live session a token opens, or nil when it is unknown, idle too long or past its absolute expiry.

@@ -1,0 +1,86 @@
+import ClinicDomain
+import Foundation
+import Vapor
+
+/// `/api/v1/clinics/{clinicId}/staff` and `/api/v1/invitations/accept`.
+enum StaffAPI {
+    static func register(_ api: any RoutesBuilder) {
+        let staff = api.grouped("clinics", ":clinicId", "staff")
+        staff.inClinic(.GET, permission: (.staff, .read), doc: OpenAPIDocs.listStaff, use: list)
+        staff.inClinic(.POST, permission: (.staff, .create), doc: OpenAPIDocs.invite, use: invite)
+        staff.inClinic(.PATCH, ":userId", permission: (.staff, .update), doc: OpenAPIDocs.changeRoles, use: changeRoles)
+        staff.inClinic(.DELETE, ":userId", permission: (.staff, .delete), doc: OpenAPIDocs.removeMember, use: remove)
+        api.anyone(.POST, "invitations", "accept", doc: OpenAPIDocs.acceptInvitation, use: accept)
+    }
+
+    struct InviteBody: Content { let email: String?; let name: String?; let roles: [String]? }
+    struct Invitation: Content { let id: String; let inviteToken: String; let expiresAt: String }
+    struct RolesBody: Content { let roles: [String]? }
+    struct Member: Content { let userId: String; let name: String; let email: String; let roles: [String] }
+    struct Pending: Content { let id: String; let email: String; let roles: [String]; let expiresAt: String }
+    struct StaffList: Content { let staff: [Member]; let invitations: [Pending] }
+    struct AcceptBody: Content { let inviteToken: String?; let name: String?; let password: String? }
+    struct Accepted: Content { let userId: String; let clinicId: String }
+
+    static func userID(_ request: Request) throws -> UserID {
+        guard let text = request.parameters.get("userId"), let id = UserID(string: text) else { throw ClinicError.notFound }
+        return id
+    }
+
+    static func invite(_ request: Request, scope: ClinicScope) async throws -> Response {
+        let body = try request.decodeBody(InviteBody.self)
+        let email = try EmailAddress(parsing: body.email ?? "")
+        let name = (body.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200 else { throw ClinicError.invalid("name", "Give the person's name (at most 200 characters).", code: "required") }
+        let roles = try Role.parseSubmitted(body.roles)
+        let issued = try await StaffDirectory(scope: scope, services: request.services).invite(email: email, name: name, roles: roles)
+        let response = Response(status: .created)
+        try response.content.encode(Invitation(id: issued.id.uuidString.lowercased(), inviteToken: issued.token, expiresAt: Timestamp.string(issued.expiresAt)))
+        return response
+    }
+
+    static func list(_ request: Request, scope: ClinicScope) async throws -> StaffList {
+        let (members, pending) = try await StaffDirectory(scope: scope, services: request.services).list()
+        return StaffList(
+            staff: members.map { Member(userId: $0.user.description, name: $0.name, email: $0.email, roles: $0.roles.sorted().map(\.rawValue)) },
+            invitations: pending.map { Pending(id: $0.id.uuidString.lowercased(), email: $0.email, roles: $0.roles.sorted().map(\.rawValue),
+                                               expiresAt: Timestamp.string($0.expiresAt)) })
+    }
+
+    static func changeRoles(_ request: Request, scope: ClinicScope) async throws -> Member {
+        let user = try userID(request)
+        let roles = try Role.parseSubmitted(try request.decodeBody(RolesBody.self).roles)
+        let directory = StaffDirectory(scope: scope, services: request.services)
+        try await directory.changeRoles(of: user, to: roles)
+        guard let person = try await IdentityDirectory(services: request.services).person(user) else { throw ClinicError.notFound }
+        return Member(userId: user.description, name: person.name, email: person.email, roles: roles.sorted().map(\.rawValue))
+    }
+
+    static func remove(_ request: Request, scope: ClinicScope) async throws -> HTTPStatus {
+        try await StaffDirectory(scope: scope, services: request.services).remove(try userID(request))
+        return .noContent
+    }
+
+    static func accept(_ request: Request) async throws -> Response {
+        let body = try request.decodeBody(AcceptBody.self)
+        guard let token = body.inviteToken, !token.isEmpty else { throw ClinicError.invalid("inviteToken", "Give the invitation's token.", code: "required") }
+        guard let password = body.password, !password.isEmpty else { throw ClinicError.invalid("password", "Choose a password, or give your existing one.", code: "required") }
+        if let name = body.name, name.count > 200 { throw ClinicError.invalid("name", "Use at most 200 characters.") }
+        let services = request.services
+        // Hashed up front: whether the invitee already has an account is not told before the token is checked.
+        let newHash: String? = (try? services.passwordPolicy.check(password)) == nil ? nil : try await services.hashPassword(password)
+        let outcome = try await InvitationAcceptance(services: services).accept(token: token, name: body.name, password: password,
+                                                                                  newPasswordHash: newHash, context: request.requestContext)
+        switch outcome {
+        case .notFound:
+            throw ClinicError(status: 404, code: "invitation_not_found", message: "This invitation is not valid, has expired, or has been used.")
+        case .wrongPassword:
+            if newHash == nil { try services.passwordPolicy.check(password) }
+            throw ClinicError.invalid("password", "This e-mail address already has an account: give that account's password.", code: "invalid_credentials")
+        case let .accepted(accepted):
+            let response = Response(status: .created)
+            try response.content.encode(Accepted(userId: accepted.user.description, clinicId: accepted.clinic.description))
+            return response
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import AuditLedger
+import ClinicDomain
+import Foundation
+import Keyring
+import SQLKit
+
+/// A clinic's people: members with their roles, and invitations not yet accepted.
+/// Memberships and invitations are global tables (an invitee is not yet a member), so every
+/// statement here filters on the scope's clinic itself.
+struct StaffDirectory: Sendable {
+    let scope: ClinicScope
+    let services: ClinicServices
+
+    static let invitationLifetime: TimeInterval = 7 * 24 * 3600
+
+    struct Member: Sendable {
+        let user: UserID
+        let name: String
+        let email: String
+        let roles: Set<Role>
+    }
+
+    struct Pending: Sendable {
+        let id: UUID
+        let email: String
+        let roles: Set<Role>
+        let expiresAt: Date
+    }
+
+    struct Issued: Sendable {
+        let id: UUID
+        let token: String
+        let expiresAt: Date
+    }
+
+    func invite(email: EmailAddress, name: String, roles: Set<Role>) async throws -> Issued {
+        guard Role.may(scope.roles, grantOrRevoke: roles) else { throw ClinicError.forbidden("Only an owner may invite an owner.") }
+        let scope = self.scope, keyring = services.keyring
+        let id = UUID(), token = SecureToken.generate(), now = Date()
+        let expires = now.addingTimeInterval(Self.invitationLifetime)
+        try await services.store.transaction(realm: IdentityRealm.id) { tx in
+            let keys = try await keyring.keys(for: IdentityRealm.id, in: tx)
+            let emailIndex = keys.blindIndex(email.value, kind: .email)
+            let member = try await tx.sql.raw("""
+                SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
+                WHERE m.clinic_id = \(bind: scope.realm) AND u.email_index = \(bind: emailIndex)
+                """).first()
+            if member != nil { throw ClinicError.conflict("already_member", "This person is already a member of the clinic.", field: "email") }
+            try await tx.sql.raw("""
+                INSERT INTO invitations (id, clinic_id, token_hash, email_index, email, name, roles, invited_by, created_at_ms, expires_at_ms)
+                VALUES (\(bind: id), \(bind: scope.realm), \(bind: SecureToken.hash(token)), \(bind: emailIndex),
+                        \(bind: try keys.seal(email.value, table: "invitations", column: "email", row: id).bytes),
+                        \(bind: try keys.seal(name, table: "invitations", column: "name", row: id).bytes),
+                        \(bind: Role.storedList(roles)), \(bind: scope.actor.rawValue), \(bind: now.milliseconds), \(bind: expires.milliseconds))
+                """).run()
+            try await tx.enter(realm: scope.realm)
+            try await Ledger.append(scope.event("staff.invite", resourceType: "invitation", resource: id, detail: "roles=" + Role.storedList(roles)), in: tx)
+        }
+        return Issued(id: id, token: token, expiresAt: Date(milliseconds: expires.milliseconds))
+    }
+
+    func list() async throws -> (members: [Member], pending: [Pending]) {
+        let scope = self.scope, keyring = services.keyring
+        return try await services.store.transaction(realm: IdentityRealm.id) { tx in
+            let keys = try await keyring.keys(for: IdentityRealm.id, in: tx)
+            func open(_ row: any SQLRow, _ table: String, _ column: String, _ id: UUID) throws -> String {
+                do {
+                    return try keys.open(try SealedField(bytes: try row.decode(column: column, as: Data.self)), table: table, column: column, row: id)
+                } catch is KeyringError {
+                    throw ClinicError.integrityFailure
+                }
+            }
+            let members = try await tx.sql.raw("""
+                SELECT u.id, u.email, u.name, m.roles FROM memberships m JOIN users u ON u.id = m.user_id
+                WHERE m.clinic_id = \(bind: scope.realm) ORDER BY m.created_at_ms
+                """).all().map { row -> Member in
+                    let id = try row.decode(column: "id", as: UUID.self)
+                    return Member(user: UserID(id), name: try open(row, "users", "name", id), email: try open(row, "users", "email", id),
+                                  roles: Role.parseList(try row.decode(column: "roles", as: String.self)) ?? [])
+                }
+            let pending = try await tx.sql.raw("""
+                SELECT id, email, roles, expires_at_ms FROM invitations
+                WHERE clinic_id = \(bind: scope.realm) AND accepted_at_ms IS NULL AND expires_at_ms > \(bind: Date().milliseconds)
+                ORDER BY created_at_ms
+                """).all().map { row -> Pending in
+                    let id = try row.decode(column: "id", as: UUID.self)
+                    return Pending(id: id, email: try open(row, "invitations", "email", id),
+                                   roles: Role.parseList(try row.decode(column: "roles", as: String.self)) ?? [],
+                                   expiresAt: Date(milliseconds: try row.decode(column: "expires_at_ms", as: Int64.self)))
+                }
+            try await tx.enter(realm: scope.realm)
+            let shown = members.map(\.user.description).joined(separator: ",")
+            try await Ledger.append(scope.event("staff.list", resourceType: "user", detail: shown.isEmpty ? nil : shown), in: tx)
+            return (members, pending)
+        }
+    }
+
+    /// Replaces a member's roles. The last owner keeps the owner role.
+    func changeRoles(of user: UserID, to roles: Set<Role>) async throws {
+        let scope = self.scope
+        try await services.store.transaction(realm: scope.realm) { tx in
+            let current = try await Self.roles(of: user, in: scope.clinic, tx: tx)
+            guard let current else { throw ClinicError.notFound }
+            let changed = current.symmetricDifference(roles)
+            guard Role.may(scope.roles, grantOrRevoke: changed) else { throw ClinicError.forbidden("Only an owner may give or take the owner role.") }
+            if current.contains(.owner), !roles.contains(.owner), try await Self.ownerCount(in: scope.clinic, tx: tx) <= 1 {
+                throw ClinicError.conflict("last_owner", "A clinic keeps at least one owner; make someone else an owner first.", field: "roles")
+            }
+            try await tx.sql.raw("""
+                UPDATE memberships SET roles = \(bind: Role.storedList(roles)) WHERE clinic_id = \(bind: scope.realm) AND user_id = \(bind: user.rawValue)
+                """).run()
+            try await Ledger.append(scope.event("membership.update", resourceType: "user", resource: user.rawValue,
+                                                detail: "roles=" + Role.storedList(roles)), in: tx)
+        }
+    }
+
+    /// Removes a member. The last owner cannot be removed.
+    func remove(_ user: UserID) async throws {
+        let scope = self.scope
+        try await services.store.transaction(realm: scope.realm) { tx in
+            guard let current = try await Self.roles(of: user, in: scope.clinic, tx: tx) else { throw ClinicError.notFound }
+            guard Role.may(scope.roles, grantOrRevoke: current) else { throw ClinicError.forbidden("Only an owner may remove an owner.") }
+            if current.contains(.owner), try await Self.ownerCount(in: scope.clinic, tx: tx) <= 1 {
+                throw ClinicError.conflict("last_owner", "The last owner cannot be removed.")
+            }
+            try await tx.sql.raw("DELETE FROM memberships WHERE clinic_id = \(bind: scope.realm) AND user_id = \(bind: user.rawValue)").run()
+            try await Ledger.append(scope.event("membership.delete", resourceType: "user", resource: user.rawValue), in: tx)
+        }
+    }
+
+    private static func roles(of user: UserID, in clinic: ClinicID, tx: ScopedSQL) async throws -> Set<Role>? {
+        // Locks the clinic's memberships on PostgreSQL, so two removals cannot both pass the last-owner check.
+        let lock = tx.kind == .postgres ? " FOR UPDATE" : ""
+        let rows = try await tx.sql.raw("""
+            SELECT user_id, roles FROM memberships WHERE clinic_id = \(bind: clinic.rawValue)\(unsafeRaw: lock)
+            """).all()
+        for row in rows where try row.decode(column: "user_id", as: UUID.self) == user.rawValue {
+            return Role.parseList(try row.decode(column: "roles", as: String.self))
+        }
+        return nil
+    }
+
+    private static func ownerCount(in clinic: ClinicID, tx: ScopedSQL) async throws -> Int {
+        try await tx.sql.raw("SELECT roles FROM memberships WHERE clinic_id = \(bind: clinic.rawValue)").all()
+            .filter { (Role.parseList((try? $0.decode(column: "roles", as: String.self)) ?? "") ?? []).contains(.owner) }.count
+    }
+}
+
+/// Accepting an invitation: by token, before the invitee is a member of anything there.
+struct InvitationAcceptance: Sendable {
+    let services: ClinicServices
+
+    struct Accepted: Sendable {
+        let user: UserID
+        let clinic: ClinicID
+    }
+
+    enum Outcome: Sendable {
+        case accepted(Accepted)
+        case notFound
+        case wrongPassword
+    }
+
+    /// For a new person, `name` and `password` create the account (the password already
+    /// checked against the policy); for an existing account, `password` must be its password.
+    func accept(token: String, name: String?, password: String, newPasswordHash: String?, context: RequestContext) async throws -> Outcome {
+        guard SecureToken.isWellFormed(token) else { return .notFound }
+        let services = self.services
+        let invitation = try await services.store.transaction(realm: IdentityRealm.id) { tx -> (id: UUID, clinic: UUID, emailIndex: Data, email: Data, name: Data, roles: String, existing: (UUID, String)?)? in
+            guard let row = try await tx.sql.raw("""
+                SELECT id, clinic_id, email_index, email, name, roles FROM invitations
+                WHERE token_hash = \(bind: SecureToken.hash(token)) AND accepted_at_ms IS NULL AND expires_at_ms > \(bind: Date().milliseconds)
+                """).first() else { return nil }
+            let emailIndex = try row.decode(column: "email_index", as: Data.self)
+            let existing = try await tx.sql.raw("SELECT id, password_hash FROM users WHERE email_index = \(bind: emailIndex)").first().map {
+                (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "password_hash", as: String.self))
+            }
+            return (try row.decode(column: "id", as: UUID.self), try row.decode(column: "clinic_id", as: UUID.self), emailIndex,
+                    try row.decode(column: "email", as: Data.self), try row.decode(column: "name", as: Data.self),
+                    try row.decode(column: "roles", as: String.self), existing)
+        }
+        guard let invitation else { return .notFound }
+        if let (_, hash) = invitation.existing {
+            guard try await services.verifyPassword(password, hash: hash) else { return .wrongPassword }
+        } else if newPasswordHash == nil {
+            return .wrongPassword
+        }
+        return try await services.store.transaction(realm: IdentityRealm.id) { tx -> Outcome in
+            // Claimed first: of two concurrent acceptances only one finds it unaccepted.
+            guard try await tx.sql.raw("""
+                UPDATE invitations SET accepted_at_ms = \(bind: Date().milliseconds) WHERE id = \(bind: invitation.id) AND accepted_at_ms IS NULL RETURNING id
+                """).first() != nil else { return .notFound }
+            let keys = try await services.keyring.keys(for: IdentityRealm.id, in: tx)
+            var actor = context
+            let user: UUID
+            if let (existing, _) = invitation.existing {
+                user = existing
+            } else {
+                user = UUID()
+                let email = try keys.open(try SealedField(bytes: invitation.email), table: "invitations", column: "email", row: invitation.id)
+                let invitedName = try keys.open(try SealedField(bytes: invitation.name), table: "invitations", column: "name", row: invitation.id)
+                let chosenName = name.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 } ?? invitedName
+                try await tx.sql.raw("""
+                    INSERT INTO users (id, email_index, email, name, password_hash, created_at_ms)
+                    VALUES (\(bind: user), \(bind: invitation.emailIndex),
+                            \(bind: try keys.seal(email, table: "users", column: "email", row: user).bytes),
+                            \(bind: try keys.seal(String(chosenName.prefix(200)), table: "users", column: "name", row: user).bytes),
+                            \(bind: newPasswordHash!), \(bind: Date().milliseconds))
+                    """).run()
+                actor.actor = UserID(user)
+                try await Ledger.append(actor.event(chain: IdentityRealm.id, action: "user.create", resourceType: "user", resource: user), in: tx)
+            }
+            actor.actor = UserID(user)
+            try await tx.sql.raw("""
+                INSERT INTO memberships (clinic_id, user_id, roles, created_at_ms) VALUES (\(bind: invitation.clinic), \(bind: user), \(bind: invitation.roles), \(bind: Date().milliseconds))
+                ON CONFLICT (clinic_id, user_id) DO NOTHING
+                """).run()
+            try await tx.enter(realm: invitation.clinic)
+            try await Ledger.append(actor.event(chain: invitation.clinic, action: "invitation.accept", resourceType: "invitation", resource: invitation.id), in: tx)
+            try await Ledger.append(actor.event(chain: invitation.clinic, action: "membership.create", resourceType: "user", resource: user,
+                                                detail: "roles=" + invitation.roles), in: tx)
+            return .accepted(Accepted(user: UserID(user), clinic: ClinicID(invitation.clinic)))
+        }
+    }
+}
