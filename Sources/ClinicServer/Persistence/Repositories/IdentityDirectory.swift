@@ -103,13 +103,8 @@ struct IdentityDirectory: Sendable {
         return try await services.store.transaction(realm: IdentityRealm.id) { tx in
             guard let row = try await tx.sql.raw("SELECT email, name FROM users WHERE id = \(bind: id.rawValue)").first() else { return nil }
             let keys = try await keyring.keys(for: IdentityRealm.id, in: tx)
-            do {
-                let email = try keys.open(try SealedField(bytes: try row.decode(column: "email", as: Data.self)), table: "users", column: "email", row: id.rawValue)
-                let name = try keys.open(try SealedField(bytes: try row.decode(column: "name", as: Data.self)), table: "users", column: "name", row: id.rawValue)
-                return Person(id: id, email: email, name: name)
-            } catch is KeyringError {
-                throw ClinicError.integrityFailure
-            }
+            return Person(id: id, email: try keys.openRequiredColumn(row, table: "users", column: "email", id: id.rawValue),
+                          name: try keys.openRequiredColumn(row, table: "users", column: "name", id: id.rawValue))
         }
     }
 

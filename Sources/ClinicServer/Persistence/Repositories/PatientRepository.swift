@@ -174,15 +174,7 @@ struct PatientRepository: Sendable {
 
     private static func open(_ row: any SQLRow, keys: RealmKeys) throws -> PatientRecord {
         let id = PatientID(try row.decode(column: "id", as: UUID.self))
-        func field(_ column: String) throws -> String? {
-            guard let bytes = try row.decode(column: column, as: Data?.self) else { return nil }
-            do {
-                return try keys.open(try SealedField(bytes: bytes), table: table, column: column, row: id.rawValue)
-            } catch {
-                // A value that does not open in its own row was altered or moved: never shown.
-                throw ClinicError.integrityFailure
-            }
-        }
+        func field(_ column: String) throws -> String? { try keys.openColumn(row, table: table, column: column, id: id.rawValue) }
         guard let givenName = try field("given_name"), let familyName = try field("family_name") else { throw ClinicError.integrityFailure }
         var details = PatientDetails(givenName: givenName, familyName: familyName)
         details.birthDate = try field("birth_date").flatMap { try? BirthDate(parsing: $0) }

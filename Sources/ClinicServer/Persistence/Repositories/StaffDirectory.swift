@@ -64,11 +64,7 @@ struct StaffDirectory: Sendable {
         return try await services.store.transaction(realm: IdentityRealm.id) { tx in
             let keys = try await keyring.keys(for: IdentityRealm.id, in: tx)
             func open(_ row: any SQLRow, _ table: String, _ column: String, _ id: UUID) throws -> String {
-                do {
-                    return try keys.open(try SealedField(bytes: try row.decode(column: column, as: Data.self)), table: table, column: column, row: id)
-                } catch is KeyringError {
-                    throw ClinicError.integrityFailure
-                }
+                try keys.openRequiredColumn(row, table: table, column: column, id: id)
             }
             let members = try await tx.sql.raw("""
                 SELECT u.id, u.email, u.name, m.roles FROM memberships m JOIN users u ON u.id = m.user_id
