@@ -19,10 +19,16 @@ public struct PasswordPolicy: Sendable {
         Set(text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
     }
 
-    public func check(_ password: String, field: String = "password") throws(ClinicError) {
+    /// The lowest minimum a clinic may choose, and only when it requires MFA of everyone
+    /// (NIST SP 800-63B rev 4: 8 characters when the password is one of two factors).
+    public static let lowestMinimumWithMFA = 8
+
+    /// `minimumLength` overrides the default for a person whose clinics chose otherwise.
+    public func check(_ password: String, field: String = "password", minimumLength: Int? = nil) throws(ClinicError) {
         // ASVS 2.1.4: any printable Unicode counts; NFC so that one visible character counts once.
         let normalised = password.precomposedStringWithCanonicalMapping
         let length = normalised.count
+        let minimumLength = max(minimumLength ?? self.minimumLength, Self.lowestMinimumWithMFA)
         if length < minimumLength {
             throw .invalid(field, "Use at least \(minimumLength) characters; a few unrelated words make a good password.", code: "password_too_short")
         }

@@ -4,6 +4,9 @@ public enum Permission: Hashable, Sendable, CustomStringConvertible {
     case anyone
     /// Any signed-in person, about themselves (`/me`).
     case signedIn
+    /// A session that has passed the password and not yet the second factor, or a full one:
+    /// only giving the second factor and signing out.
+    case signingIn
     /// A member of the clinic in the path whose roles grant this action on this resource.
     case clinic(ClinicResource, ClinicAction)
 
@@ -11,6 +14,7 @@ public enum Permission: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .anyone: return "anyone"
         case .signedIn: return "signed-in"
+        case .signingIn: return "signing-in"
         case let .clinic(resource, action): return "\(resource.rawValue).\(action.rawValue)"
         }
     }

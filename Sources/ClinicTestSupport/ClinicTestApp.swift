@@ -16,12 +16,15 @@ public struct ClinicTestApp: Sendable {
 
     /// Runs `body` against a fresh application: a new SQLite file, or the shared PostgreSQL test
     /// database as the server's own role (row-level security applies), migrated once per process.
-    public static func with(_ database: TestDatabase, signup: Bool = true,
+    public static func with(_ database: TestDatabase, signup: Bool = true, adjust: @Sendable (inout ServerSettings) -> Void = { _ in },
                             _ body: @Sendable (ClinicTestApp) async throws -> Void) async throws {
         LogCapture.install()
         var settings = ServerSettings()
         settings.signupOpen = signup
         settings.bcryptCost = 10
+        // The progressive delay is specified by its own test; elsewhere it would only slow the suite.
+        settings.throttleDelay = 0
+        adjust(&settings)
         switch database {
         case .sqlite:
             settings.dataDirectory = NSTemporaryDirectory() + "clinickeep-test-" + UUID().uuidString

@@ -34,3 +34,13 @@ extension ClinicTestApp {
         try await SetupLink(services: services).issueIfUnclaimed()
     }
 }
+
+extension ClinicTestApp {
+    /// The identity chain's actions, oldest first (sign-ins, MFA, lockouts, resets).
+    public func identityActions() async throws -> [String] {
+        try await asOwner(realm: IdentityRealm.id.uuidString.lowercased()) { sql in
+            try await sql.raw("SELECT action FROM audit_events WHERE chain_id = \(bind: IdentityRealm.id) ORDER BY sequence").all()
+                .map { try $0.decode(column: "action", as: String.self) }
+        }
+    }
+}

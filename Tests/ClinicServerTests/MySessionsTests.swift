@@ -66,3 +66,30 @@ struct MySessionsTests {
         }
     }
 }
+
+@Suite("Ending your other sessions")
+struct RevokeOthersTests {
+    // DC-7, ASVS 3.3.4
+    @Test("DELETE /me/sessions ends every other session and keeps this one", arguments: TestDatabase.allCases)
+    func revokeOthers(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let first = try await app.signUpClinic()
+            let second = try await app.logIn(email: first.email, password: first.password, clinicID: first.clinicID, userID: first.userID)
+            let third = try await app.logIn(email: first.email, password: first.password, clinicID: first.clinicID, userID: first.userID)
+            let ended = try await app.send(.DELETE, "/api/v1/me/sessions", as: first)
+            #expect(ended.status == .ok && ended.json["ended"] as? Int == 2)
+            #expect(try await app.send(.GET, "/api/v1/me", as: second).status == .unauthorized)
+            #expect(try await app.send(.GET, "/api/v1/me", as: third).status == .unauthorized)
+            #expect(try await app.send(.GET, "/api/v1/me", as: first).status == .ok)
+        }
+    }
+
+    @Test("the sessions page lists your sessions")
+    func page() async throws {
+        try await ClinicTestApp.with(.sqlite) { app in
+            let first = try await app.signUpClinic()
+            let page = try await app.send(.GET, "/me/sessions", as: first)
+            #expect(page.status == .ok && page.text.contains("Sign out everywhere else"))
+        }
+    }
+}

@@ -64,9 +64,12 @@ struct StaffTests {
             let changed = try await app.send(.PATCH, path, json: ["roles": ["admin"]], as: owner)
             #expect(changed.status == .ok)
             #expect(changed.json["roles"] as? [String] == ["admin"])
-            #expect(try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/staff", as: member).status == .ok)
+            // ASVS 3.2.1: a change of privilege ends the member's sessions; they sign in again.
+            #expect(try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/staff", as: member).status == .unauthorized)
+            let again = try await app.logIn(email: member.email, password: member.password, clinicID: owner.clinicID, userID: member.userID)
+            #expect(try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/staff", as: again).status == .ok)
             #expect(try await app.send(.DELETE, path, as: owner).status == .noContent)
-            #expect(try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients", as: member).status == .notFound)
+            #expect(try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients", as: again).status == .notFound)
         }
     }
 

@@ -30,6 +30,8 @@ enum APIShapes {
     struct LoginResponse: Content {
         let next: String
         let csrfToken: String
+        /// A clinic of the person's requires MFA of their role and they have none yet.
+        let mfaEnrolmentRequired: Bool
     }
 
     struct MeResponse: Content {

@@ -7,7 +7,8 @@ enum AuthAPI {
     static func register(_ api: any RoutesBuilder) {
         api.anyone(.POST, "clinics", doc: OpenAPIDocs.signUp, use: signUp)
         api.anyone(.POST, "auth", "login", doc: OpenAPIDocs.login, use: login)
-        api.signedIn(.POST, "auth", "logout", doc: OpenAPIDocs.logout, use: logout)
+        api.signingIn(.POST, "auth", "mfa", doc: OpenAPIDocs.secondFactor, use: secondFactor)
+        api.signingIn(.POST, "auth", "logout", doc: OpenAPIDocs.logout, use: logout)
         api.signedIn(.GET, "me", doc: OpenAPIDocs.me, use: me)
     }
 
@@ -41,6 +42,7 @@ enum AuthAPI {
 
     /// Creates the clinic and its owner; shared by the API and the setup page.
     static func createClinic(_ valid: ValidSignUp, request: Request) async throws -> IdentityDirectory.NewClinic {
+        try await request.services.checkNewPassword(valid.password, field: "owner.password")
         let hash = try await request.services.hashPassword(valid.password)
         let outcome = try await IdentityDirectory(services: request.services).createClinic(
             name: valid.clinicName, country: valid.country, ownerEmail: valid.email, ownerName: valid.ownerName,
@@ -66,34 +68,115 @@ enum AuthAPI {
     }
 
     enum SignInResult {
-        case signedIn(SessionStore.Issued)
+        /// `stage` is `.secondFactor` when the person must still give a code.
+        case signedIn(SessionStore.Issued, stage: SessionStore.Stage, mfaEnrolmentRequired: Bool)
         case refused
     }
 
     /// Checks a password and opens a session; the same for the API and the login page.
+    /// Every attempt is counted per account and per source address before the password is
+    /// checked (ASVS 2.2.1); an unknown e-mail is counted, delayed and locked exactly like a
+    /// known one, so neither answers nor timing tell whether an account exists.
     static func signIn(email emailText: String, password: String, request: Request) async throws -> SignInResult {
         let services = request.services
         let directory = IdentityDirectory(services: services)
+        let throttle = SignInThrottle(services: services)
         let email = try? EmailAddress(parsing: emailText)
+        let accountName = email?.value ?? emailText.lowercased()
+        let subjects = try await throttle.subjects([(.loginAccount, accountName), (.loginAddress, request.sourceAddress)])
+        let failures: Int64
+        switch try await throttle.admit(subjects) {
+        case let .refused(retryAfter):
+            try await directory.recordThrottled(action: "auth.login", context: request.requestContext)
+            throw ClinicError.tooManyAttempts(retryAfter: retryAfter)
+        case let .admitted(count):
+            failures = count
+        }
         let credentials = try await email.asyncFlatMap { try await directory.credentials(for: $0) }
         // A decoy hash when the e-mail is unknown: both failures take a bcrypt's time.
         let matches = try await services.verifyPassword(password, hash: credentials?.passwordHash ?? services.decoyPasswordHash)
         let succeeded = matches && credentials != nil && password.count <= 1024
-        let issued = try await directory.recordSignIn(user: credentials?.user, succeeded: succeeded, context: request.requestContext,
+        if succeeded {
+            try await throttle.succeeded(subjects[0])
+        } else {
+            let accountLocked = try await throttle.failed(subjects[0])
+            let addressLocked = try await throttle.failed(subjects[1])
+            if accountLocked || addressLocked {
+                try await directory.recordLockout(of: accountLocked ? credentials?.user : nil, email: accountLocked ? email : nil,
+                                                  detail: accountLocked ? "account" : "address", context: request.requestContext)
+            }
+            await throttle.delay(afterFailures: failures)
+        }
+        let stage: SessionStore.Stage = credentials?.hasTOTP == true ? .secondFactor : .full
+        let issued = try await directory.recordSignIn(user: credentials?.user, succeeded: succeeded, stage: stage, context: request.requestContext,
                                                       client: request.sessionClient, sessions: SessionStore(services: services))
-        guard let issued else { return .refused }
-        return .signedIn(issued)
+        guard let issued, let credentials else { return .refused }
+        let memberships = credentials.hasTOTP ? [] : try await directory.memberships(of: credentials.user)
+        let mustEnrol = memberships.contains(where: \.requiresMFA)
+        return .signedIn(issued, stage: stage, mfaEnrolmentRequired: mustEnrol)
     }
 
     static func login(_ request: Request) async throws -> Response {
         let body = try request.decodeBody(APIShapes.LoginRequest.self)
         guard let email = body.email, !email.isEmpty else { throw ClinicError.invalid("email", "Give your e-mail address.", code: "required") }
         guard let password = body.password, !password.isEmpty else { throw ClinicError.invalid("password", "Give your password.", code: "required") }
-        guard case let .signedIn(issued) = try await signIn(email: email, password: password, request: request) else {
+        guard case let .signedIn(issued, stage, mustEnrol) = try await signIn(email: email, password: password, request: request) else {
             throw ClinicError.invalidCredentials
         }
         let response = Response(status: .ok)
-        try response.content.encode(APIShapes.LoginResponse(next: "done", csrfToken: issued.csrfToken))
+        try response.content.encode(APIShapes.LoginResponse(next: stage == .full ? "done" : "mfa", csrfToken: issued.csrfToken,
+                                                            mfaEnrolmentRequired: mustEnrol))
+        response.cookies[SessionStore.cookieName] = .session(issued.token)
+        return response
+    }
+
+    enum SecondFactorResult {
+        case signedIn(SessionStore.Issued)
+        case refused
+    }
+
+    /// The second step: a TOTP code or a recovery code turns the pending session into a full
+    /// one with a new id and token (ASVS 3.2.1). Wrong codes are counted per person.
+    static func completeSecondFactor(code: String, session: SessionStore.Active, request: Request) async throws -> SecondFactorResult {
+        guard session.stage == .secondFactor else {
+            throw ClinicError.conflict("mfa_not_pending", "This session is already signed in.")
+        }
+        let services = request.services
+        let directory = IdentityDirectory(services: services)
+        let throttle = SignInThrottle(services: services)
+        let subjects = try await throttle.subjects([(.secondFactor, session.user.description)])
+        switch try await throttle.admit(subjects) {
+        case let .refused(retryAfter):
+            try await directory.recordThrottled(action: "auth.mfa", context: request.requestContext)
+            throw ClinicError.tooManyAttempts(retryAfter: retryAfter)
+        case .admitted:
+            break
+        }
+        let verdict = try await SecondFactors(services: services).verify(code, of: session.user)
+        if verdict == .invalid {
+            if try await throttle.failed(subjects[0]) {
+                try await directory.recordLockout(of: session.user, email: nil, detail: "second-factor", context: request.requestContext)
+            }
+        } else {
+            try await throttle.succeeded(subjects[0])
+        }
+        let issued = try await directory.completeSecondFactor(session: session, verdict: verdict, context: request.requestContext,
+                                                              client: request.sessionClient, sessions: SessionStore(services: services))
+        return issued.map(SecondFactorResult.signedIn) ?? .refused
+    }
+
+    struct CodeBody: Content { let code: String? }
+
+    static func secondFactor(_ request: Request, session: SessionStore.Active) async throws -> Response {
+        let body = try request.decodeBody(CodeBody.self)
+        guard let code = body.code, !code.isEmpty, code.count <= 64 else {
+            throw ClinicError.invalid("code", "Give the 6-digit code from your authenticator app, or a recovery code.", code: "required")
+        }
+        guard case let .signedIn(issued) = try await completeSecondFactor(code: code, session: session, request: request) else {
+            throw ClinicError.invalidCode
+        }
+        let response = Response(status: .ok)
+        try response.content.encode(APIShapes.LoginResponse(next: "done", csrfToken: issued.csrfToken, mfaEnrolmentRequired: false))
         response.cookies[SessionStore.cookieName] = .session(issued.token)
         return response
     }
@@ -112,7 +195,7 @@ enum AuthAPI {
         return APIShapes.MeResponse(
             user: .init(id: person.id.description, email: person.email, name: person.name),
             memberships: memberships.map { .init(clinicId: $0.clinic.description, clinicName: $0.clinicName, roles: $0.roles.sorted().map(\.rawValue)) },
-            mfa: .init(totp: false, passkeys: 0))
+            mfa: .init(totp: session.hasTOTP, passkeys: 0))
     }
 }
 

@@ -7,7 +7,76 @@ enum MeAPI {
     static func register(_ api: any RoutesBuilder) {
         api.signedIn(.GET, "me", "sessions", doc: OpenAPIDocs.listSessions, use: sessions)
         api.signedIn(.DELETE, "me", "sessions", ":sessionId", doc: OpenAPIDocs.revokeSession, use: revoke)
+        api.signedIn(.DELETE, "me", "sessions", doc: OpenAPIDocs.revokeOtherSessions, use: revokeOthers)
         api.signedIn(.POST, "me", "password", doc: OpenAPIDocs.changePassword, use: changePassword)
+        api.signedIn(.POST, "me", "totp", doc: OpenAPIDocs.beginTOTP, use: beginTOTP)
+        api.signedIn(.POST, "me", "totp", "confirm", doc: OpenAPIDocs.confirmTOTP, use: confirmTOTP)
+        api.signedIn(.POST, "me", "totp", "disable", doc: OpenAPIDocs.disableTOTP, use: disableTOTP)
+    }
+
+    struct Ended: Content { let ended: Int }
+    struct TOTPEnrolment: Content { let secret: String; let otpauthUrl: String }
+    struct RecoveryCodes: Content { let recoveryCodes: [String] }
+    struct PasswordOnly: Content { let password: String? }
+
+    /// Ends every session of yours but this one.
+    static func revokeOthers(_ request: Request, session: SessionStore.Active) async throws -> Ended {
+        let services = request.services, context = request.requestContext
+        let ended = try await services.store.transaction(realm: IdentityRealm.id) { tx in
+            let ended = try await SessionStore(services: services).endOthers(of: session.user, keep: session.session, in: tx)
+            try await Ledger.append(context.event(chain: IdentityRealm.id, action: "session.revoke-others", resourceType: "user",
+                                                  resource: session.user.rawValue, detail: "sessions-ended=\(ended)"), in: tx)
+            return ended
+        }
+        return Ended(ended: ended)
+    }
+
+    static func beginTOTP(_ request: Request, session: SessionStore.Active) async throws -> Response {
+        guard let person = try await IdentityDirectory(services: request.services).person(session.user) else { throw ClinicError.notSignedIn }
+        let enrolment = try await SecondFactors(services: request.services).beginEnrolment(of: session.user, email: person.email,
+                                                                                            context: request.requestContext)
+        let response = Response(status: .created)
+        try response.content.encode(TOTPEnrolment(secret: enrolment.secret, otpauthUrl: enrolment.otpauthURL))
+        return response
+    }
+
+    static func confirmTOTP(_ request: Request, session: SessionStore.Active) async throws -> RecoveryCodes {
+        let body = try request.decodeBody(AuthAPI.CodeBody.self)
+        guard let code = body.code, !code.isEmpty, code.count <= 64 else {
+            throw ClinicError.invalid("code", "Give the 6-digit code your authenticator app shows.", code: "required")
+        }
+        guard let codes = try await SecondFactors(services: request.services).confirmEnrolment(of: session.user, code: code,
+                                                                                                context: request.requestContext) else {
+            throw ClinicError.invalid("code", "This code does not match; check the app's clock and try the newest code.", code: "invalid_code")
+        }
+        return RecoveryCodes(recoveryCodes: codes)
+    }
+
+    /// Turning the second factor off needs the password again (ASVS 2.8.x re-authentication).
+    static func disableTOTP(_ request: Request, session: SessionStore.Active) async throws -> HTTPStatus {
+        let body = try request.decodeBody(PasswordOnly.self)
+        guard let password = body.password, !password.isEmpty else { throw ClinicError.invalid("password", "Give your password.", code: "required") }
+        try await requireCurrentPassword(password, of: session.user, field: "password", request: request)
+        try await SecondFactors(services: request.services).disable(for: session.user, context: request.requestContext)
+        return .noContent
+    }
+
+    /// Re-authentication: the person's own password, counted against the same per-account
+    /// throttle as sign-in so a stolen session cannot guess it.
+    static func requireCurrentPassword(_ password: String, of user: UserID, field: String, request: Request) async throws {
+        let services = request.services
+        let throttle = SignInThrottle(services: services)
+        let subjects = try await throttle.subjects([(.reauthentication, user.description)])
+        if case let .refused(retryAfter) = try await throttle.admit(subjects) {
+            throw ClinicError.tooManyAttempts(retryAfter: retryAfter)
+        }
+        let stored = try await services.store.global.raw("SELECT password_hash FROM users WHERE id = \(bind: user.rawValue)").first()
+        guard let hash = try stored?.decode(column: "password_hash", as: String.self),
+              try await services.verifyPassword(password, hash: hash) else {
+            _ = try await throttle.failed(subjects[0])
+            throw ClinicError.invalid(field, "This is not your current password.", code: "invalid_credentials")
+        }
+        try await throttle.succeeded(subjects[0])
     }
 
     struct SessionInfo: Content {
@@ -46,12 +115,9 @@ enum MeAPI {
         guard let current = body.currentPassword, !current.isEmpty else { throw ClinicError.invalid("currentPassword", "Give your current password.", code: "required") }
         guard let new = body.newPassword else { throw ClinicError.invalid("newPassword", "Choose a new password.", code: "required") }
         let services = request.services
-        try services.passwordPolicy.check(new, field: "newPassword")
-        let stored = try await services.store.global.raw("SELECT password_hash FROM users WHERE id = \(bind: session.user.rawValue)").first()
-        guard let hash = try stored?.decode(column: "password_hash", as: String.self),
-              try await services.verifyPassword(current, hash: hash) else {
-            throw ClinicError.invalid("currentPassword", "This is not your current password.", code: "invalid_credentials")
-        }
+        let minimum = try await IdentityDirectory(services: services).passwordMinimum(for: session.user)
+        try await services.checkNewPassword(new, field: "newPassword", minimumLength: minimum)
+        try await requireCurrentPassword(current, of: session.user, field: "currentPassword", request: request)
         let newHash = try await services.hashPassword(new)
         let context = request.requestContext
         try await services.store.transaction(realm: IdentityRealm.id) { tx in

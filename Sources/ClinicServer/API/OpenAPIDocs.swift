@@ -6,6 +6,7 @@ enum OpenAPIDocs {
         .init(status: 401, description: "Not signed in.", schema: ref("Error")),
         .init(status: 403, description: "Missing permission, or CSRF token missing.", schema: ref("Error")),
         .init(status: 404, description: "Not found, or another clinic's.", schema: ref("Error")),
+        .init(status: 429, description: "Too many attempts; `Retry-After` says when to try again.", schema: ref("Error")),
     ]
 
     static let signUp = APIDoc(summary: "Sign up a clinic and its first owner (when sign-up is open)", tag: "clinics",
@@ -14,6 +15,31 @@ enum OpenAPIDocs {
                                          .init(status: 409, description: "E-mail address already in use.", schema: ref("Error"))] + error)
     static let login = APIDoc(summary: "Sign in with e-mail and password", tag: "auth", body: ref("LoginRequest"),
                               answers: [.init(status: 200, description: "Signed in; the session cookie is set.", schema: ref("LoginResponse"))] + error)
+    static let secondFactor = APIDoc(summary: "Second step of sign-in: a TOTP code or a recovery code", tag: "auth", body: ref("CodeRequest"),
+                                     answers: [.init(status: 200, description: "Signed in; a new session cookie is set.", schema: ref("LoginResponse"))] + error)
+    static let requestPasswordReset = APIDoc(summary: "E-mail a password-reset link (always 202, account or not)", tag: "auth",
+                                             body: ["type": "object", "required": ["email"], "properties": ["email": string]],
+                                             answers: [.init(status: 202, description: "Accepted.")] + error)
+    static let completePasswordReset = APIDoc(summary: "Set a new password with a reset link's token; every session ends", tag: "auth",
+                                              body: ["type": "object", "required": ["token", "newPassword"], "properties": ["token": string, "newPassword": string]],
+                                              answers: [.init(status: 204, description: "Password set.")] + error)
+    static let beginTOTP = APIDoc(summary: "Start setting up an authenticator app", tag: "me",
+                                  answers: [.init(status: 201, description: "The secret, shown once.", schema: ref("TOTPEnrolment")),
+                                            .init(status: 409, description: "Already set up.", schema: ref("Error"))] + error)
+    static let confirmTOTP = APIDoc(summary: "Confirm the authenticator with a code; answers ten recovery codes, shown once", tag: "me",
+                                    body: ref("CodeRequest"),
+                                    answers: [.init(status: 200, description: "Recovery codes.", schema: ref("RecoveryCodes"))] + error)
+    static let disableTOTP = APIDoc(summary: "Turn the authenticator off (needs your password)", tag: "me",
+                                    body: ["type": "object", "required": ["password"], "properties": ["password": string]],
+                                    answers: [.init(status: 204, description: "Turned off.")] + error)
+    static let revokeOtherSessions = APIDoc(summary: "End every session of yours but this one", tag: "me",
+                                            answers: [.init(status: 200, description: "How many ended.",
+                                                            schema: ["type": "object", "required": ["ended"], "properties": ["ended": ["type": "integer"]]])] + error)
+    static let readSecurity = APIDoc(summary: "The clinic's sign-in policy", tag: "clinics",
+                                     answers: [.init(status: 200, description: "The policy.", schema: ref("SecurityPolicy"))] + error)
+    static let updateSecurity = APIDoc(summary: "Require MFA for roles; set the password minimum (below 12 only when every role needs MFA)", tag: "clinics",
+                                       body: ref("SecurityPolicy"),
+                                       answers: [.init(status: 200, description: "The policy.", schema: ref("SecurityPolicy"))] + error)
     static let logout = APIDoc(summary: "Sign out", tag: "auth", answers: [.init(status: 204, description: "Signed out.")] + error)
     static let me = APIDoc(summary: "The signed-in person and their clinics", tag: "auth",
                            answers: [.init(status: 200, description: "You.", schema: ref("Me"))] + error)
@@ -79,7 +105,14 @@ enum OpenAPIDocs {
             "user": ["type": "object", "required": ["id"], "properties": ["id": ["type": "string", "format": "uuid"]]]]],
         "LoginRequest": ["type": "object", "required": ["email", "password"], "properties": ["email": string, "password": string]],
         "LoginResponse": ["type": "object", "required": ["next", "csrfToken"], "properties": [
-            "next": ["type": "string", "enum": ["done", "mfa"]], "csrfToken": string]],
+            "next": ["type": "string", "enum": ["done", "mfa"]], "csrfToken": string, "mfaEnrolmentRequired": ["type": "boolean"]]],
+        "CodeRequest": ["type": "object", "required": ["code"], "properties": ["code": string]],
+        "TOTPEnrolment": ["type": "object", "required": ["secret", "otpauthUrl"], "properties": ["secret": string, "otpauthUrl": string]],
+        "RecoveryCodes": ["type": "object", "required": ["recoveryCodes"], "properties": [
+            "recoveryCodes": ["type": "array", "minItems": 10, "maxItems": 10, "items": string]]],
+        "SecurityPolicy": ["type": "object", "properties": [
+            "mfaRequiredRoles": ["type": "array", "items": ref("Role")],
+            "passwordMinimumLength": ["type": "integer", "minimum": 8, "maximum": 128]]],
         "Me": ["type": "object", "required": ["user", "memberships", "mfa"], "properties": [
             "user": ["type": "object", "required": ["id", "email", "name"], "properties": ["id": string, "email": string, "name": string]],
             "memberships": ["type": "array", "items": ["type": "object", "required": ["clinicId", "clinicName", "roles"], "properties": [
@@ -100,8 +133,9 @@ enum OpenAPIDocs {
         "Invitation": ["type": "object", "required": ["id", "inviteToken", "expiresAt"], "properties": [
             "id": string, "inviteToken": string, "expiresAt": ["type": "string", "format": "date-time"]]],
         "RolesRequest": ["type": "object", "required": ["roles"], "properties": ["roles": ["type": "array", "minItems": 1, "items": ref("Role")]]],
-        "Member": ["type": "object", "required": ["userId", "name", "email", "roles"], "properties": [
-            "userId": string, "name": string, "email": string, "roles": ["type": "array", "items": ref("Role")]]],
+        "Member": ["type": "object", "required": ["userId", "name", "email", "roles", "mfa"], "properties": [
+            "userId": string, "name": string, "email": string, "roles": ["type": "array", "items": ref("Role")],
+            "mfa": ["type": "object", "required": ["totp"], "properties": ["totp": ["type": "boolean"]]]]],
         "StaffList": ["type": "object", "required": ["staff", "invitations"], "properties": [
             "staff": ["type": "array", "items": ref("Member")],
             "invitations": ["type": "array", "items": ["type": "object", "required": ["id", "email", "roles", "expiresAt"], "properties": [

@@ -16,7 +16,8 @@ enum StaffAPI {
     struct InviteBody: Content { let email: String?; let name: String?; let roles: [String]? }
     struct Invitation: Content { let id: String; let inviteToken: String; let expiresAt: String }
     struct RolesBody: Content { let roles: [String]? }
-    struct Member: Content { let userId: String; let name: String; let email: String; let roles: [String] }
+    struct MFAState: Content { let totp: Bool }
+    struct Member: Content { let userId: String; let name: String; let email: String; let roles: [String]; let mfa: MFAState }
     struct Pending: Content { let id: String; let email: String; let roles: [String]; let expiresAt: String }
     struct StaffList: Content { let staff: [Member]; let invitations: [Pending] }
     struct AcceptBody: Content { let inviteToken: String?; let name: String?; let password: String? }
@@ -42,18 +43,29 @@ enum StaffAPI {
     static func list(_ request: Request, scope: ClinicScope) async throws -> StaffList {
         let (members, pending) = try await StaffDirectory(scope: scope, services: request.services).list()
         return StaffList(
-            staff: members.map { Member(userId: $0.user.description, name: $0.name, email: $0.email, roles: $0.roles.sorted().map(\.rawValue)) },
+            staff: members.map { Member(userId: $0.user.description, name: $0.name, email: $0.email, roles: $0.roles.sorted().map(\.rawValue),
+                                        mfa: MFAState(totp: $0.hasTOTP)) },
             invitations: pending.map { Pending(id: $0.id.uuidString.lowercased(), email: $0.email, roles: $0.roles.sorted().map(\.rawValue),
                                                expiresAt: Timestamp.string($0.expiresAt)) })
     }
 
-    static func changeRoles(_ request: Request, scope: ClinicScope) async throws -> Member {
+    /// The member's sessions end with the change (ASVS 3.2.1: a new session at any change of
+    /// privilege); when you change your own roles, your session is replaced by a new one.
+    static func changeRoles(_ request: Request, scope: ClinicScope) async throws -> Response {
         let user = try userID(request)
         let roles = try Role.parseSubmitted(try request.decodeBody(RolesBody.self).roles)
         let directory = StaffDirectory(scope: scope, services: request.services)
-        try await directory.changeRoles(of: user, to: roles)
-        guard let person = try await IdentityDirectory(services: request.services).person(user) else { throw ClinicError.notFound }
-        return Member(userId: user.description, name: person.name, email: person.email, roles: roles.sorted().map(\.rawValue))
+        let replacement = try await directory.changeRoles(of: user, to: roles, client: request.sessionClient)
+        let identity = IdentityDirectory(services: request.services)
+        guard let person = try await identity.person(user) else { throw ClinicError.notFound }
+        let response = Response(status: .ok)
+        try response.content.encode(Member(userId: user.description, name: person.name, email: person.email, roles: roles.sorted().map(\.rawValue),
+                                           mfa: MFAState(totp: try await SecondFactors(services: request.services).isEnrolled(user))))
+        if let replacement {
+            response.cookies[SessionStore.cookieName] = .session(replacement.token)
+            response.headers.replaceOrAdd(name: "X-CSRF-Token", value: replacement.csrfToken)
+        }
+        return response
     }
 
     static func remove(_ request: Request, scope: ClinicScope) async throws -> HTTPStatus {
@@ -68,14 +80,15 @@ enum StaffAPI {
         if let name = body.name, name.count > 200 { throw ClinicError.invalid("name", "Use at most 200 characters.") }
         let services = request.services
         // Hashed up front: whether the invitee already has an account is not told before the token is checked.
-        let newHash: String? = (try? services.passwordPolicy.check(password)) == nil ? nil : try await services.hashPassword(password)
+        let acceptable = (try? await services.checkNewPassword(password, field: "password")) != nil
+        let newHash: String? = acceptable ? try await services.hashPassword(password) : nil
         let outcome = try await InvitationAcceptance(services: services).accept(token: token, name: body.name, password: password,
                                                                                   newPasswordHash: newHash, context: request.requestContext)
         switch outcome {
         case .notFound:
             throw ClinicError(status: 404, code: "invitation_not_found", message: "This invitation is not valid, has expired, or has been used.")
         case .wrongPassword:
-            if newHash == nil { try services.passwordPolicy.check(password) }
+            if newHash == nil { try await services.checkNewPassword(password, field: "password") }
             throw ClinicError.invalid("password", "This e-mail address already has an account: give that account's password.", code: "invalid_credentials")
         case let .accepted(accepted):
             let response = Response(status: .created)

@@ -34,8 +34,14 @@ struct ServeClinicCommand: AsyncCommand {
             // The link is for the operator's eyes, so it goes to the console, not the log.
             context.console.print("Set up the first clinic (this link works once): \(settings.publicURL)/setup?token=\(token)")
         }
+        var delivery: OutboxDelivery?
+        if let url = settings.smtpURL {
+            delivery = OutboxDelivery(services: app.clinicServices, server: try SMTPServer(url: url), logger: app.logger)
+            delivery?.start()
+        }
         await waitForTermination()
         context.console.print("Stopping.")
+        delivery?.stop()
         await app.server.shutdown()
     }
 

@@ -24,6 +24,15 @@ public struct ServerSettings: Sendable {
     public var certificatePath: String?
     public var privateKeyPath: String?
     public var logLevel: Logger.Level = .info
+    /// A k-anonymity range service (the SHA-1 prefix protocol); nil: only the shipped list.
+    public var breachedRangeURL: String?
+    /// Where e-mail is delivered from the outbox; nil: it stays in the outbox.
+    public var smtpURL: String?
+    public var mailFrom = "ClinicKeep <clinickeep@localhost>"
+    /// The address people reach this server at, for links in e-mail (default: the listening address).
+    public var publicBaseURL: String?
+    /// Base of the progressive delay on failed sign-ins; zero turns the delay off.
+    public var throttleDelay: TimeInterval = 0.25
 
     public init() {}
 
@@ -60,11 +69,46 @@ public struct ServerSettings: Sendable {
         }
         if let value = environment["CLINICKEEP_TLS_CERT"], !value.isEmpty { settings.certificatePath = value }
         if let value = environment["CLINICKEEP_TLS_KEY"], !value.isEmpty { settings.privateKeyPath = value }
+        if let value = environment["CLINICKEEP_SESSION_IDLE"], !value.isEmpty {
+            settings.sessionIdleTimeout = try duration(value, name: "CLINICKEEP_SESSION_IDLE")
+        }
+        if let value = environment["CLINICKEEP_SESSION_ABSOLUTE"], !value.isEmpty {
+            settings.sessionAbsoluteTimeout = try duration(value, name: "CLINICKEEP_SESSION_ABSOLUTE")
+        }
+        if let value = environment["CLINICKEEP_BREACHED_RANGE_URL"], !value.isEmpty {
+            guard let url = URL(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw SettingsError("CLINICKEEP_BREACHED_RANGE_URL must be an http(s) URL")
+            }
+            settings.breachedRangeURL = value.hasSuffix("/") ? String(value.dropLast()) : value
+        }
+        if let value = environment["CLINICKEEP_SMTP_URL"], !value.isEmpty {
+            guard (try? SMTPServer(url: value)) != nil else {
+                throw SettingsError("CLINICKEEP_SMTP_URL must look like smtp://[user:password@]host:port or smtps://...")
+            }
+            settings.smtpURL = value
+        }
+        if let value = environment["CLINICKEEP_MAIL_FROM"], !value.isEmpty { settings.mailFrom = value }
+        if let value = environment["CLINICKEEP_PUBLIC_URL"], !value.isEmpty {
+            settings.publicBaseURL = value.hasSuffix("/") ? String(value.dropLast()) : value
+        }
+        if let value = environment["CLINICKEEP_THROTTLE_DELAY_MS"], !value.isEmpty {
+            guard let ms = Int(value), (0...5000).contains(ms) else { throw SettingsError("CLINICKEEP_THROTTLE_DELAY_MS must be 0 to 5000") }
+            settings.throttleDelay = Double(ms) / 1000
+        }
         if let value = environment["CLINICKEEP_LOG_LEVEL"], !value.isEmpty {
             guard let level = Logger.Level(rawValue: value) else { throw SettingsError("CLINICKEEP_LOG_LEVEL must be a log level such as info") }
             settings.logLevel = level
         }
         return settings
+    }
+
+    /// "90s", "30m", "12h": a number and a unit.
+    static func duration(_ text: String, name: String) throws -> TimeInterval {
+        let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600]
+        guard let unit = text.last.flatMap({ units[$0] }), let number = Double(text.dropLast()), number > 0, number * unit <= 30 * 24 * 3600 else {
+            throw SettingsError("\(name) must be a duration such as 90s, 30m or 12h (at most 30 days)")
+        }
+        return number * unit
     }
 
     static func port(_ text: String) throws -> Int {
@@ -83,6 +127,13 @@ public struct ServerSettings: Sendable {
       CLINICKEEP_TLS_CERT / _TLS_KEY     PEM certificate chain and key (default: self-signed, generated)
       CLINICKEEP_TLS                     'off' only behind a TLS-terminating proxy on loopback
       CLINICKEEP_BCRYPT_COST             10 to 16 (default 12)
+      CLINICKEEP_SESSION_IDLE            idle expiry of a session (default 30m; e.g. 90s, 30m, 2h)
+      CLINICKEEP_SESSION_ABSOLUTE        absolute expiry of a session (default 12h)
+      CLINICKEEP_BREACHED_RANGE_URL      k-anonymity range service for breached passwords (GET <url>/<SHA-1 prefix>)
+      CLINICKEEP_SMTP_URL                smtp://[user:password@]host:port or smtps://... (default: e-mail stays in the outbox)
+      CLINICKEEP_MAIL_FROM               sender of e-mail (default ClinicKeep <clinickeep@localhost>)
+      CLINICKEEP_PUBLIC_URL              the URL people reach this server at, for links in e-mail
+      CLINICKEEP_THROTTLE_DELAY_MS       base of the progressive delay after failed sign-ins (default 250; 0 = off)
       CLINICKEEP_LOG_LEVEL               trace, debug, info (default), notice, warning, error
     """
 
@@ -91,6 +142,9 @@ public struct ServerSettings: Sendable {
     var generatedCertificatePath: String { dataDirectory + "/tls-certificate.pem" }
     var generatedPrivateKeyPath: String { dataDirectory + "/tls-private-key.pem" }
     var usesPostgres: Bool { databaseURL != nil }
+
+    /// Where links in e-mail point.
+    var linkBaseURL: String { publicBaseURL ?? publicURL }
 
     public var publicURL: String {
         let scheme = tlsEnabled ? "https" : "http"

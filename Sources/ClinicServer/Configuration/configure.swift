@@ -27,7 +27,7 @@ public enum ClinicKeepApp {
 
         let kind = try useDatabases(app, settings: settings)
         let migrator = settings.migrationDatabaseURL == nil ? nil : ownerDatabase
-        app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), to: migrator)
+        app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -49,9 +49,11 @@ public enum ClinicKeepApp {
         let keyring = RealmKeyring(provider: provider)
         try await keyring.prepareIdentityRealm(store: store)
         let cost = settings.bcryptCost
+        // The decoy takes the same path through `verifyPassword` as a stored hash.
         let decoy = try await app.threadPool.runIfActive { try Bcrypt.hash(SecureToken.generate(), cost: cost) }
         app.clinicServices = ClinicServices(settings: settings, store: store, keyring: keyring, passwordPolicy: try passwordPolicy(),
-                                            threadPool: app.threadPool, decoyPasswordHash: decoy)
+                                            threadPool: app.threadPool, decoyPasswordHash: ClinicServices.hashScheme + decoy,
+                                            breachedRange: settings.breachedRangeURL.map { BreachedPasswordRange(baseURL: $0, client: app.client, logger: app.logger) })
         registerRoutes(app)
 
         app.http.server.configuration.hostname = settings.hostname
@@ -74,6 +76,8 @@ public enum ClinicKeepApp {
         AuditAPI.register(api)
         StaffAPI.register(api)
         MeAPI.register(api)
+        ClinicSecurityAPI.register(api)
+        PasswordResetAPI.register(api)
         OpenAPIDocument.register(api)
         Pages.register(app)
     }

@@ -25,7 +25,9 @@ struct ErrorResponseMiddleware: AsyncMiddleware {
     static func describe(_ error: any Error) -> (status: HTTPResponseStatus, detail: Body.Detail, headers: HTTPHeaders) {
         switch error {
         case let error as ClinicError:
-            return (HTTPResponseStatus(statusCode: error.status), .init(code: error.code.rawValue, message: error.message, field: error.field), [:])
+            var headers = HTTPHeaders()
+            if let seconds = error.retryAfter { headers.replaceOrAdd(name: .retryAfter, value: String(seconds)) }
+            return (HTTPResponseStatus(statusCode: error.status), .init(code: error.code.rawValue, message: error.message, field: error.field), headers)
         case let error as DecodingError:
             let (field, message) = decodingProblem(error)
             return (.badRequest, .init(code: "invalid_body", message: message, field: field), [:])
@@ -92,6 +94,7 @@ struct ErrorResponseMiddleware: AsyncMiddleware {
         case is Int.Type, is Int64.Type: return "a whole number"
         case is Bool.Type: return "true or false"
         case is [Any].Type: return "an array"
+        case is [String: Any].Type: return "an object"
         default: return "a \(type)"
         }
     }

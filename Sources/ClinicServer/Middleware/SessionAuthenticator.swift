@@ -25,6 +25,11 @@ extension Request {
         SessionStore.Client(address: remoteAddress?.ipAddress, userAgent: headers.first(name: .userAgent))
     }
 
+    /// The peer's socket address, the unit of per-address throttling (never a forwarded-for
+    /// header, which the sender writes). A request with no socket peer only exists inside the
+    /// process (the test harness); those share one bucket per application instance.
+    var sourceAddress: String { remoteAddress?.ipAddress ?? "in-process:\(services.instanceID)" }
+
     var requestContext: RequestContext {
         RequestContext(actor: staffSession?.user, address: remoteAddress?.ipAddress, requestID: id)
     }

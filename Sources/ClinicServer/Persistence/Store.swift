@@ -16,15 +16,23 @@ public struct Store: Sendable {
     private let logger: Logger
     public let kind: DatabaseKind
 
+    /// SQLite's one connection (see `database`).
+    private let sqliteLoop: (any EventLoop)?
+
     init(databases: Databases, kind: DatabaseKind, logger: Logger) {
         self.databases = databases
         self.kind = kind
         self.logger = logger
+        self.sqliteLoop = kind == .sqlite ? databases.eventLoopGroup.next() : nil
     }
 
-    /// A handle on any event loop's pool, so work spreads over every loop's connections.
+    /// PostgreSQL: any event loop's pool, so work spreads over every loop's connections.
+    /// SQLite: always the same loop's single connection. SQLite has one writer at a time, and
+    /// the driver retries a busy database on a blocking-I/O thread without limit: with a second
+    /// connection, a writer waiting for the lock can hold the thread the lock's holder needs to
+    /// finish (seen as a deadlock under parallel tests). One connection queues work instead.
     var database: any Database {
-        databases.database(logger: logger, on: databases.eventLoopGroup.any())!
+        databases.database(logger: logger, on: sqliteLoop ?? databases.eventLoopGroup.any())!
     }
 
     /// Runs `body` in one transaction scoped to `realm`.

@@ -28,6 +28,16 @@ extension RoutesBuilder {
         }
     }
 
+    /// For the second-factor step and signing out: a session at either stage.
+    @discardableResult
+    func signingIn<R: AsyncResponseEncodable>(_ method: HTTPMethod, _ path: PathComponent..., doc: APIDoc? = nil,
+                                              use handler: @escaping @Sendable (Request, SessionStore.Active) async throws -> R) -> Route {
+        register(method, path, permission: .signingIn, doc: doc) { request in
+            let session = try await RequestGuards.requireSession(request, stages: [.full, .secondFactor])
+            return try await handler(request, session).encodeResponse(for: request)
+        }
+    }
+
     @discardableResult
     func inClinic<R: AsyncResponseEncodable>(_ method: HTTPMethod, _ path: PathComponent..., permission: (ClinicResource, ClinicAction),
                                              doc: APIDoc? = nil,
@@ -51,8 +61,9 @@ extension RoutesBuilder {
 enum RequestGuards {
     static let unsafeMethods: [HTTPMethod] = [.POST, .PUT, .PATCH, .DELETE]
 
-    static func requireSession(_ request: Request) async throws -> SessionStore.Active {
+    static func requireSession(_ request: Request, stages: Set<SessionStore.Stage> = [.full]) async throws -> SessionStore.Active {
         guard let session = request.staffSession else { throw ClinicError.notSignedIn }
+        guard stages.contains(session.stage) else { throw ClinicError.secondFactorRequired }
         try checkOrigin(request)
         if unsafeMethods.contains(request.method) {
             // Header for scripts, form field for pages.
@@ -82,6 +93,13 @@ enum RequestGuards {
         guard let membership = try await directory.membership(of: session.user, in: clinic) else { throw ClinicError.notFound }
         let scope = ClinicScope(clinic: clinic, country: membership.country, actor: session.user, roles: membership.roles,
                                 context: request.requestContext)
+        if !session.hasTOTP, !membership.roles.isDisjoint(with: membership.mfaRequiredRoles) {
+            let store = request.services.store
+            try await store.transaction(realm: scope.realm) { tx in
+                try await Ledger.append(scope.event("access.denied", detail: "needs=mfa-enrolment"), in: tx)
+            }
+            throw ClinicError.mfaEnrolmentRequired
+        }
         guard PermissionMatrix.standard.allows(membership.roles, resource, action) else {
             let store = request.services.store
             try await store.transaction(realm: scope.realm) { tx in

@@ -9,8 +9,9 @@ struct Layout: Encodable {
 
     init(_ title: String, request: Request, clinicId: String? = nil) {
         self.title = title
-        self.signedIn = request.staffSession != nil
-        self.csrfToken = request.staffSession?.csrfToken
+        let session = request.staffSession.flatMap { $0.stage == .full ? $0 : nil }
+        self.signedIn = session != nil
+        self.csrfToken = session?.csrfToken
         self.clinicId = clinicId
     }
 }
@@ -44,11 +45,14 @@ struct PageErrorMiddleware: AsyncMiddleware {
         do {
             return try await next.respond(to: request)
         } catch {
-            let (status, detail, _) = ErrorResponseMiddleware.describe(error)
+            let (status, detail, headers) = ErrorResponseMiddleware.describe(error)
             if status == .unauthorized { return request.redirect(to: "/login") }
             if status.code >= 500 { _ = ErrorResponseMiddleware.response(for: error, request: request) }
-            let title = status == .notFound ? "Not found" : status == .forbidden ? "Not allowed" : "Something went wrong"
-            return try await request.render("message", Layout(title, request: request), Message(message: detail.message), status: status)
+            let title = status == .notFound ? "Not found" : status == .forbidden ? "Not allowed"
+                : status == .tooManyRequests ? "Too many attempts" : "Something went wrong"
+            let response = try await request.render("message", Layout(title, request: request), Message(message: detail.message), status: status)
+            for (name, value) in headers where name.lowercased() == "retry-after" { response.headers.replaceOrAdd(name: name, value: value) }
+            return response
         }
     }
 }

@@ -10,7 +10,8 @@ enum Pages {
         pages.anyone(.GET, use: home)
         pages.anyone(.GET, "login", use: loginPage)
         pages.anyone(.POST, "login", use: login)
-        pages.signedIn(.POST, "logout", use: logout)
+        pages.signingIn(.POST, "logout", use: logout)
+        AccountPages.register(pages)
         pages.anyone(.GET, "setup", use: setupPage)
         pages.anyone(.POST, "setup", use: setup)
         let patients = pages.grouped("clinics", ":clinicId", "patients")
@@ -66,8 +67,8 @@ enum Pages {
         try checkLoginToken(request)
         let body = try request.content.decode(LoginBody.self)
         let email = body.email ?? ""
-        if case let .signedIn(issued) = try await AuthAPI.signIn(email: email, password: body.password ?? "", request: request) {
-            let response = request.redirect(to: "/")
+        if case let .signedIn(issued, stage, _) = try await AuthAPI.signIn(email: email, password: body.password ?? "", request: request) {
+            let response = request.redirect(to: stage == .full ? "/" : "/login/mfa")
             response.cookies[SessionStore.cookieName] = .session(issued.token)
             response.cookies[loginCookie] = .expiredSession
             return response
@@ -126,7 +127,7 @@ enum Pages {
                 throw ClinicError(status: 404, code: "not_found", message: "This setup link is not valid or has been used.")
             }
             _ = try await AuthAPI.createClinic(valid, request: request)
-            guard case let .signedIn(issued) = try await AuthAPI.signIn(email: valid.email.value, password: valid.password, request: request) else {
+            guard case let .signedIn(issued, _, _) = try await AuthAPI.signIn(email: valid.email.value, password: valid.password, request: request) else {
                 return request.redirect(to: "/login")
             }
             let response = request.redirect(to: "/")

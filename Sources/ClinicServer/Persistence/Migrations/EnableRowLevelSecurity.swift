@@ -45,7 +45,7 @@ enum ServerRoleGrants {
         try await sql.execute([
             "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM \(quoted)",
             "GRANT USAGE ON SCHEMA public TO \(quoted)",
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON clinics, users, memberships, sessions, setup_tokens, invitations, realm_keys, patients, patient_name_tokens TO \(quoted)",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON clinics, users, memberships, sessions, setup_tokens, invitations, realm_keys, patients, patient_name_tokens, recovery_codes, sign_in_throttles, password_resets, outbox TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",
             "GRANT SELECT, INSERT ON audit_events TO \(quoted)",
         ])

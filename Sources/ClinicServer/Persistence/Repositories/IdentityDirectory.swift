@@ -14,6 +14,11 @@ struct IdentityDirectory: Sendable {
         let clinicName: String
         let country: CountryCode
         let roles: Set<Role>
+        /// The clinic's security policy.
+        let mfaRequiredRoles: Set<Role>
+        let passwordMinimum: Int
+
+        var requiresMFA: Bool { !roles.isDisjoint(with: mfaRequiredRoles) }
     }
 
     struct Person: Sendable {
@@ -72,29 +77,83 @@ struct IdentityDirectory: Sendable {
         }
     }
 
+    struct Credentials: Sendable {
+        let user: UserID
+        let passwordHash: String
+        let hasTOTP: Bool
+    }
+
     /// The stored password hash for an e-mail, or nil when no one has that address.
-    func credentials(for email: EmailAddress) async throws -> (user: UserID, passwordHash: String)? {
+    func credentials(for email: EmailAddress) async throws -> Credentials? {
         let keyring = services.keyring
         return try await services.store.transaction(realm: IdentityRealm.id) { tx in
             let keys = try await keyring.keys(for: IdentityRealm.id, in: tx)
             guard let row = try await tx.sql.raw("""
-                SELECT id, password_hash FROM users WHERE email_index = \(bind: keys.blindIndex(email.value, kind: .email))
+                SELECT id, password_hash, totp_enabled_at_ms FROM users WHERE email_index = \(bind: keys.blindIndex(email.value, kind: .email))
                 """).first() else { return nil }
-            return (UserID(try row.decode(column: "id", as: UUID.self)), try row.decode(column: "password_hash", as: String.self))
+            return Credentials(user: UserID(try row.decode(column: "id", as: UUID.self)), passwordHash: try row.decode(column: "password_hash", as: String.self),
+                               hasTOTP: try row.decode(column: "totp_enabled_at_ms", as: Int64?.self) != nil)
         }
     }
 
-    /// Records a sign-in attempt in the identity chain and, when it succeeded, opens a session,
-    /// in one transaction.
-    func recordSignIn(user: UserID?, succeeded: Bool, context: RequestContext, client: SessionStore.Client,
+    /// Records a sign-in attempt in the identity chain and, when it succeeded, opens a session
+    /// at `stage`, in one transaction.
+    func recordSignIn(user: UserID?, succeeded: Bool, stage: SessionStore.Stage, context: RequestContext, client: SessionStore.Client,
                       sessions: SessionStore) async throws -> SessionStore.Issued? {
         try await services.store.transaction(realm: IdentityRealm.id) { tx in
             var attempt = context
             attempt.actor = user
             try await Ledger.append(attempt.event(chain: IdentityRealm.id, action: "auth.login", resourceType: user == nil ? nil : "user",
-                                                  resource: user?.rawValue, outcome: succeeded ? .success : .failure), in: tx)
+                                                  resource: user?.rawValue, outcome: succeeded ? .success : .failure,
+                                                  detail: succeeded && stage == .secondFactor ? "mfa-pending" : nil), in: tx)
             guard succeeded, let user else { return nil }
-            return try await sessions.open(for: user, client: client, in: tx)
+            return try await sessions.open(for: user, client: client, stage: stage, in: tx)
+        }
+    }
+
+    /// The second factor's outcome: on success the pending session is replaced by a full one.
+    func completeSecondFactor(session: SessionStore.Active, verdict: SecondFactors.Verdict, context: RequestContext,
+                              client: SessionStore.Client, sessions: SessionStore) async throws -> SessionStore.Issued? {
+        try await services.store.transaction(realm: IdentityRealm.id) { tx in
+            var attempt = context
+            attempt.actor = session.user
+            let detail: String
+            switch verdict {
+            case .invalid: detail = "invalid-code"
+            case .totp: detail = "method=totp"
+            case let .recoveryCode(remaining): detail = "method=recovery-code remaining=\(remaining)"
+            }
+            try await Ledger.append(attempt.event(chain: IdentityRealm.id, action: "auth.mfa", resourceType: "user", resource: session.user.rawValue,
+                                                  outcome: verdict == .invalid ? .failure : .success, detail: detail), in: tx)
+            guard verdict != .invalid else { return nil }
+            try await tx.sql.raw("DELETE FROM sessions WHERE id = \(bind: session.session.rawValue)").run()
+            return try await sessions.open(for: session.user, client: client, stage: .full, in: tx)
+        }
+    }
+
+    /// An attempt refused because its subject is locked or out of attempts.
+    func recordThrottled(action: String, context: RequestContext) async throws {
+        try await services.store.transaction(realm: IdentityRealm.id) { tx in
+            try await Ledger.append(context.event(chain: IdentityRealm.id, action: "auth.throttled", outcome: .failure, detail: action), in: tx)
+        }
+    }
+
+    /// A subject just got locked: recorded, and the account's owner is told by e-mail (ASVS 2.2.3)
+    /// when `email` names an account that exists.
+    func recordLockout(of user: UserID?, email: EmailAddress?, detail: String, context: RequestContext) async throws {
+        let outbox = Outbox(services: services)
+        try await services.store.transaction(realm: IdentityRealm.id) { tx in
+            try await Ledger.append(context.event(chain: IdentityRealm.id, action: "auth.lockout", resourceType: user == nil ? nil : "user",
+                                                  resource: user?.rawValue, outcome: .failure, detail: detail), in: tx)
+            guard user != nil, let email else { return }
+            try await outbox.enqueue(to: email.value, subject: "ClinicKeep: sign-in to your account is locked for 15 minutes", body: """
+                Someone tried to sign in to your ClinicKeep account with a wrong password too many times, so signing in is
+                locked for 15 minutes.
+
+                If this was you, wait and try again, or reset your password from the sign-in page.
+                If it was not you, your password has still not been given away; consider changing it once you are back in,
+                and tell your clinic's owner.
+                """, kind: "lockout", in: tx)
         }
     }
 
@@ -110,7 +169,7 @@ struct IdentityDirectory: Sendable {
 
     func memberships(of user: UserID) async throws -> [Membership] {
         let rows = try await services.store.global.raw("""
-            SELECT m.clinic_id, m.roles, c.name, c.country FROM memberships m JOIN clinics c ON c.id = m.clinic_id
+            SELECT m.clinic_id, m.roles, c.name, c.country, c.mfa_required_roles, c.password_minimum FROM memberships m JOIN clinics c ON c.id = m.clinic_id
             WHERE m.user_id = \(bind: user.rawValue) ORDER BY c.name
             """).all()
         return try rows.compactMap(Self.membership)
@@ -119,7 +178,7 @@ struct IdentityDirectory: Sendable {
     /// The person's membership of one clinic, or nil: the caller answers 404 either way.
     func membership(of user: UserID, in clinic: ClinicID) async throws -> Membership? {
         guard let row = try await services.store.global.raw("""
-            SELECT m.clinic_id, m.roles, c.name, c.country FROM memberships m JOIN clinics c ON c.id = m.clinic_id
+            SELECT m.clinic_id, m.roles, c.name, c.country, c.mfa_required_roles, c.password_minimum FROM memberships m JOIN clinics c ON c.id = m.clinic_id
             WHERE m.user_id = \(bind: user.rawValue) AND m.clinic_id = \(bind: clinic.rawValue) AND c.status = 'active'
             """).first() else { return nil }
         return try Self.membership(row)
@@ -129,7 +188,14 @@ struct IdentityDirectory: Sendable {
         guard let roles = Role.parseList(try row.decode(column: "roles", as: String.self)),
               let country = CountryCode(try row.decode(column: "country", as: String.self)) else { return nil }
         return Membership(clinic: ClinicID(try row.decode(column: "clinic_id", as: UUID.self)),
-                          clinicName: try row.decode(column: "name", as: String.self), country: country, roles: roles)
+                          clinicName: try row.decode(column: "name", as: String.self), country: country, roles: roles,
+                          mfaRequiredRoles: Role.parseList(try row.decode(column: "mfa_required_roles", as: String.self)) ?? Set(Role.allCases),
+                          passwordMinimum: Int(try row.decode(column: "password_minimum", as: Int64.self)))
+    }
+
+    /// The password minimum that holds for a person: the strictest of their clinics'.
+    func passwordMinimum(for user: UserID) async throws -> Int {
+        try await memberships(of: user).map(\.passwordMinimum).max() ?? services.passwordPolicy.minimumLength
     }
 
     func hasAnyPerson() async throws -> Bool {

@@ -18,10 +18,22 @@ struct SessionStore: Sendable {
         var csrfToken: String { SessionStore.csrfToken(forSessionToken: token) }
     }
 
+    /// A session opened by a password for a person with a second factor is good only for
+    /// giving that factor; the full session that follows has a new id and token.
+    enum Stage: String, Sendable {
+        case full
+        case secondFactor = "mfa"
+    }
+
+    /// How long the step between password and second factor may take.
+    static let secondFactorLifetime: TimeInterval = 5 * 60
+
     struct Active: Sendable {
         let session: SessionID
         let user: UserID
         let csrfToken: String
+        let stage: Stage
+        let hasTOTP: Bool
     }
 
     /// Where a session was opened from, shown back to its owner so they can recognise it.
@@ -31,19 +43,20 @@ struct SessionStore: Sendable {
     }
 
     /// Opens a session inside an identity-realm transaction (its origin is sealed there).
-    func open(for user: UserID, client: Client, in tx: ScopedSQL) async throws -> Issued {
+    func open(for user: UserID, client: Client, stage: Stage = .full, in tx: ScopedSQL) async throws -> Issued {
         let token = SecureToken.generate()
         let session = SessionID.random()
         let now = Date()
+        let lifetime = stage == .full ? services.settings.sessionAbsoluteTimeout : min(Self.secondFactorLifetime, services.settings.sessionAbsoluteTimeout)
         let keys = try await services.keyring.keys(for: IdentityRealm.id, in: tx)
         func seal(_ value: String?, _ column: String) throws -> Data? {
             try value.map { try keys.seal(String($0.prefix(300)), table: "sessions", column: column, row: session.rawValue).bytes }
         }
         try await tx.sql.raw("""
-            INSERT INTO sessions (id, token_hash, user_id, created_at_ms, last_seen_at_ms, expires_at_ms, address, user_agent)
+            INSERT INTO sessions (id, token_hash, user_id, created_at_ms, last_seen_at_ms, expires_at_ms, address, user_agent, stage)
             VALUES (\(bind: session.rawValue), \(bind: SecureToken.hash(token)), \(bind: user.rawValue), \(bind: now.milliseconds),
-                    \(bind: now.milliseconds), \(bind: now.addingTimeInterval(services.settings.sessionAbsoluteTimeout).milliseconds),
-                    \(bind: try seal(client.address, "address")), \(bind: try seal(client.userAgent, "user_agent")))
+                    \(bind: now.milliseconds), \(bind: now.addingTimeInterval(lifetime).milliseconds),
+                    \(bind: try seal(client.address, "address")), \(bind: try seal(client.userAgent, "user_agent")), \(bind: stage.rawValue))
             """).run()
         return Issued(session: session, token: token)
     }
@@ -63,7 +76,7 @@ struct SessionStore: Sendable {
             let keys = try await services.keyring.keys(for: IdentityRealm.id, in: tx)
             let rows = try await tx.sql.raw("""
                 SELECT id, created_at_ms, last_seen_at_ms, expires_at_ms, address, user_agent FROM sessions
-                WHERE user_id = \(bind: user.rawValue) ORDER BY last_seen_at_ms DESC
+                WHERE user_id = \(bind: user.rawValue) AND stage = 'full' ORDER BY last_seen_at_ms DESC
                 """).all()
             return try rows.compactMap { row -> Summary? in
                 let id = SessionID(try row.decode(column: "id", as: UUID.self))
@@ -87,6 +100,11 @@ struct SessionStore: Sendable {
             """).first() != nil
     }
 
+    /// Ends every session of the person (a reset password, changed roles).
+    func endAll(of user: UserID, in tx: ScopedSQL) async throws -> Int {
+        try await tx.sql.raw("DELETE FROM sessions WHERE user_id = \(bind: user.rawValue) RETURNING id").all().count
+    }
+
     /// Ends every session of the person but `keep`; how many ended.
     func endOthers(of user: UserID, keep: SessionID?, in tx: ScopedSQL) async throws -> Int {
         try await tx.sql.raw("""
@@ -99,7 +117,8 @@ struct SessionStore: Sendable {
         guard SecureToken.isWellFormed(token) else { return nil }
         let sql = services.store.global
         guard let row = try await sql.raw("""
-            SELECT id, user_id, last_seen_at_ms, expires_at_ms FROM sessions WHERE token_hash = \(bind: SecureToken.hash(token))
+            SELECT s.id, s.user_id, s.last_seen_at_ms, s.expires_at_ms, s.stage, u.totp_enabled_at_ms
+            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = \(bind: SecureToken.hash(token))
             """).first() else { return nil }
         let session = SessionID(try row.decode(column: "id", as: UUID.self))
         let lastSeen = Date(milliseconds: try row.decode(column: "last_seen_at_ms", as: Int64.self))
@@ -108,12 +127,15 @@ struct SessionStore: Sendable {
             try await sql.raw("DELETE FROM sessions WHERE id = \(bind: session.rawValue)").run()
             return nil
         }
-        // Written at most once a minute: the idle clock does not need finer grain than that.
-        if now.timeIntervalSince(lastSeen) > 60 {
+        // Written at most once a minute (or a tenth of the idle limit, when that is shorter):
+        // the idle clock needs no finer grain, and a session in use must never reach the limit.
+        if now.timeIntervalSince(lastSeen) > min(60, services.settings.sessionIdleTimeout / 10) {
             try await sql.raw("UPDATE sessions SET last_seen_at_ms = \(bind: now.milliseconds) WHERE id = \(bind: session.rawValue)").run()
         }
         return Active(session: session, user: UserID(try row.decode(column: "user_id", as: UUID.self)),
-                      csrfToken: Self.csrfToken(forSessionToken: token))
+                      csrfToken: Self.csrfToken(forSessionToken: token),
+                      stage: Stage(rawValue: try row.decode(column: "stage", as: String.self)) ?? .secondFactor,
+                      hasTOTP: try row.decode(column: "totp_enabled_at_ms", as: Int64?.self) != nil)
     }
 
     func end(_ session: SessionID) async throws {

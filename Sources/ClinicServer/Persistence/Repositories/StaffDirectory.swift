@@ -18,6 +18,7 @@ struct StaffDirectory: Sendable {
         let name: String
         let email: String
         let roles: Set<Role>
+        let hasTOTP: Bool
     }
 
     struct Pending: Sendable {
@@ -67,12 +68,13 @@ struct StaffDirectory: Sendable {
                 try keys.openRequiredColumn(row, table: table, column: column, id: id)
             }
             let members = try await tx.sql.raw("""
-                SELECT u.id, u.email, u.name, m.roles FROM memberships m JOIN users u ON u.id = m.user_id
+                SELECT u.id, u.email, u.name, u.totp_enabled_at_ms, m.roles FROM memberships m JOIN users u ON u.id = m.user_id
                 WHERE m.clinic_id = \(bind: scope.realm) ORDER BY m.created_at_ms
                 """).all().map { row -> Member in
                     let id = try row.decode(column: "id", as: UUID.self)
                     return Member(user: UserID(id), name: try open(row, "users", "name", id), email: try open(row, "users", "email", id),
-                                  roles: Role.parseList(try row.decode(column: "roles", as: String.self)) ?? [])
+                                  roles: Role.parseList(try row.decode(column: "roles", as: String.self)) ?? [],
+                                  hasTOTP: try row.decode(column: "totp_enabled_at_ms", as: Int64?.self) != nil)
                 }
             let pending = try await tx.sql.raw("""
                 SELECT id, email, roles, expires_at_ms FROM invitations
@@ -91,10 +93,11 @@ struct StaffDirectory: Sendable {
         }
     }
 
-    /// Replaces a member's roles. The last owner keeps the owner role.
-    func changeRoles(of user: UserID, to roles: Set<Role>) async throws {
-        let scope = self.scope
-        try await services.store.transaction(realm: scope.realm) { tx in
+    /// Replaces a member's roles and ends their sessions. The last owner keeps the owner role.
+    /// When the member is the actor, answers the session that replaces theirs.
+    func changeRoles(of user: UserID, to roles: Set<Role>, client: SessionStore.Client) async throws -> SessionStore.Issued? {
+        let scope = self.scope, services = self.services
+        return try await services.store.transaction(realm: scope.realm) { tx -> SessionStore.Issued? in
             let current = try await Self.roles(of: user, in: scope.clinic, tx: tx)
             guard let current else { throw ClinicError.notFound }
             let changed = current.symmetricDifference(roles)
@@ -107,6 +110,12 @@ struct StaffDirectory: Sendable {
                 """).run()
             try await Ledger.append(scope.event("membership.update", resourceType: "user", resource: user.rawValue,
                                                 detail: "roles=" + Role.storedList(roles)), in: tx)
+            let sessions = SessionStore(services: services)
+            try await tx.enter(realm: IdentityRealm.id)
+            let ended = try await sessions.endAll(of: user, in: tx)
+            try await Ledger.append(scope.context.event(chain: IdentityRealm.id, action: "session.revoke-all", resourceType: "user",
+                                                        resource: user.rawValue, detail: "reason=roles-changed sessions-ended=\(ended)"), in: tx)
+            return user == scope.actor ? try await sessions.open(for: user, client: client, in: tx) : nil
         }
     }
 

@@ -1,0 +1,120 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Hands one message to an SMTP server (RFC 5321): EHLO, optional AUTH PLAIN, MAIL, RCPT,
+/// DATA, QUIT. Replies are read line by line; anything but the expected code is a failure
+/// that the outbox retries later.
+struct SMTPClient: Sendable {
+    let server: SMTPServer
+    let from: String
+    let timeout: TimeAmount = .seconds(30)
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    func send(to recipient: String, subject: String, body: String) async throws {
+        let server = self.server
+        let tls = server.implicitTLS ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(10))
+            .connect(host: server.host, port: server.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: server.host))
+                    }
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let message = Self.message(from: from, to: recipient, subject: subject, body: body)
+        let sender = Self.address(in: from)
+        let deadline = NIODeadline.now() + timeout
+        try await channel.executeThenClose { inbound, outbound in
+            var replies = SMTPReplies(inbound.makeAsyncIterator(), deadline: deadline)
+            func command(_ line: String, expect: Int) async throws {
+                try await outbound.write(ByteBuffer(string: line + "\r\n"))
+                try await replies.expect(expect, after: line.split(separator: " ").first.map(String.init) ?? "")
+            }
+            try await replies.expect(220, after: "greeting")
+            try await command("EHLO clinickeep", expect: 250)
+            if let user = server.username {
+                let credentials = Data("\u{0}\(user)\u{0}\(server.password ?? "")".utf8).base64EncodedString()
+                try await outbound.write(ByteBuffer(string: "AUTH PLAIN \(credentials)\r\n"))
+                try await replies.expect(235, after: "AUTH")
+            }
+            try await command("MAIL FROM:<\(sender)>", expect: 250)
+            try await command("RCPT TO:<\(Self.address(in: recipient))>", expect: 250)
+            try await command("DATA", expect: 354)
+            try await outbound.write(ByteBuffer(string: message + "\r\n.\r\n"))
+            try await replies.expect(250, after: "message")
+            try? await outbound.write(ByteBuffer(string: "QUIT\r\n"))
+        }
+    }
+
+    /// The bare address of `Name <address>`, or the text itself.
+    static func address(in text: String) -> String {
+        if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
+            return String(text[text.index(after: open)..<close])
+        }
+        return text.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// RFC 5322 headers and a UTF-8 text body, lines ending CRLF, dot-stuffed for DATA.
+    static func message(from: String, to: String, subject: String, body: String, date: Date = Date()) -> String {
+        func header(_ value: String) -> String { value.filter { $0 != "\r" && $0 != "\n" } }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        let headers = [
+            "From: \(header(from))", "To: \(header(to))", "Subject: \(header(subject))", "Date: \(formatter.string(from: date))",
+            "Message-ID: <\(UUID().uuidString.lowercased())@clinickeep>", "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit",
+        ]
+        let lines = body.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix(".") ? "." + $0 : String($0) }
+        return (headers + [""] + lines).joined(separator: "\r\n")
+    }
+}
+
+/// Reads SMTP replies: lines `NNN-text` continue a reply, `NNN text` ends it.
+struct SMTPReplies {
+    private var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private var pending = ""
+    private let deadline: NIODeadline
+
+    init(_ iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, deadline: NIODeadline) {
+        self.iterator = iterator
+        self.deadline = deadline
+    }
+
+    mutating func expect(_ code: Int, after step: String) async throws {
+        let got = try await nextReplyCode()
+        guard got == code else { throw SMTPClient.Failure(description: "SMTP \(step): expected \(code), got \(got)") }
+    }
+
+    private mutating func nextReplyCode() async throws -> Int {
+        while true {
+            let line = try await nextLine()
+            guard line.count >= 3, let code = Int(line.prefix(3)) else { throw SMTPClient.Failure(description: "SMTP: malformed reply") }
+            if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " { return code }
+        }
+    }
+
+    private mutating func nextLine() async throws -> String {
+        while true {
+            if let end = pending.range(of: "\r\n") ?? pending.range(of: "\n") {
+                let line = String(pending[..<end.lowerBound])
+                pending.removeSubrange(..<end.upperBound)
+                return line
+            }
+            guard NIODeadline.now() < deadline else { throw SMTPClient.Failure(description: "SMTP: timed out") }
+            guard pending.utf8.count < 64 * 1024, var buffer = try await iterator.next() else {
+                throw SMTPClient.Failure(description: "SMTP: connection closed")
+            }
+            pending += buffer.readString(length: buffer.readableBytes) ?? ""
+        }
+    }
+}
