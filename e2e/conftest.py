@@ -88,8 +88,11 @@ def reset_e2e_database():
 class Server:
     """One `clinickeep serve` process on its own data directory and port."""
 
-    def __init__(self, backend):
+    def __init__(self, backend, env=None, reset_database=True):
+        """env: extra environment (CLINICKEEP_* settings) over the defaults below. reset_database=False
+        starts a further instance on the PostgreSQL database another server already uses."""
         self.backend = backend
+        self.reset_database = reset_database
         self.data = Path(tempfile.mkdtemp(prefix="clinickeep-e2e-"))
         self.logs = Path(tempfile.mkdtemp(prefix="clinickeep-e2e-logs-"))
         self.port = free_port()
@@ -101,6 +104,7 @@ class Server:
             pg = postgres_env()
             self.env["DATABASE_URL"] = pg["CLINICKEEP_E2E_POSTGRES_APP_URL"]
             self.env["CLINICKEEP_MIGRATION_DATABASE_URL"] = pg["CLINICKEEP_E2E_POSTGRES_OWNER_URL"]
+        self.env.update(env or {})
         self.stdout_path = self.logs / "stdout.log"
         self.stderr_path = self.logs / "stderr.log"
         self.process = None
@@ -117,7 +121,7 @@ class Server:
 
     def start(self):
         assert os.access(BIN, os.X_OK), "no clinickeep binary at %s (set CLINICKEEP_BIN)" % BIN
-        if self.backend == "postgres":
+        if self.backend == "postgres" and self.reset_database:
             reset_e2e_database()
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
             self.process = subprocess.Popen(
@@ -166,6 +170,10 @@ class Server:
             return session.get(self.base + path, verify=self.cert, timeout=30, allow_redirects=False,
                                headers={"Connection": "close"}, **kwargs)
 
+    def copy_key_file_from(self, other):
+        """Before start(): the same key-encryption key as `other`, for a second instance on its database."""
+        shutil.copy2(other.data / "key-encryption-key.json", self.data / "key-encryption-key.json")
+
     def client(self):
         client = Client(self)
         self.clients.append(client)
@@ -196,10 +204,11 @@ class Client:
         self.name = None
         self.password = None
 
-    def request(self, method, path, json=None, csrf=True, headers=None, data=None):
+    def request(self, method, path, json=None, csrf=True, headers=None, data=None, anonymous=False):
+        """anonymous=True sends no session cookie (and so no CSRF token)."""
         # One connection per request: a kept-alive connection would hold up the server's shutdown.
         all_headers = {"Connection": "close", **(headers or {})}
-        if self.cookie:
+        if self.cookie and not anonymous:
             all_headers["Cookie"] = "%s=%s" % (SESSION_COOKIE, self.cookie)
             if csrf and method in ("POST", "PATCH", "PUT", "DELETE"):
                 all_headers["X-CSRF-Token"] = self.csrf
@@ -221,15 +230,59 @@ class Client:
         return self.log_in()
 
     def log_in(self):
-        response = self.request("POST", "/api/v1/auth/login", json={"email": self.email, "password": self.password})
+        response = self.login_response()
         assert response.status_code == 200, response.text
-        assert response.json()["next"] == "done"
-        match = re.search(re.escape(SESSION_COOKIE) + r"=([^;]+)", response.headers.get("Set-Cookie", ""))
-        assert match, "no session cookie in %r" % response.headers
-        self.cookie = match.group(1)
-        self.csrf = response.json()["csrfToken"]
-        self.last_login = response
+        assert response.json()["next"] == "done", response.text
         return self
+
+    def login_response(self, email=None, password=None):
+        """POST /auth/login (without any current cookie); the answer, unchecked. On 200 this client
+        takes the new cookie, which is a pending session when "next" is "mfa"."""
+        response = self.request("POST", "/api/v1/auth/login", anonymous=True,
+                                json={"email": email or self.email, "password": self.password if password is None else password})
+        if response.status_code == 200:
+            self.adopt(response)
+            self.last_login = response
+        return response
+
+    def adopt(self, response):
+        """Takes the session cookie and CSRF token a login or MFA answer gives."""
+        self.cookie = session_cookie(response)
+        assert self.cookie, "no session cookie in %r" % response.headers
+        self.csrf = response.json()["csrfToken"]
+
+    def complete_mfa(self, code):
+        """POST /auth/mfa with the pending session; on 200 this client takes the new cookie."""
+        response = self.request("POST", "/api/v1/auth/mfa", json={"code": code})
+        if response.status_code == 200:
+            self.adopt(response)
+        return response
+
+    def invite(self, roles):
+        """As an owner or admin: invites a new person with these roles, who accepts (not yet signed in)."""
+        member = self.server.client()
+        member.email = "%s@%s.example" % (canary("s").lower(), canary("d").lower())
+        member.name = canary("Stf")
+        member.password = password()
+        invited = self.request("POST", "/api/v1/clinics/%s/staff" % self.clinic_id,
+                               json={"email": member.email, "name": member.name, "roles": roles})
+        assert invited.status_code == 201, invited.text
+        assert invited.json()["id"] and invited.json()["inviteToken"], invited.text
+        accepted = member.request("POST", "/api/v1/invitations/accept",
+                                  json={"inviteToken": invited.json()["inviteToken"], "name": member.name, "password": member.password})
+        assert accepted.status_code == 201, accepted.text
+        member.clinic_id = self.clinic_id
+        member.user_id = accepted.json().get("userId")
+        return member
+
+    def session_ids(self):
+        """(this session's id, the ids of the person's other sessions) from GET /me/sessions."""
+        response = self.request("GET", "/api/v1/me/sessions")
+        assert response.status_code == 200, response.text
+        sessions = response.json()["sessions"]
+        current = [s["id"] for s in sessions if s["current"]]
+        assert len(current) == 1, sessions
+        return current[0], [s["id"] for s in sessions if not s["current"]]
 
     def patients_path(self, clinic_id=None):
         return "/api/v1/clinics/%s/patients" % (clinic_id or self.clinic_id)
@@ -249,6 +302,19 @@ class Client:
         response = self.request("POST", self.patients_path(), json=fields)
         assert response.status_code == 201, response.text
         return response.json()["id"], fields
+
+
+def session_cookie(response):
+    """The session cookie's value a response sets, or None (an expired, empty one counts as none)."""
+    match = re.search(re.escape(SESSION_COOKIE) + r"=([^;,\s]+)", response.headers.get("Set-Cookie", ""))
+    return match.group(1) if match else None
+
+
+def error_code(response):
+    try:
+        return response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def personal_values(fields):
@@ -297,3 +363,29 @@ def sqlite_server(request):
 @pytest.fixture
 def postgres_server(request):
     yield from _serve(request, "postgres")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request):
+    """Each backend in turn, for tests that start their own servers with make_server."""
+    return request.param
+
+
+@pytest.fixture
+def make_server(request):
+    """make_server(backend, env={...}, reset_database=True, key_from=None): starts a server with extra
+    environment; stopped (and its directories removed unless the test failed) after the test.
+    key_from=<another Server> copies that server's key file in first (a second instance on its database)."""
+    started = []
+
+    def make(backend, env=None, reset_database=True, key_from=None):
+        server = Server(backend, env=env, reset_database=reset_database)
+        if key_from is not None:
+            server.copy_key_file_from(key_from)
+        started.append(server)
+        return server.start()
+
+    yield make
+    for server in reversed(started):
+        server.stop()
+        server.cleanup(keep=getattr(request.node, "e2e_failed", False))
