@@ -9,17 +9,8 @@ enum RecoveryCode {
     private static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789") // 32 symbols: 5 bits each
 
     static func generate() -> String {
-        let bytes = [UInt8](SymmetricKey(size: SymmetricKeySize(bitCount: 80)).withUnsafeBytes { Data($0) })
-        var symbols: [Character] = []
-        var buffer = 0, bits = 0
-        for byte in bytes {
-            buffer = (buffer << 8) | Int(byte)
-            bits += 8
-            while bits >= 5 {
-                symbols.append(alphabet[(buffer >> (bits - 5)) & 31])
-                bits -= 5
-            }
-        }
+        let bytes = SymmetricKey(size: SymmetricKeySize(bitCount: 80)).withUnsafeBytes { Data($0) }
+        let symbols = Array(Base32.encode(bytes, symbols: alphabet))
         return stride(from: 0, to: 16, by: 4).map { String(symbols[$0..<$0 + 4]) }.joined(separator: "-")
     }
 

@@ -53,9 +53,10 @@ struct TOTPSecret: Sendable {
 
 /// RFC 4648 base32 without padding, as otpauth URLs carry secrets.
 enum Base32 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
-    static func encode(_ data: Data) -> String {
+    /// Five bits a symbol, most significant first; `symbols` must hold 32 characters.
+    static func encode(_ data: Data, symbols alphabet: [Character] = alphabet) -> String {
         var output = ""
         var buffer = 0, bits = 0
         for byte in data {

@@ -49,10 +49,7 @@ struct Outbox: Sendable {
                     WHERE id = \(bind: id) AND state = 'pending' AND next_attempt_at_ms <= \(bind: now.milliseconds)
                     RETURNING recipient, subject, body, attempts
                     """).first() else { continue }
-                taken.append(Message(id: id, recipient: try keys.openRequiredColumn(row, table: "outbox", column: "recipient", id: id),
-                                     subject: try keys.openRequiredColumn(row, table: "outbox", column: "subject", id: id),
-                                     body: try keys.openRequiredColumn(row, table: "outbox", column: "body", id: id),
-                                     attempts: try row.decode(column: "attempts", as: Int64.self)))
+                taken.append(try Self.message(id: id, row: row, keys: keys))
             }
             return taken
         }
@@ -84,12 +81,15 @@ struct Outbox: Sendable {
         return try await services.store.transaction(realm: IdentityRealm.id) { tx in
             let keys = try await keyring.keys(for: IdentityRealm.id, in: tx)
             return try await tx.sql.raw("SELECT id, recipient, subject, body, attempts FROM outbox ORDER BY created_at_ms").all().map { row in
-                let id = try row.decode(column: "id", as: UUID.self)
-                return Message(id: id, recipient: try keys.openRequiredColumn(row, table: "outbox", column: "recipient", id: id),
-                               subject: try keys.openRequiredColumn(row, table: "outbox", column: "subject", id: id),
-                               body: try keys.openRequiredColumn(row, table: "outbox", column: "body", id: id),
-                               attempts: try row.decode(column: "attempts", as: Int64.self))
+                try Self.message(id: try row.decode(column: "id", as: UUID.self), row: row, keys: keys)
             }
         }
+    }
+
+    private static func message(id: UUID, row: any SQLRow, keys: RealmKeys) throws -> Message {
+        Message(id: id, recipient: try keys.openRequiredColumn(row, table: "outbox", column: "recipient", id: id),
+                subject: try keys.openRequiredColumn(row, table: "outbox", column: "subject", id: id),
+                body: try keys.openRequiredColumn(row, table: "outbox", column: "body", id: id),
+                attempts: try row.decode(column: "attempts", as: Int64.self))
     }
 }

@@ -48,13 +48,14 @@ struct SignInThrottle: Sendable {
     }
 
     /// Counts an attempt against every subject; refused when any of them is locked or spent.
+    /// An admission carries the first subject's count (the one whose failures are delayed).
     func admit(_ subjects: [Subject], now: Date = Date()) async throws -> Admission {
         try await services.store.transaction(realm: IdentityRealm.id) { tx in
             var failures: Int64 = 0
             var refusal: TimeInterval = 0
-            for subject in subjects {
+            for (position, subject) in subjects.enumerated() {
                 switch try await Self.count(subject, now: now, in: tx) {
-                case let .admitted(count): if subject.policy.purpose == subjects.first?.policy.purpose { failures = count }
+                case let .admitted(count): if position == 0 { failures = count }
                 case let .refused(retryAfter): refusal = max(refusal, retryAfter)
                 }
             }
