@@ -32,8 +32,20 @@ public enum ClinicSubject {}
 public enum PatientSubject {}
 public enum UserSubject {}
 public enum SessionSubject {}
+public enum AppointmentSubject {}
+public enum AppointmentTypeSubject {}
+public enum ConsultationSubject {}
+public enum AmendmentSubject {}
+public enum PrescriptionSubject {}
+public enum FormulaSubject {}
 
 public typealias ClinicID = Identifier<ClinicSubject>
 public typealias PatientID = Identifier<PatientSubject>
 public typealias UserID = Identifier<UserSubject>
 public typealias SessionID = Identifier<SessionSubject>
+public typealias AppointmentID = Identifier<AppointmentSubject>
+public typealias AppointmentTypeID = Identifier<AppointmentTypeSubject>
+public typealias ConsultationID = Identifier<ConsultationSubject>
+public typealias AmendmentID = Identifier<AmendmentSubject>
+public typealias PrescriptionID = Identifier<PrescriptionSubject>
+public typealias FormulaID = Identifier<FormulaSubject>

@@ -22,6 +22,9 @@ public enum Permission: Hashable, Sendable, CustomStringConvertible {
 
 public enum ClinicResource: String, CaseIterable, Sendable, Hashable {
     case patient          // demographics
+    case schedule         // appointments
+    case catalogue        // appointment types (later products)
+    case formulary        // the clinic's herbal formula library
     case clinicalNote     // consultations, prescriptions
     case finance          // invoices, payments, revenue
     case staff
@@ -53,6 +56,26 @@ public struct PermissionMatrix: Sendable {
             .create: [.owner, .admin, .practitioner, .receptionist],
             .update: [.owner, .admin, .practitioner, .receptionist],
             .delete: [.owner, .admin],
+        ],
+        // Bookkeepers see the diary to invoice from it; they do not book.
+        .schedule: [
+            .read: [.owner, .admin, .practitioner, .receptionist, .bookkeeper],
+            .create: [.owner, .admin, .practitioner, .receptionist],
+            .update: [.owner, .admin, .practitioner, .receptionist],
+            .delete: [],
+        ],
+        .catalogue: [
+            .read: [.owner, .admin, .practitioner, .receptionist, .bookkeeper],
+            .create: [.owner, .admin],
+            .update: [.owner, .admin],
+            .delete: [.owner, .admin],
+        ],
+        // Clinical knowledge rather than anyone's record: the people who prescribe keep it.
+        .formulary: [
+            .read: [.owner, .admin, .practitioner],
+            .create: [.owner, .practitioner],
+            .update: [.owner, .practitioner],
+            .delete: [.owner, .practitioner],
         ],
         .clinicalNote: [
             .read: [.owner, .practitioner],

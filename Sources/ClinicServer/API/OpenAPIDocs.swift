@@ -91,6 +91,13 @@ enum OpenAPIDocs {
     static let string: JSONValue = ["type": "string"]
     static let nullableString: JSONValue = ["type": ["string", "null"]]
 
+    /// Every schema the routes refer to, from each area's descriptions.
+    static var allSchemas: JSONValue {
+        var pairs: [(String, JSONValue)] = []
+        for case let .object(more) in [schemas, AppointmentDocs.schemas, ClinicalDocs.schemas] { pairs += more }
+        return .object(pairs)
+    }
+
     static let schemas: JSONValue = [
         "Error": ["type": "object", "required": ["error"], "properties": [
             "error": ["type": "object", "required": ["code", "message"], "properties": [

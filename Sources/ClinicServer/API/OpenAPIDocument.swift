@@ -62,7 +62,7 @@ enum OpenAPIDocument {
             "info": ["title": "ClinicKeep API", "version": "1"],
             "paths": .object(paths.map { ($0.0, .object($0.1)) }),
             "components": [
-                "schemas": OpenAPIDocs.schemas,
+                "schemas": OpenAPIDocs.allSchemas,
                 "securitySchemes": [
                     "sessionCookie": ["type": "apiKey", "in": "cookie", "name": .string(SessionStore.cookieName)],
                     "csrfToken": ["type": "apiKey", "in": "header", "name": "X-CSRF-Token",

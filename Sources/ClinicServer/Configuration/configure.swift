@@ -27,7 +27,8 @@ public enum ClinicKeepApp {
 
         let kind = try useDatabases(app, settings: settings)
         let migrator = settings.migrationDatabaseURL == nil ? nil : ownerDatabase
-        app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(), to: migrator)
+        app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(),
+                           CreateClinicalRecords(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -73,6 +74,9 @@ public enum ClinicKeepApp {
         let api = app.grouped("api", "v1")
         AuthAPI.register(api)
         PatientsAPI.register(api)
+        AppointmentsAPI.register(api)
+        ConsultationsAPI.register(api)
+        PrescriptionsAPI.register(api)
         AuditAPI.register(api)
         StaffAPI.register(api)
         MeAPI.register(api)

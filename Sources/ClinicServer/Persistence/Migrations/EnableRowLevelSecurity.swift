@@ -15,9 +15,19 @@ struct EnableRowLevelSecurity: AsyncMigration {
     ]
 
     func prepare(on database: any Database) async throws {
-        let sql = database as! any SQLDatabase
+        try await RowLevelSecurity.enable(Self.tenantTables, on: database as! any SQLDatabase)
+    }
+
+    func revert(on database: any Database) async throws {
+        try await RowLevelSecurity.disable(Self.tenantTables, on: database as! any SQLDatabase)
+    }
+}
+
+/// The policy every tenant table carries on PostgreSQL (SQLite has no such wall).
+enum RowLevelSecurity {
+    static func enable(_ tables: [(table: String, column: String)], on sql: any SQLDatabase) async throws {
         guard sql.kind == .postgres else { return }
-        for (table, column) in Self.tenantTables {
+        for (table, column) in tables {
             let realm = "NULLIF(current_setting('clinickeep.realm', true), '')::uuid"
             try await sql.execute([
                 "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
@@ -27,10 +37,9 @@ struct EnableRowLevelSecurity: AsyncMigration {
         }
     }
 
-    func revert(on database: any Database) async throws {
-        let sql = database as! any SQLDatabase
+    static func disable(_ tables: [(table: String, column: String)], on sql: any SQLDatabase) async throws {
         guard sql.kind == .postgres else { return }
-        for (table, _) in Self.tenantTables {
+        for (table, _) in tables {
             try await sql.execute(["DROP POLICY realm_isolation ON \(table)", "ALTER TABLE \(table) DISABLE ROW LEVEL SECURITY"])
         }
     }
@@ -46,6 +55,9 @@ enum ServerRoleGrants {
             "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM \(quoted)",
             "GRANT USAGE ON SCHEMA public TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE, DELETE ON clinics, users, memberships, sessions, setup_tokens, invitations, realm_keys, patients, patient_name_tokens, recovery_codes, sign_in_throttles, password_resets, outbox TO \(quoted)",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON appointment_types, booking_locks, appointments, consultations, formulas TO \(quoted)",
+            // Written once: amendments and prescriptions are only ever added (triggers refuse changes too).
+            "GRANT SELECT, INSERT ON consultation_amendments, prescriptions TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",
             "GRANT SELECT, INSERT ON audit_events TO \(quoted)",
         ])
