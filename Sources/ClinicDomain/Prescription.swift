@@ -67,6 +67,15 @@ public struct MedicationSubmission: Sendable, Codable {
     public var quantity: Int?
     public var repeats: Int?
 
+    public init(name: String?, dose: String?, route: String?, frequency: String?, quantity: Int?, repeats: Int?) {
+        self.name = name
+        self.dose = dose
+        self.route = route
+        self.frequency = frequency
+        self.quantity = quantity
+        self.repeats = repeats
+    }
+
     public func validated(at index: Int) throws(ClinicError) -> Medication {
         let prefix = "medications[\(index)]."
         guard let quantity, (1...10_000).contains(quantity) else {

@@ -21,6 +21,11 @@ enum Pages {
         patients.inClinic(.GET, ":patientId", permission: (.patient, .read), use: PatientPages.show)
         patients.inClinic(.POST, ":patientId", permission: (.patient, .update), use: PatientPages.update)
         patients.inClinic(.POST, ":patientId", "delete", permission: (.patient, .delete), use: PatientPages.delete)
+        patients.inClinic(.GET, ":patientId", "chart", permission: (.patient, .read), use: ChartPages.show)
+        let clinic = pages.grouped("clinics", ":clinicId")
+        CalendarPages.register(clinic)
+        ConsultationPages.register(patients: patients, clinic: clinic)
+        PrescriptionPages.register(patients: patients, clinic: clinic)
     }
 
     static func home(_ request: Request) async throws -> Response {

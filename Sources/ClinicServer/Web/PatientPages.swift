@@ -35,6 +35,7 @@ enum PatientPages {
         let deleteAction: String?
         let form: PatientSubmission
         var error: String?
+        var chartLink: String?
     }
 
     static func newForm(_ request: Request, scope: ClinicScope) async throws -> Response {
@@ -65,7 +66,8 @@ enum PatientPages {
         let path = "/clinics/\(scope.clinic)/patients/\(id)"
         let canDelete = PermissionMatrix.standard.allows(scope.roles, .patient, .delete)
         return FormContent(heading: "\(form.familyName ?? ""), \(form.givenName ?? "")", action: path,
-                           deleteAction: canDelete ? path + "/delete" : nil, form: form, error: error)
+                           deleteAction: canDelete ? path + "/delete" : nil, form: form, error: error,
+                           chartLink: path + "/chart")
     }
 
     static func show(_ request: Request, scope: ClinicScope) async throws -> Response {

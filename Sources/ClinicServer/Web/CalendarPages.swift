@@ -1,0 +1,131 @@
+import ClinicDomain
+import Foundation
+import Vapor
+
+/// The clinic's day: one day's appointments, a booking form, and status changes.
+enum CalendarPages {
+    static func register(_ clinic: any RoutesBuilder) {
+        clinic.inClinic(.GET, "calendar", permission: (.schedule, .read), use: day)
+        clinic.inClinic(.POST, "calendar", "book", permission: (.schedule, .create), use: book)
+        clinic.inClinic(.POST, "appointments", ":appointmentId", "status", permission: (.schedule, .update), use: setStatus)
+    }
+
+    struct Transition: Encodable { let status: String; let label: String }
+
+    struct Row: Encodable {
+        let id, starts, ends, patientId, patientName, practitioner, type, status: String
+        let transitions: [Transition]
+    }
+
+    struct BookingForm: Content {
+        var patientId: String?
+        var practitionerId: String?
+        var appointmentTypeId: String?
+        var startsAt: String?
+        var reason: String?
+    }
+
+    struct DayContent: Encodable {
+        let date, previous, next: String
+        let practitionerId: String?
+        let rows: [Row]
+        let empty: Bool
+        let canBook: Bool
+        let canChangeStatus: Bool
+        let canOpenChart: Bool
+        let patients: [Choice]
+        let types: [Choice]
+        let practitioners: [Choice]
+        let choosePractitioner: Bool
+        let form: BookingForm
+        let error: String?
+    }
+
+    static func path(_ scope: ClinicScope, _ day: Date) -> String { "/clinics/\(scope.clinic)/calendar?date=\(PageFormat.day(day))" }
+
+    static func day(_ request: Request, scope: ClinicScope) async throws -> Response {
+        let day = try PageFormat.startOfDay(try request.queryText("date", maximum: 10))
+        let practitioner: UserID? = try request.queryID("practitionerId")
+        return try await render(request, scope, day: day, practitioner: practitioner)
+    }
+
+    static func render(_ request: Request, _ scope: ClinicScope, day: Date, practitioner: UserID?, form: BookingForm? = nil,
+                       error: ClinicError? = nil) async throws -> Response {
+        let services = request.services
+        var filter = AppointmentFilter(from: day, to: day.addingTimeInterval(86_400), practitioner: practitioner)
+        filter.limit = 500
+        let appointments = try await AppointmentBook(scope: scope, services: services).list(filter)
+        let types = try await AppointmentTypes(scope: scope, services: services).list(includeInactive: true)
+        let canBook = scope.may(.schedule, .create)
+        // The booking form lists the clinic's recent patients; the same list names most of the day's.
+        let recent = canBook ? try await PatientRepository(scope: scope, services: services).list(PatientFilter(limit: 200)) : []
+        var names = Dictionary(recent.map { ($0.id, PageFormat.patientName($0)) }, uniquingKeysWith: { first, _ in first })
+        if scope.may(.patient, .read) {
+            for missing in Set(appointments.map(\.patient)).subtracting(names.keys) {
+                names[missing] = PageFormat.patientName(try await PatientRepository(scope: scope, services: services).find(missing))
+            }
+        }
+        // Staff names are only for those who may read the staff list; others give a practitioner's id.
+        let staff = scope.may(.staff, .read)
+            ? try await StaffDirectory(scope: scope, services: services).list().members.filter { $0.roles.contains(.practitioner) } : []
+        let staffNames = Dictionary(staff.map { ($0.user, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let typeNames = Dictionary(types.map { ($0.id, $0.kind.name) }, uniquingKeysWith: { first, _ in first })
+        var form = form ?? BookingForm()
+        if form.practitionerId == nil, scope.roles.contains(.practitioner) { form.practitionerId = scope.actor.description }
+        let rows = appointments.map { record in
+            Row(id: record.id.description, starts: PageFormat.clock(record.slot.start), ends: PageFormat.clock(record.slot.end),
+                patientId: record.patient.description, patientName: names[record.patient] ?? record.patient.description,
+                practitioner: staffNames[record.practitioner] ?? record.practitioner.description,
+                type: typeNames[record.type] ?? "", status: record.status.rawValue.replacingOccurrences(of: "_", with: " "),
+                transitions: AppointmentStatus.allCases.filter(record.status.next.contains).map(transition))
+        }
+        let content = DayContent(
+            date: PageFormat.day(day), previous: PageFormat.day(day.addingTimeInterval(-86_400)), next: PageFormat.day(day.addingTimeInterval(86_400)),
+            practitionerId: practitioner?.description, rows: rows, empty: rows.isEmpty, canBook: canBook,
+            canChangeStatus: scope.may(.schedule, .update), canOpenChart: scope.may(.patient, .read),
+            patients: recent.map { Choice(value: $0.id.description, label: PageFormat.patientName($0), selected: $0.id.description == form.patientId) },
+            types: types.filter(\.active).map { Choice(value: $0.id.description, label: "\($0.kind.name) (\($0.kind.durationMinutes) min)",
+                                                      selected: $0.id.description == form.appointmentTypeId) },
+            practitioners: staff.map { Choice(value: $0.user.description, label: $0.name, selected: $0.user.description == form.practitionerId) },
+            choosePractitioner: !staff.isEmpty, form: form, error: error?.message)
+        return try await request.render("calendar", Layout("Calendar", request: request, clinicId: scope.clinic.description), content,
+                                        status: error?.pageStatus ?? .ok)
+    }
+
+    static func transition(_ status: AppointmentStatus) -> Transition {
+        let labels: [AppointmentStatus: String] = [.arrived: "Arrived", .completed: "Completed", .cancelled: "Cancel", .noShow: "No show"]
+        return Transition(status: status.rawValue, label: labels[status] ?? status.rawValue)
+    }
+
+    static func book(_ request: Request, scope: ClinicScope) async throws -> Response {
+        let form = try request.content.decode(BookingForm.self)
+        let start = try? BodyValue.time(PageFormat.zonedInput(form.startsAt), field: "startsAt")
+        let day = try PageFormat.startOfDay(PageFormat.day(start ?? Date()))
+        do {
+            let booking = Booking(patient: try BodyValue.id(form.patientId, field: "patientId"),
+                                  practitioner: try BodyValue.id(form.practitionerId, field: "practitionerId"),
+                                  type: try BodyValue.id(form.appointmentTypeId, field: "appointmentTypeId"),
+                                  start: try BodyValue.time(PageFormat.zonedInput(form.startsAt), field: "startsAt"),
+                                  durationMinutes: nil, reason: try ClinicalText.optional(form.reason, field: "reason", maximum: 500))
+            _ = try await AppointmentBook(scope: scope, services: request.services).book(booking)
+            return request.redirect(to: path(scope, day))
+        } catch let error as ClinicError where error.belongsOnForm {
+            return try await render(request, scope, day: day, practitioner: nil, form: form, error: error)
+        }
+    }
+
+    struct StatusForm: Content { let status: String?; let date: String? }
+
+    static func setStatus(_ request: Request, scope: ClinicScope) async throws -> Response {
+        let id: AppointmentID = try request.pathID("appointmentId")
+        let form = try request.content.decode(StatusForm.self)
+        let today = try PageFormat.startOfDay(nil)
+        let day = (try? PageFormat.startOfDay(form.date)) ?? today
+        do {
+            _ = try await AppointmentBook(scope: scope, services: request.services).setStatus(id, to: try AppointmentStatus.parse(form.status))
+            return request.redirect(to: path(scope, day))
+        } catch let error as ClinicError where error.belongsOnForm {
+            return try await render(request, scope, day: day, practitioner: nil, error: error)
+        }
+    }
+}

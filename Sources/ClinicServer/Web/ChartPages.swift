@@ -1,0 +1,72 @@
+import ClinicDomain
+import Foundation
+import Vapor
+
+/// A patient's chart: demographics for anyone who may read patients, the diary for those who
+/// may read it, and clinical records only for roles the matrix lets read clinical notes. A
+/// repository a role may not use is never called, so nothing it holds reaches the page.
+enum ChartPages {
+    struct Visit: Encodable { let when, status, type: String }
+
+    struct AmendmentView: Encodable { let author, reason, createdAt: String; let note: NoteView }
+
+    struct ConsultationView: Encodable {
+        let id, createdAt, status: String
+        let note: NoteView
+        let amendments: [AmendmentView]
+    }
+
+    struct PrescriptionView: Encodable { let id, createdAt, summary: String }
+
+    struct ChartContent: Encodable {
+        let patientId, name: String
+        let birthDate, phone, email, address, medicareNumber: String?
+        let showAppointments: Bool
+        let appointments: [Visit]
+        let showClinical: Bool
+        let canWrite: Bool
+        let consultations: [ConsultationView]
+        let prescriptions: [PrescriptionView]
+    }
+
+    static func consultationView(_ record: ConsultationRecord) -> ConsultationView {
+        ConsultationView(id: record.id.description, createdAt: PageFormat.time(record.createdAt), status: record.state.rawValue,
+                         note: NoteView(record.note), amendments: record.amendments.map(amendmentView))
+    }
+
+    static func amendmentView(_ record: AmendmentRecord) -> AmendmentView {
+        AmendmentView(author: record.author.description, reason: record.reason, createdAt: PageFormat.time(record.createdAt),
+                      note: NoteView(record.note))
+    }
+
+    static func show(_ request: Request, scope: ClinicScope) async throws -> Response {
+        let id = try PatientsAPI.patientID(request)
+        let services = request.services
+        let patient = try await PatientRepository(scope: scope, services: services).find(id)
+        var visits: [Visit] = []
+        if scope.may(.schedule, .read) {
+            let types = scope.may(.catalogue, .read) ? try await AppointmentTypes(scope: scope, services: services).list(includeInactive: true) : []
+            let typeNames = Dictionary(types.map { ($0.id, $0.kind.name) }, uniquingKeysWith: { first, _ in first })
+            visits = try await AppointmentBook(scope: scope, services: services).list(AppointmentFilter(patient: id)).map {
+                Visit(when: PageFormat.time(Date(milliseconds: $0.slot.start)), status: $0.status.rawValue.replacingOccurrences(of: "_", with: " "),
+                      type: typeNames[$0.type] ?? "")
+            }
+        }
+        let showClinical = scope.may(.clinicalNote, .read)
+        var consultations: [ConsultationView] = [], prescriptions: [PrescriptionView] = []
+        if showClinical {
+            consultations = try await ConsultationRecords(scope: scope, services: services).list(patient: id, limit: 50, offset: 0)
+                .map(consultationView)
+            prescriptions = try await PrescriptionRecords(scope: scope, services: services).list(patient: id, limit: 50, offset: 0).map {
+                PrescriptionView(id: $0.id.description, createdAt: PageFormat.time($0.createdAt), summary: PrescriptionPages.summary($0.content))
+            }
+        }
+        let details = patient.details
+        let content = ChartContent(
+            patientId: id.description, name: PageFormat.patientName(patient), birthDate: details.birthDate?.description,
+            phone: details.phone?.e164, email: details.email?.value, address: details.address, medicareNumber: details.medicareNumber?.value,
+            showAppointments: scope.may(.schedule, .read), appointments: visits, showClinical: showClinical,
+            canWrite: scope.may(.clinicalNote, .create), consultations: consultations, prescriptions: prescriptions)
+        return try await request.render("chart", Layout("Chart", request: request, clinicId: scope.clinic.description), content)
+    }
+}

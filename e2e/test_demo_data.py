@@ -1,0 +1,31 @@
+"""`clinickeep demo` fills a database with synthetic clinics that behave like real ones."""
+import re
+
+
+# Issue 7: `clinickeep demo --clinics N --patients M` with a progress line per clinic; the result
+# signs in, lists its patients and diary, and its audit ledger verifies
+def test_the_demo_command_fills_clinics_that_sign_in_and_verify(server):
+    result = server.command("demo", "--clinics", "2", "--patients", "25")
+    assert result.returncode == 0, result.stderr
+    assert "clinic 1/2: 25/25 patients" in result.stdout and "clinic 2/2: 25/25 patients" in result.stdout, result.stdout
+    password = re.search(r"every account's password is (\S+)", result.stdout).group(1)
+    owners = re.findall(r"owner (\S+@\S+)", result.stdout)
+    assert len(owners) == 2, result.stdout
+    owner = server.client()
+    owner.email, owner.password = owners[0], password
+    owner.log_in()
+    clinic_id = owner.request("GET", "/api/v1/me").json()["memberships"][0]["clinicId"]
+    patients = owner.request("GET", "/api/v1/clinics/%s/patients?limit=200" % clinic_id)
+    assert len(patients.json()["patients"]) == 25, patients.text
+    diary = owner.request("GET", "/api/v1/clinics/%s/appointments?limit=500" % clinic_id)
+    assert len(diary.json()["appointments"]) >= 20, diary.text
+    notes = owner.request("GET", "/api/v1/clinics/%s/consultations?limit=200" % clinic_id)
+    assert notes.status_code == 200 and all(n["status"] == "signed" for n in notes.json()["consultations"]), notes.text
+    verified = server.command("audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+# Bad input to the command is a clear message and exit 2, never a crash
+def test_the_demo_command_refuses_absurd_sizes(sqlite_server):
+    result = sqlite_server.command("demo", "--clinics", "0")
+    assert result.returncode == 2 and "--clinics" in result.stderr, result.stderr
