@@ -92,6 +92,30 @@ struct ConsultationTests {
         }
     }
 
+    @Test("a list carries each consultation's own amendments", arguments: TestDatabase.allCases)
+    func listWithAmendments(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            var ids: [String] = []
+            for text in ["First visit", "Second visit"] {
+                let id = try await app.startConsultation(team, note: ["subjective": text])
+                #expect(try await app.send(.POST, team.path("consultations/\(id)/sign"), as: team.practitioner).status == .ok)
+                ids.append(id)
+            }
+            for reason in ["One", "Two"] {
+                let amended = try await app.send(.POST, team.path("consultations/\(ids[0])/amendments"), json: ["reason": reason, "plan": "p"],
+                                                 as: team.practitioner)
+                #expect(amended.status == .created)
+            }
+            let listed = try await app.send(.GET, team.path("consultations?patientId=\(team.patientID)"), as: team.practitioner)
+            let byID = Dictionary(uniqueKeysWithValues: (listed.json["consultations"] as? [[String: Any]] ?? []).map {
+                ($0["id"] as? String ?? "", ($0["amendments"] as? [[String: Any]] ?? []).compactMap { $0["reason"] as? String })
+            })
+            #expect(byID[ids[0]]?.sorted() == ["One", "Two"])
+            #expect(byID[ids[1]] == [])
+        }
+    }
+
     @Test("only the author changes or signs a draft", arguments: TestDatabase.allCases)
     func authorOnly(_ database: TestDatabase) async throws {
         try await ClinicTestApp.with(database) { app in

@@ -118,10 +118,8 @@ struct AppointmentBook: Sendable {
             query.appendInterpolation(bind: filter.offset)
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             let records = try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
-            // The patients whose bookings this list showed, for "who saw this patient".
-            let patients = Array(Set(records.map(\.patient.description))).sorted().joined(separator: ",")
             try await Ledger.append(scope.event("appointment.list", resourceType: "appointment",
-                                                detail: patients.isEmpty ? nil : "patients=" + patients), in: tx)
+                                                detail: PatientRecordListing.shownPatients(records.map(\.patient))), in: tx)
             return records
         }
     }

@@ -76,7 +76,7 @@ struct ConsultationRecords: Sendable {
             }
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             var record = try Self.open(row, keys: keys)
-            record.amendments = try await Self.amendments(of: id, scope: scope, keys: keys, in: tx)
+            record.amendments = try await Self.amendments(of: [id], scope: scope, keys: keys, in: tx)[id] ?? []
             try await Ledger.append(scope.event("consultation.read", resourceType: "consultation", resource: id.rawValue,
                                                 detail: "patient=\(record.patient)"), in: tx)
             return .done(record)
@@ -87,25 +87,14 @@ struct ConsultationRecords: Sendable {
     func list(patient: PatientID?, limit: Int, offset: Int) async throws -> [ConsultationRecord] {
         let scope = self.scope, keyring = services.keyring
         return try await services.store.transaction(realm: scope.realm) { tx in
-            var query = SQLQueryString("SELECT \(unsafeRaw: Self.columns) FROM consultations WHERE clinic_id = \(bind: scope.realm)")
-            if let patient {
-                query.appendInterpolation(unsafeRaw: " AND patient_id = ")
-                query.appendInterpolation(bind: patient.rawValue)
-            }
-            query.appendInterpolation(unsafeRaw: " ORDER BY created_at_ms DESC, id LIMIT ")
-            query.appendInterpolation(bind: limit)
-            query.appendInterpolation(unsafeRaw: " OFFSET ")
-            query.appendInterpolation(bind: offset)
+            let query = PatientRecordListing.newestFirst(from: "consultations", columns: Self.columns, clinic: scope.realm,
+                                                         patient: patient, limit: limit, offset: offset)
             let keys = try await keyring.keys(for: scope.realm, in: tx)
-            var records: [ConsultationRecord] = []
-            for row in try await tx.sql.raw(query).all() {
-                var record = try Self.open(row, keys: keys)
-                record.amendments = try await Self.amendments(of: record.id, scope: scope, keys: keys, in: tx)
-                records.append(record)
-            }
-            let patients = Array(Set(records.map(\.patient.description))).sorted().joined(separator: ",")
+            var records = try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
+            let amendments = try await Self.amendments(of: records.map(\.id), scope: scope, keys: keys, in: tx)
+            for index in records.indices { records[index].amendments = amendments[records[index].id] ?? [] }
             try await Ledger.append(scope.event("consultation.list", resourceType: "consultation",
-                                                detail: patients.isEmpty ? nil : "patients=" + patients), in: tx)
+                                                detail: PatientRecordListing.shownPatients(records.map(\.patient))), in: tx)
             return records
         }
     }
@@ -191,7 +180,7 @@ struct ConsultationRecords: Sendable {
                 VALUES (\(bind: amendmentID.rawValue), \(bind: scope.realm), \(bind: id.rawValue), \(bind: scope.actor.rawValue), \(bind: reason),
                         \(bind: sealed[0]), \(bind: sealed[1]), \(bind: sealed[2]), \(bind: sealed[3]), \(bind: Date().milliseconds))
                 """).run()
-            record.amendments = try await Self.amendments(of: id, scope: scope, keys: keys, in: tx)
+            record.amendments = try await Self.amendments(of: [id], scope: scope, keys: keys, in: tx)[id] ?? []
             try await Ledger.append(scope.event("consultation.amend", resourceType: "consultation", resource: id.rawValue,
                                                 detail: "patient=\(record.patient) amendment=\(amendmentID)"), in: tx)
             return .done(record)
@@ -206,20 +195,26 @@ struct ConsultationRecords: Sendable {
         return nil
     }
 
-    private static func amendments(of id: ConsultationID, scope: ClinicScope, keys: RealmKeys, in tx: ScopedSQL) async throws -> [AmendmentRecord] {
+    /// The amendments of these consultations in one query, oldest first under each.
+    private static func amendments(of ids: [ConsultationID], scope: ClinicScope, keys: RealmKeys,
+                                   in tx: ScopedSQL) async throws -> [ConsultationID: [AmendmentRecord]] {
+        guard !ids.isEmpty else { return [:] }
         let rows = try await tx.sql.raw("""
-            SELECT id, author_id, reason, subjective, objective, assessment, plan, created_at_ms FROM consultation_amendments
-            WHERE clinic_id = \(bind: scope.realm) AND consultation_id = \(bind: id.rawValue) ORDER BY created_at_ms, id
+            SELECT id, consultation_id, author_id, reason, subjective, objective, assessment, plan, created_at_ms FROM consultation_amendments
+            WHERE clinic_id = \(bind: scope.realm) AND consultation_id IN (\(binds: ids.map(\.rawValue))) ORDER BY created_at_ms, id
             """).all()
-        return try rows.map { row in
+        var byConsultation: [ConsultationID: [AmendmentRecord]] = [:]
+        for row in rows {
             let amendmentID = try row.decode(column: "id", as: UUID.self)
-            return AmendmentRecord(
+            let amendment = AmendmentRecord(
                 id: AmendmentID(amendmentID),
                 author: UserID(try row.decode(column: "author_id", as: UUID.self)),
                 reason: try keys.openRequiredColumn(row, table: amendmentsTable, column: "reason", id: amendmentID),
                 note: try openNote(row, table: amendmentsTable, id: amendmentID, keys: keys),
                 createdAt: Date(milliseconds: try row.decode(column: "created_at_ms", as: Int64.self)))
+            byConsultation[ConsultationID(try row.decode(column: "consultation_id", as: UUID.self)), default: []].append(amendment)
         }
+        return byConsultation
     }
 
     private static func row(_ id: ConsultationID, scope: ClinicScope, in tx: ScopedSQL, forUpdate: Bool = false) async throws -> (any SQLRow)? {

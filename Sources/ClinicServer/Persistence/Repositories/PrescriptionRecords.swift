@@ -82,20 +82,12 @@ struct PrescriptionRecords: Sendable {
     func list(patient: PatientID?, limit: Int, offset: Int) async throws -> [PrescriptionRecord] {
         let scope = self.scope, keyring = services.keyring
         return try await services.store.transaction(realm: scope.realm) { tx in
-            var query = SQLQueryString("SELECT \(unsafeRaw: Self.columns) FROM prescriptions WHERE clinic_id = \(bind: scope.realm)")
-            if let patient {
-                query.appendInterpolation(unsafeRaw: " AND patient_id = ")
-                query.appendInterpolation(bind: patient.rawValue)
-            }
-            query.appendInterpolation(unsafeRaw: " ORDER BY created_at_ms DESC, id LIMIT ")
-            query.appendInterpolation(bind: limit)
-            query.appendInterpolation(unsafeRaw: " OFFSET ")
-            query.appendInterpolation(bind: offset)
+            let query = PatientRecordListing.newestFirst(from: "prescriptions", columns: Self.columns, clinic: scope.realm,
+                                                         patient: patient, limit: limit, offset: offset)
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             let records = try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
-            let patients = Array(Set(records.map(\.patient.description))).sorted().joined(separator: ",")
             try await Ledger.append(scope.event("prescription.list", resourceType: "prescription",
-                                                detail: patients.isEmpty ? nil : "patients=" + patients), in: tx)
+                                                detail: PatientRecordListing.shownPatients(records.map(\.patient))), in: tx)
             return records
         }
     }
