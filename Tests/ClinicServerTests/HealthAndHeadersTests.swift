@@ -23,7 +23,7 @@ struct HealthAndHeadersTests {
             #expect(!csp.contains("unsafe-inline"))
             #expect(response.headers.first(name: "Strict-Transport-Security")?.contains("max-age=") == true)
             #expect(response.headers.first(name: "X-Content-Type-Options") == "nosniff")
-            #expect(response.headers.first(name: "Referrer-Policy") == "no-referrer")
+            #expect(response.headers.first(name: "Referrer-Policy") == "same-origin")
             #expect(response.headers.first(name: "Cache-Control") == "no-store")
         }
     }

@@ -25,7 +25,10 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
             ("Content-Security-Policy", Self.contentSecurityPolicy),
             ("X-Content-Type-Options", "nosniff"),
             ("X-Frame-Options", "DENY"),
-            ("Referrer-Policy", "no-referrer"),
+            // Not no-referrer: under it browsers send `Origin: null` on their own forms' POSTs
+            // (Fetch, "append a request Origin header"), which the origin check must refuse.
+            // same-origin still sends nothing to other sites, so no URL (ids) leaves.
+            ("Referrer-Policy", "same-origin"),
             ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"),
             ("Cross-Origin-Opener-Policy", "same-origin"),
             ("Cross-Origin-Resource-Policy", "same-origin"),
