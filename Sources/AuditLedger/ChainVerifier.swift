@@ -11,6 +11,16 @@ public struct ChainFault: Error, Sendable, Equatable, CustomStringConvertible {
         case headMismatch = "chain does not end at the recorded head (entries removed from the end, or the head changed)"
         /// Entries were added after the recorded head without going through the ledger.
         case beyondHead = "entry lies beyond the recorded head (added outside the ledger)"
+        /// A stored checkpoint's signature does not verify: it was replaced or forged.
+        case checkpointSignature = "checkpoint signature does not verify (replaced or forged)"
+        /// The chain differs from what a stored checkpoint signed: rewritten with recomputed hashes.
+        case checkpointMismatch = "chain differs from the signed checkpoint here (rewritten after it was signed)"
+        /// A stored checkpoint names an entry the chain no longer has.
+        case checkpointBeyondChain = "chain ends before a signed checkpoint (entries removed from the end)"
+        /// The chain differs from an exported checkpoint: rewritten after the export.
+        case exportedCheckpointMismatch = "chain differs from the exported checkpoint here (rewritten after the export)"
+        /// An exported checkpoint names an entry the chain no longer has.
+        case exportedCheckpointBeyondChain = "chain ends before an exported checkpoint (truncated after the export)"
     }
 
     public let chain: UUID
@@ -23,15 +33,30 @@ public struct ChainFault: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Recomputes one chain entry by entry, keeping only the running hash, so memory stays flat
-/// however long the chain is. Feed entries in stored sequence order.
+/// Recomputes one chain entry by entry, keeping only the running hash (and the chain's
+/// checkpoints, a few per thousand entries), so memory stays flat however long the chain is.
+/// Feed entries in stored sequence order.
 public struct ChainVerifier: Sendable {
     public let chain: UUID
     private var expectedSequence: Int64 = 1
     private var previousHash = HashChain.genesis
     public private(set) var verifiedCount: Int64 = 0
+    /// The last sequence number checked so far (0 before the first).
+    public var verifiedThrough: Int64 { expectedSequence - 1 }
+    /// Checkpoints still ahead, in sequence order; `exported` when they came from a file kept elsewhere.
+    private var checkpoints: [(checkpoint: Checkpoint, exported: Bool)]
+    private var nextCheckpoint = 0
+    private let keys: CheckpointKeys
 
-    public init(chain: UUID) { self.chain = chain }
+    /// - Parameters:
+    ///   - checkpoints: those stored beside the ledger; `exported`: those from a file kept elsewhere.
+    ///   - keys: the public signing keys every checkpoint must verify under.
+    public init(chain: UUID, checkpoints: [Checkpoint] = [], exported: [Checkpoint] = [], keys: CheckpointKeys = CheckpointKeys()) {
+        self.chain = chain
+        self.keys = keys
+        let all = checkpoints.map { ($0, false) } + exported.map { ($0, true) }
+        self.checkpoints = all.filter { $0.0.chain == chain }.sorted { ($0.0.sequence, $0.1 ? 1 : 0) < ($1.0.sequence, $1.1 ? 1 : 0) }
+    }
 
     public mutating func check(_ entry: LedgerEntry) throws(ChainFault) {
         guard entry.sequence == expectedSequence, entry.event.chain == chain else {
@@ -41,9 +66,23 @@ public struct ChainVerifier: Sendable {
         guard recomputed == entry.hash else {
             throw ChainFault(chain: chain, sequence: entry.sequence, reason: .hashMismatch)
         }
+        try checkCheckpoints(at: entry.sequence, hash: recomputed)
         previousHash = recomputed
         expectedSequence += 1
         verifiedCount += 1
+    }
+
+    private mutating func checkCheckpoints(at sequence: Int64, hash: Data) throws(ChainFault) {
+        while nextCheckpoint < checkpoints.count, checkpoints[nextCheckpoint].checkpoint.sequence <= sequence {
+            let (checkpoint, exported) = checkpoints[nextCheckpoint]
+            nextCheckpoint += 1
+            guard keys.isValid(checkpoint) else {
+                throw ChainFault(chain: chain, sequence: checkpoint.sequence, reason: .checkpointSignature)
+            }
+            guard checkpoint.sequence == sequence, checkpoint.headHash == hash else {
+                throw ChainFault(chain: chain, sequence: checkpoint.sequence, reason: exported ? .exportedCheckpointMismatch : .checkpointMismatch)
+            }
+        }
     }
 
     /// Checks that the chain reaches the head recorded separately when each entry was appended.
@@ -58,6 +97,13 @@ public struct ChainVerifier: Sendable {
         }
         guard head.hash == previousHash else {
             throw ChainFault(chain: chain, sequence: head.sequence, reason: .headMismatch)
+        }
+        if nextCheckpoint < checkpoints.count {
+            let (checkpoint, exported) = checkpoints[nextCheckpoint]
+            guard keys.isValid(checkpoint) else {
+                throw ChainFault(chain: chain, sequence: checkpoint.sequence, reason: .checkpointSignature)
+            }
+            throw ChainFault(chain: chain, sequence: last + 1, reason: exported ? .exportedCheckpointBeyondChain : .checkpointBeyondChain)
         }
     }
 }

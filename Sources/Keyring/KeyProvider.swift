@@ -4,7 +4,11 @@ import Foundation
 /// What a wrapped key is for, bound into the wrapping so a wrapped key cannot be moved to
 /// another realm, purpose or version.
 public struct WrapContext: Sendable, Hashable {
-    public enum Purpose: String, Sendable { case data, index }
+    public enum Purpose: String, Sendable {
+        case data, index
+        /// The installation's Ed25519 key that signs audit checkpoints.
+        case signing
+    }
     public let realm: UUID
     public let purpose: Purpose
     public let version: KeyVersion

@@ -80,7 +80,7 @@ struct AuditLedgerServerTests {
             let (id, _) = try await app.createPatient(owner)
             for _ in 0..<3 { _ = try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients/\(id)", as: owner) }
             let chain = UUID(uuidString: owner.clinicID)!
-            try await app.asOwner(realm: owner.clinicID) { sql in
+            try await app.asTamperer(realm: owner.clinicID) { sql in
                 switch tamper {
                 case .edit:
                     try await sql.raw("UPDATE audit_events SET action = 'patient.list' WHERE chain_id = \(bind: chain) AND sequence = 4").run()
@@ -132,6 +132,41 @@ struct AuditLedgerServerTests {
             let denied = try await events(app, owner).filter { $0["action"] as? String == "access.denied" }
             #expect(denied.count == 1)
             #expect(denied.first?["actorId"] as? String == clerk.userID)
+        }
+    }
+
+    func chainLength(_ app: ClinicTestApp, _ chain: UUID) async throws -> Int64 {
+        try await app.services.store.transaction(realm: chain) { tx in
+            try await tx.sql.raw("SELECT sequence FROM audit_heads WHERE chain_id = \(bind: chain)").first()?.decode(column: "sequence", as: Int64.self) ?? 0
+        }
+    }
+
+    // Issue 6, DC-19: every denied request on tenant data is recorded, on every route
+    @Test("every clinic route answers an outsider 404 and records the probe in that clinic's chain", arguments: TestDatabase.allCases)
+    func outsidersRecordedOnEveryRoute(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let outsider = try await app.signUpClinic()
+            let clinic = UUID(uuidString: owner.clinicID)!
+            var walked = 0
+            for route in app.app.routes.all where route.path.contains(where: { $0.description == ":clinicId" }) {
+                let path = "/" + route.path.map { component -> String in
+                    switch component {
+                    case .parameter("clinicId"): owner.clinicID
+                    case .parameter: UUID().uuidString.lowercased()
+                    default: component.description
+                    }
+                }.joined(separator: "/")
+                let before = try await chainLength(app, clinic)
+                let response = try await app.send(route.method, path, json: RequestGuards.unsafeMethods.contains(route.method) ? [:] : nil, as: outsider)
+                #expect(response.status == .notFound, "\(route.method) \(path): \(response.status)")
+                #expect(try await chainLength(app, clinic) == before + 1, "\(route.method) \(path) left no event")
+                walked += 1
+            }
+            #expect(walked >= 30)
+            let probes = try await events(app, owner, "?userId=\(outsider.userID)")
+            #expect(probes.count == walked)
+            #expect(probes.allSatisfy { $0["action"] as? String == "access.denied" && $0["outcome"] as? String == "denied" && $0["detail"] as? String == "not-a-member" })
         }
     }
 }

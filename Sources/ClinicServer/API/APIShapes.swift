@@ -88,6 +88,16 @@ enum APIShapes {
         }
         let events: [Event]
     }
+
+    struct SignInFailureList: Content {
+        struct Address: Content {
+            let address: String
+            let failures: Int64
+            let accounts: Int64
+            let lastAt: String
+        }
+        let addresses: [Address]
+    }
 }
 
 enum Timestamp {

@@ -65,8 +65,18 @@ enum OpenAPIDocs {
                 .init(name: "userId", description: "Events by this person", schema: ["type": "string", "format": "uuid"]),
                 .init(name: "from", description: "From this time (ISO 8601)", schema: ["type": "string", "format": "date-time"]),
                 .init(name: "to", description: "Up to this time (ISO 8601)", schema: ["type": "string", "format": "date-time"]),
-                .init(name: "limit", description: "At most this many (1-5000, default 500)", schema: ["type": "integer", "minimum": 1, "maximum": 5000])],
-        answers: [.init(status: 200, description: "Events, oldest first.", schema: ref("AuditEventList"))] + error)
+                .init(name: "limit", description: "At most this many (1-5000, default 500)", schema: ["type": "integer", "minimum": 1, "maximum": 5000]),
+                format],
+        answers: [.init(status: 200, description: "Events, oldest first (text/csv with format=csv).", schema: ref("AuditEventList"))] + error)
+
+    static let signInFailures = APIDoc(
+        summary: "Failed sign-ins of the clinic's members, by address", tag: "audit",
+        query: [.init(name: "from", description: "From this time (ISO 8601)", schema: ["type": "string", "format": "date-time"]),
+                .init(name: "to", description: "Up to this time (ISO 8601)", schema: ["type": "string", "format": "date-time"]),
+                format],
+        answers: [.init(status: 200, description: "Addresses, most failures first (text/csv with format=csv).", schema: ref("SignInFailureList"))] + error)
+
+    private static let format = APIDoc.Query(name: "format", description: "json (default) or csv", schema: ["type": "string", "enum": ["json", "csv"]])
 
     static let listStaff = APIDoc(summary: "The clinic's members and open invitations", tag: "staff",
                                   answers: [.init(status: 200, description: "Staff.", schema: ref("StaffList"))] + error)
@@ -161,5 +171,9 @@ enum OpenAPIDocs {
                 "sequence": ["type": "integer"], "occurredAt": ["type": "string", "format": "date-time"],
                 "actorId": string, "action": string, "resourceType": string, "resourceId": string, "outcome": string,
                 "address": string, "requestId": string, "detail": string]]]]],
+        "SignInFailureList": ["type": "object", "required": ["addresses"], "properties": ["addresses": ["type": "array", "items": [
+            "type": "object", "required": ["address", "failures", "accounts", "lastAt"], "properties": [
+                "address": string, "failures": ["type": "integer"], "accounts": ["type": "integer"],
+                "lastAt": ["type": "string", "format": "date-time"]]]]]],
     ]
 }

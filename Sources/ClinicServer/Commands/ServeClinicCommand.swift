@@ -39,8 +39,11 @@ struct ServeClinicCommand: AsyncCommand {
             delivery = OutboxDelivery(services: app.clinicServices, server: try SMTPServer(url: url), logger: app.logger)
             delivery?.start()
         }
+        let sweep = CheckpointSweep(store: app.clinicServices.store, logger: app.logger)
+        sweep.start()
         await waitForTermination()
         context.console.print("Stopping.")
+        sweep.stop()
         delivery?.stop()
         await app.server.shutdown()
     }

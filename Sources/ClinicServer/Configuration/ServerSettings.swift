@@ -33,6 +33,9 @@ public struct ServerSettings: Sendable {
     public var publicBaseURL: String?
     /// Base of the progressive delay on failed sign-ins; zero turns the delay off.
     public var throttleDelay: TimeInterval = 0.25
+    /// A signed audit checkpoint after this many events of a chain, or this long after the last one.
+    public var auditCheckpointEvents: Int64 = 1000
+    public var auditCheckpointInterval: TimeInterval = 5 * 60
 
     public init() {}
 
@@ -95,6 +98,15 @@ public struct ServerSettings: Sendable {
             guard let ms = Int(value), (0...5000).contains(ms) else { throw SettingsError("CLINICKEEP_THROTTLE_DELAY_MS must be 0 to 5000") }
             settings.throttleDelay = Double(ms) / 1000
         }
+        if let value = environment["CLINICKEEP_AUDIT_CHECKPOINT_EVENTS"], !value.isEmpty {
+            guard let count = Int64(value), (1...1_000_000).contains(count) else {
+                throw SettingsError("CLINICKEEP_AUDIT_CHECKPOINT_EVENTS must be 1 to 1000000")
+            }
+            settings.auditCheckpointEvents = count
+        }
+        if let value = environment["CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL"], !value.isEmpty {
+            settings.auditCheckpointInterval = try duration(value, name: "CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL")
+        }
         if let value = environment["CLINICKEEP_LOG_LEVEL"], !value.isEmpty {
             guard let level = Logger.Level(rawValue: value) else { throw SettingsError("CLINICKEEP_LOG_LEVEL must be a log level such as info") }
             settings.logLevel = level
@@ -134,6 +146,8 @@ public struct ServerSettings: Sendable {
       CLINICKEEP_MAIL_FROM               sender of e-mail (default ClinicKeep <clinickeep@localhost>)
       CLINICKEEP_PUBLIC_URL              the URL people reach this server at, for links in e-mail
       CLINICKEEP_THROTTLE_DELAY_MS       base of the progressive delay after failed sign-ins (default 250; 0 = off)
+      CLINICKEEP_AUDIT_CHECKPOINT_EVENTS a signed audit checkpoint every this many events of a clinic (default 1000)
+      CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL  ... or this long after the last one, when events came since (default 5m)
       CLINICKEEP_LOG_LEVEL               trace, debug, info (default), notice, warning, error
     """
 

@@ -28,7 +28,7 @@ public enum ClinicKeepApp {
         let kind = try useDatabases(app, settings: settings)
         let migrator = settings.migrationDatabaseURL == nil ? nil : ownerDatabase
         app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(),
-                           CreateClinicalRecords(), to: migrator)
+                           CreateClinicalRecords(), CreateAuditCheckpoints(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -46,9 +46,12 @@ public enum ClinicKeepApp {
         app.views.use(.leaf)
         app.leaf.cache.isEnabled = app.environment.isRelease
 
-        let store = Store(databases: app.databases, kind: kind, logger: app.logger)
+        let checkpointing = AuditCheckpointing(everyEvents: settings.auditCheckpointEvents, interval: settings.auditCheckpointInterval)
+        let store = Store(databases: app.databases, kind: kind, logger: app.logger, checkpointing: checkpointing)
         let keyring = RealmKeyring(provider: provider)
         try await keyring.prepareIdentityRealm(store: store)
+        let signing = try await AuditSigningKeys.load(store: store, provider: provider)
+        checkpointing.install(signer: signing.signer, keys: signing.keys)
         let cost = settings.bcryptCost
         // The decoy takes the same path through `verifyPassword` as a stored hash.
         let decoy = try await app.threadPool.runIfActive { try Bcrypt.hash(SecureToken.generate(), cost: cost) }

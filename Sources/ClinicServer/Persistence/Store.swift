@@ -15,12 +15,15 @@ public struct Store: Sendable {
     private let databases: Databases
     private let logger: Logger
     public let kind: DatabaseKind
+    /// When ledger appends sign a checkpoint, and with which key.
+    let checkpointing: AuditCheckpointing
 
     /// SQLite's one connection (see `database`).
     private let sqliteLoop: (any EventLoop)?
 
-    init(databases: Databases, kind: DatabaseKind, logger: Logger) {
+    init(databases: Databases, kind: DatabaseKind, logger: Logger, checkpointing: AuditCheckpointing) {
         self.databases = databases
+        self.checkpointing = checkpointing
         self.kind = kind
         self.logger = logger
         self.sqliteLoop = kind == .sqlite ? databases.eventLoopGroup.next() : nil
@@ -40,7 +43,7 @@ public struct Store: Sendable {
         switch kind {
         case .postgres:
             return try await database.transaction { db in
-                let scoped = ScopedSQL(sql: db as! any SQLDatabase, kind: .postgres)
+                let scoped = ScopedSQL(sql: db as! any SQLDatabase, kind: .postgres, checkpointing: checkpointing)
                 try await scoped.enter(realm: realm)
                 return try await body(scoped)
             }
@@ -54,7 +57,7 @@ public struct Store: Sendable {
                 // appends to the ledger can never fail with a stale snapshot.
                 try await sql.raw("BEGIN IMMEDIATE").run()
                 do {
-                    let result = try await body(ScopedSQL(sql: sql, kind: .sqlite))
+                    let result = try await body(ScopedSQL(sql: sql, kind: .sqlite, checkpointing: checkpointing))
                     try await sql.raw("COMMIT").run()
                     return result
                 } catch {
@@ -73,6 +76,7 @@ public struct Store: Sendable {
 struct ScopedSQL: Sendable {
     let sql: any SQLDatabase
     let kind: DatabaseKind
+    let checkpointing: AuditCheckpointing
 
     /// Switches the realm for the rest of the transaction (sign-up creates a person in the
     /// identity realm, then the clinic, in one transaction).

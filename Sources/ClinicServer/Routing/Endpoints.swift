@@ -90,23 +90,40 @@ enum RequestGuards {
                             action: ClinicAction) async throws -> ClinicScope {
         guard let text = request.parameters.get("clinicId"), let clinic = ClinicID(string: text) else { throw ClinicError.notFound }
         let directory = IdentityDirectory(services: request.services)
-        guard let membership = try await directory.membership(of: session.user, in: clinic) else { throw ClinicError.notFound }
+        guard let membership = try await directory.membership(of: session.user, in: clinic) else {
+            try await recordOutsider(request, user: session.user, clinic: clinic)
+            throw ClinicError.notFound
+        }
         let scope = ClinicScope(clinic: clinic, country: membership.country, actor: session.user, roles: membership.roles,
                                 context: request.requestContext)
         if !session.hasTOTP, !membership.roles.isDisjoint(with: membership.mfaRequiredRoles) {
             let store = request.services.store
             try await store.transaction(realm: scope.realm) { tx in
-                try await Ledger.append(scope.event("access.denied", detail: "needs=mfa-enrolment"), in: tx)
+                try await Ledger.append(scope.event("access.denied", outcome: .denied, detail: "needs=mfa-enrolment"), in: tx)
             }
             throw ClinicError.mfaEnrolmentRequired
         }
         guard PermissionMatrix.standard.allows(membership.roles, resource, action) else {
             let store = request.services.store
             try await store.transaction(realm: scope.realm) { tx in
-                try await Ledger.append(scope.event("access.denied", detail: "needs=\(resource.rawValue).\(action.rawValue)"), in: tx)
+                try await Ledger.append(scope.event("access.denied", outcome: .denied, detail: "needs=\(resource.rawValue).\(action.rawValue)"), in: tx)
             }
             throw ClinicError.forbidden()
         }
         return scope
+    }
+
+    /// Someone signed in asked for a clinic they do not belong to: the answer is 404 either way,
+    /// and the probe is recorded in that clinic's chain (its owners see who tried), or in the
+    /// identity chain when no such clinic exists.
+    static func recordOutsider(_ request: Request, user: UserID, clinic: ClinicID) async throws {
+        let store = request.services.store
+        let exists = try await store.global.raw("SELECT 1 AS present FROM clinics WHERE id = \(bind: clinic.rawValue)").first() != nil
+        let chain = exists ? clinic.rawValue : IdentityRealm.id
+        var context = request.requestContext
+        context.actor = user
+        let event = context.event(chain: chain, action: "access.denied", resourceType: "clinic", resource: clinic.rawValue,
+                                  outcome: .denied, detail: "not-a-member")
+        try await store.transaction(realm: chain) { tx in try await Ledger.append(event, in: tx) }
     }
 }

@@ -59,7 +59,7 @@ enum ServerRoleGrants {
             // Written once: amendments and prescriptions are only ever added (triggers refuse changes too).
             "GRANT SELECT, INSERT ON consultation_amendments, prescriptions TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",
-            "GRANT SELECT, INSERT ON audit_events TO \(quoted)",
+            "GRANT SELECT, INSERT ON audit_events, audit_checkpoints, audit_signing_keys TO \(quoted)",
         ])
     }
 }

@@ -31,19 +31,60 @@ struct AuditQueries: Sendable {
                 sql.appendInterpolation(unsafeRaw: " AND actor_id = ")
                 sql.appendInterpolation(bind: actor)
             }
-            if let from = query.from {
-                sql.appendInterpolation(unsafeRaw: " AND occurred_at_ms >= ")
-                sql.appendInterpolation(bind: from.milliseconds)
-            }
-            if let to = query.to {
-                sql.appendInterpolation(unsafeRaw: " AND occurred_at_ms <= ")
-                sql.appendInterpolation(bind: to.milliseconds)
-            }
+            Self.limit(&sql, from: query.from, to: query.to)
             sql.appendInterpolation(unsafeRaw: " ORDER BY sequence LIMIT ")
             sql.appendInterpolation(bind: query.limit)
             let entries = try await tx.sql.raw(sql).all().map(Ledger.entry(from:))
             try await Ledger.append(scope.event("audit.read", resourceType: query.resource == nil ? nil : "patient", resource: query.resource), in: tx)
             return entries
+        }
+    }
+
+    /// Narrows a ledger query to events in a period (either end open).
+    static func limit(_ sql: inout SQLQueryString, from: Date?, to: Date?) {
+        if let from {
+            sql.appendInterpolation(unsafeRaw: " AND occurred_at_ms >= ")
+            sql.appendInterpolation(bind: from.milliseconds)
+        }
+        if let to {
+            sql.appendInterpolation(unsafeRaw: " AND occurred_at_ms <= ")
+            sql.appendInterpolation(bind: to.milliseconds)
+        }
+    }
+}
+
+/// Failed sign-ins from one address, counted over a clinic's members.
+struct SignInFailures: Sendable {
+    let address: String
+    let failures: Int64
+    let accounts: Int64
+    let lastAt: Date
+}
+
+extension AuditQueries {
+    /// Failed sign-ins and second factors of this clinic's members, by address, most first.
+    /// They live in the identity chain (a person may belong to several clinics); attempts with
+    /// an unknown e-mail name no member and are the operator's to see, not a clinic's.
+    func signInFailures(from: Date?, to: Date?) async throws -> [SignInFailures] {
+        let scope = self.scope
+        return try await services.store.transaction(realm: IdentityRealm.id) { tx in
+            var sql = SQLQueryString("""
+                SELECT address, COUNT(*) AS failures, COUNT(DISTINCT actor_id) AS accounts, MAX(occurred_at_ms) AS last_at_ms
+                FROM audit_events WHERE chain_id = \(bind: IdentityRealm.id) AND outcome = 'failure'
+                AND action IN ('auth.login', 'auth.mfa') AND address IS NOT NULL
+                AND actor_id IN (SELECT user_id FROM memberships WHERE clinic_id = \(bind: scope.realm))
+                """)
+            Self.limit(&sql, from: from, to: to)
+            sql.appendInterpolation(unsafeRaw: " GROUP BY address ORDER BY failures DESC, address LIMIT 1000")
+            let rows = try await tx.sql.raw(sql).all().map { row in
+                SignInFailures(address: try row.decode(column: "address", as: String.self), failures: try row.decode(column: "failures", as: Int64.self),
+                               accounts: try row.decode(column: "accounts", as: Int64.self),
+                               lastAt: Date(milliseconds: try row.decode(column: "last_at_ms", as: Int64.self)))
+            }
+            // The asking is recorded in the clinic's own chain, in the same transaction.
+            try await tx.enter(realm: scope.realm)
+            try await Ledger.append(scope.event("audit.read", detail: "question=sign-in-failures"), in: tx)
+            return rows
         }
     }
 }

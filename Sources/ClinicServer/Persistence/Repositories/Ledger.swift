@@ -10,17 +10,19 @@ import SQLKit
 enum Ledger {
     static func append(_ event: AuditEvent, in tx: ScopedSQL) async throws {
         let sql = tx.sql
-        var claimed = try await sql.raw("""
-            UPDATE audit_heads SET sequence = sequence + 1 WHERE chain_id = \(bind: event.chain) RETURNING sequence, head_hash
-            """).first()
+        let claim = SQLQueryString("""
+            UPDATE audit_heads SET sequence = sequence + 1 WHERE chain_id = \(bind: event.chain)
+            RETURNING sequence, head_hash, checkpoint_sequence, checkpoint_at_ms
+            """)
+        var claimed = try await sql.raw(claim).first()
         if claimed == nil {
+            // A new chain's clock for time-based checkpoints starts now.
             try await sql.raw("""
-                INSERT INTO audit_heads (chain_id, sequence, head_hash) VALUES (\(bind: event.chain), \(bind: Int64(0)), \(bind: HashChain.genesis))
+                INSERT INTO audit_heads (chain_id, sequence, head_hash, checkpoint_sequence, checkpoint_at_ms)
+                VALUES (\(bind: event.chain), \(bind: Int64(0)), \(bind: HashChain.genesis), \(bind: Int64(0)), \(bind: Date().milliseconds))
                 ON CONFLICT (chain_id) DO NOTHING
                 """).run()
-            claimed = try await sql.raw("""
-                UPDATE audit_heads SET sequence = sequence + 1 WHERE chain_id = \(bind: event.chain) RETURNING sequence, head_hash
-                """).first()
+            claimed = try await sql.raw(claim).first()
         }
         guard let claimed else { throw LedgerError.headUnavailable }
         let sequence = try claimed.decode(column: "sequence", as: Int64.self)
@@ -34,6 +36,11 @@ enum Ledger {
                     \(bind: event.requestID), \(bind: event.detail), \(bind: entry.hash))
             """).run()
         try await sql.raw("UPDATE audit_heads SET head_hash = \(bind: entry.hash) WHERE chain_id = \(bind: event.chain)").run()
+        let now = Date().milliseconds
+        if tx.checkpointing.isDue(sequence: sequence, lastCheckpoint: try claimed.decode(column: "checkpoint_sequence", as: Int64.self),
+                                  lastCheckpointAt: try claimed.decode(column: "checkpoint_at_ms", as: Int64.self), now: now) {
+            try await tx.checkpointing.record(chain: event.chain, head: ChainHead(sequence: sequence, hash: entry.hash), now: now, in: sql)
+        }
     }
 
     static func entry(from row: any SQLRow) throws -> LedgerEntry {
@@ -56,4 +63,17 @@ enum Ledger {
     static let entryColumns = "chain_id, sequence, occurred_at_ms, actor_id, action, resource_type, resource_id, outcome, address, request_id, detail, hash"
 }
 
-enum LedgerError: Error { case headUnavailable }
+enum LedgerError: Error, CustomStringConvertible {
+    case headUnavailable
+    case noSigningKey
+    case signingKeyMismatch(version: UInt32)
+
+    var description: String {
+        switch self {
+        case .headUnavailable: "the audit chain's head row could not be claimed"
+        case .noSigningKey: "no audit checkpoint-signing key is loaded"
+        case .signingKeyMismatch(let version):
+            "audit signing key v\(version) does not match its stored public key (the key table was altered)"
+        }
+    }
+}

@@ -1,10 +1,10 @@
 import AuditLedger
 import Foundation
-import NIOConcurrencyHelpers
 import SQLKit
 
 /// Recomputes every chain (each clinic's and the identity realm's) from the stored events and
-/// compares it with the recorded head. Streams rows, so memory stays flat.
+/// compares it with the recorded head and the signed checkpoints. Reads in bounded batches, so
+/// memory stays flat however long the ledger is.
 public struct LedgerVerification: Sendable {
     public struct ChainSummary: Sendable {
         public let chain: UUID
@@ -21,22 +21,32 @@ public struct LedgerVerification: Sendable {
 
     init(store: Store) { self.store = store }
 
-    /// Verifies one chain, or every chain when `only` is nil; stops at the first fault.
-    public func run(only: UUID? = nil) async throws -> Report {
+    /// Every chain: the identity realm's, then each clinic's. The clinics table is global, so
+    /// the list does not depend on a realm setting.
+    static func chainIDs(store: Store) async throws -> [UUID] {
+        var chains = [IdentityRealm.id]
+        for row in try await store.global.raw("SELECT id FROM clinics ORDER BY created_at_ms").all() {
+            chains.append(try row.decode(column: "id", as: UUID.self))
+        }
+        return chains
+    }
+
+    /// Verifies one chain, or every chain when `only` is nil, against the checkpoints stored
+    /// beside it and, when given, an exported copy; stops at the first fault.
+    public func run(only: UUID? = nil, exported: CheckpointExport? = nil) async throws -> Report {
         var chains: [UUID]
-        if let only {
-            chains = [only]
-        } else {
-            // The clinics table is global, so the chain list does not depend on a realm setting.
-            chains = [IdentityRealm.id]
-            for row in try await store.global.raw("SELECT id FROM clinics ORDER BY created_at_ms").all() {
-                chains.append(try row.decode(column: "id", as: UUID.self))
+        if let only { chains = [only] } else { chains = try await Self.chainIDs(store: store) }
+        let exportedCheckpoints = exported?.decodedCheckpoints ?? []
+        if only == nil {
+            // A chain the export knows and the database no longer lists was removed whole.
+            for chain in Set(exportedCheckpoints.map(\.chain)).subtracting(chains).sorted(by: { $0.uuidString < $1.uuidString }) {
+                chains.append(chain)
             }
         }
         var report = Report()
         for chain in chains {
             do {
-                let count = try await verify(chain: chain)
+                let count = try await verify(chain: chain, exported: exportedCheckpoints.filter { $0.chain == chain })
                 report.chains.append(ChainSummary(chain: chain, entries: count))
             } catch let fault as ChainFault {
                 report.fault = fault
@@ -46,32 +56,60 @@ public struct LedgerVerification: Sendable {
         return report
     }
 
-    private func verify(chain: UUID) async throws -> Int64 {
-        try await store.transaction(realm: chain) { tx in
-            let state = NIOLockedValueBox<(verifier: ChainVerifier, fault: ChainFault?, decodeError: (any Error)?)>(
-                (ChainVerifier(chain: chain), nil, nil))
-            try await tx.sql.raw("""
-                SELECT \(unsafeRaw: Ledger.entryColumns) FROM audit_events WHERE chain_id = \(bind: chain) ORDER BY sequence
-                """).run { row in
-                state.withLockedValue { state in
-                    guard state.fault == nil, state.decodeError == nil else { return }
-                    do {
-                        try state.verifier.check(try Ledger.entry(from: row))
-                    } catch let fault as ChainFault {
-                        state.fault = fault
-                    } catch {
-                        state.decodeError = error
-                    }
+    /// Entries read per transaction: verification never holds a chain for longer than this.
+    static let batchSize = 5000
+
+    /// Walks the chain in batches, each its own short transaction, so the clinic keeps working
+    /// meanwhile. The last batch first takes the head row (a no-op update), so no append lands
+    /// between reading the final entries and comparing them with the head.
+    private func verify(chain: UUID, exported: [Checkpoint]) async throws -> Int64 {
+        let stored = try await store.transaction(realm: chain) { tx in try await Self.checkpoints(of: chain, in: tx) }
+        var verifier = ChainVerifier(chain: chain, checkpoints: stored, exported: exported, keys: store.checkpointing.keys)
+        while true {
+            let current = verifier
+            let (next, finished) = try await store.transaction(realm: chain) { tx -> (ChainVerifier, Bool) in
+                let head = try await tx.sql.raw("""
+                    UPDATE audit_heads SET sequence = sequence WHERE chain_id = \(bind: chain) RETURNING sequence, head_hash
+                    """).first().map {
+                    ChainHead(sequence: try $0.decode(column: "sequence", as: Int64.self), hash: try $0.decode(column: "head_hash", as: Data.self))
                 }
+                let finalBatch = (head?.sequence ?? 0) - current.verifiedThrough <= Self.batchSize
+                var sql = SQLQueryString("""
+                    SELECT \(unsafeRaw: Ledger.entryColumns) FROM audit_events
+                    WHERE chain_id = \(bind: chain) AND sequence > \(bind: current.verifiedThrough) ORDER BY sequence
+                    """)
+                if !finalBatch { sql.appendInterpolation(unsafeRaw: " LIMIT \(Self.batchSize)") }
+                let verifier = try await Self.feed(current, sql, in: tx)
+                if finalBatch { try verifier.finish(recordedHead: head) }
+                return (verifier, finalBatch)
             }
-            let (verifier, fault, decodeError) = state.withLockedValue { $0 }
-            if let fault { throw fault }
-            if let decodeError { throw decodeError }
-            let head = try await tx.sql.raw("SELECT sequence, head_hash FROM audit_heads WHERE chain_id = \(bind: chain)").first()
-            try verifier.finish(recordedHead: try head.map {
-                ChainHead(sequence: try $0.decode(column: "sequence", as: Int64.self), hash: try $0.decode(column: "head_hash", as: Data.self))
-            })
-            return verifier.verifiedCount
+            verifier = next
+            if finished { return verifier.verifiedCount }
+        }
+    }
+
+    /// Checks one batch of rows. The rows are fetched whole (a batch is bounded) and checked in
+    /// this task, not in a row callback: that would run on an event loop and stall every request
+    /// queued behind it for the length of the batch.
+    private static func feed(_ verifier: ChainVerifier, _ sql: SQLQueryString, in tx: ScopedSQL) async throws -> ChainVerifier {
+        var checked = verifier
+        for row in try await tx.sql.raw(sql).all() {
+            try checked.check(try Ledger.entry(from: row))
+        }
+        return checked
+    }
+
+    /// A chain's stored checkpoints, oldest first: a few per thousand entries.
+    static func checkpoints(of chain: UUID, in tx: ScopedSQL) async throws -> [Checkpoint] {
+        try await tx.sql.raw("""
+            SELECT chain_id, sequence, head_hash, signed_at_ms, key_version, signature FROM audit_checkpoints
+            WHERE chain_id = \(bind: chain) ORDER BY sequence
+            """).all().map { row in
+            Checkpoint(chain: try row.decode(column: "chain_id", as: UUID.self), sequence: try row.decode(column: "sequence", as: Int64.self),
+                       headHash: try row.decode(column: "head_hash", as: Data.self),
+                       signedAtMilliseconds: try row.decode(column: "signed_at_ms", as: Int64.self),
+                       keyVersion: UInt32(truncatingIfNeeded: try row.decode(column: "key_version", as: Int64.self)),
+                       signature: try row.decode(column: "signature", as: Data.self))
         }
     }
 }
