@@ -150,3 +150,17 @@ def test_a_clinic_day_in_a_real_browser(sqlite_server):
         desk.shot("07-receptionist-refused-consultation")
     finally:
         desk.close()
+
+    # The owner asks who accessed the record, from the chart's link (DC-19, POR-8).
+    books = Browser(server, owner)
+    try:
+        books.sign_in().open("%s/patients/%s/chart" % (clinic, patient_id))
+        page = books.driver.find_element(By.TAG_NAME, "html")
+        books.driver.find_element(By.LINK_TEXT, "Who accessed this record").click()
+        WebDriverWait(books.driver, 15).until(expected_conditions.staleness_of(page))
+        shown = books.text()
+        assert "consultation.sign" in shown and practitioner.user_id in shown and "patient.create" in shown, shown
+        assert note not in shown and family not in shown, "the audit page shows ids, never what was written"
+        books.shot("08-owner-who-accessed-the-record")
+    finally:
+        books.close()

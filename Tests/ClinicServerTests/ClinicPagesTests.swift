@@ -136,6 +136,29 @@ struct ClinicPagesTests {
             #expect(chart.text.contains(medication))
         }
     }
+
+    // DC-19, POR-8: owners answer "who accessed this patient" on a page; other roles may not ask
+    @Test("the owner's audit page shows who opened a patient's chart, links its CSV, and is refused to a receptionist",
+          arguments: TestDatabase.allCases)
+    func auditPage(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let chart = try await app.send(.GET, "/clinics/\(team.clinic)/patients/\(team.patientID)/chart", as: team.practitioner)
+            #expect(chart.status == .ok)
+            #expect(!chart.text.contains("Who accessed this record"))
+            let ownersChart = try await app.send(.GET, "/clinics/\(team.clinic)/patients/\(team.patientID)/chart", as: team.owner)
+            #expect(ownersChart.text.contains("/clinics/\(team.clinic)/audit?patientId=\(team.patientID)"))
+            let page = try await app.send(.GET, "/clinics/\(team.clinic)/audit?patientId=\(team.patientID)&from=2000-01-01", as: team.owner)
+            #expect(page.status == .ok)
+            #expect(page.text.contains(team.practitioner.userID) && page.text.contains("patient.read"))
+            #expect(page.text.contains("href=\"/api/v1/clinics/\(team.clinic)/audit?patientId=\(team.patientID)&amp;from="))
+            #expect(page.text.contains("format=csv\">Download these events as CSV"))
+            let refused = try await app.send(.GET, "/clinics/\(team.clinic)/audit", as: team.receptionist)
+            #expect(refused.status == .forbidden)
+            let bad = try await app.send(.GET, "/clinics/\(team.clinic)/audit?from=yesterday", as: team.owner)
+            #expect(bad.status == .badRequest)
+        }
+    }
 }
 
 private func firstMatch(_ pattern: String, in text: String) -> String? {

@@ -27,6 +27,8 @@ enum ChartPages {
         let canWrite: Bool
         let consultations: [ConsultationView]
         let prescriptions: [PrescriptionView]
+        /// Owners and admins see who accessed this record.
+        let canAudit: Bool
     }
 
     static func consultationView(_ record: ConsultationRecord) -> ConsultationView {
@@ -66,7 +68,8 @@ enum ChartPages {
             patientId: id.description, name: PageFormat.patientName(patient), birthDate: details.birthDate?.description,
             phone: details.phone?.e164, email: details.email?.value, address: details.address, medicareNumber: details.medicareNumber?.value,
             showAppointments: scope.may(.schedule, .read), appointments: visits, showClinical: showClinical,
-            canWrite: scope.may(.clinicalNote, .create), consultations: consultations, prescriptions: prescriptions)
+            canWrite: scope.may(.clinicalNote, .create), consultations: consultations, prescriptions: prescriptions,
+            canAudit: scope.may(.auditLog, .read))
         return try await request.render("chart", Layout("Chart", request: request, clinicId: scope.clinic.description), content)
     }
 }

@@ -26,6 +26,7 @@ enum Pages {
         CalendarPages.register(clinic)
         ConsultationPages.register(patients: patients, clinic: clinic)
         PrescriptionPages.register(patients: patients, clinic: clinic)
+        AuditPages.register(clinic)
     }
 
     static func home(_ request: Request) async throws -> Response {
