@@ -58,6 +58,12 @@ class Browser:
         self.driver.find_element(By.XPATH, "//button[normalize-space()='%s']" % label).click()
         WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(page))
 
+    def follow(self, link_text):
+        """Clicks the link and waits for the page it leads to."""
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.find_element(By.LINK_TEXT, link_text).click()
+        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(page))
+
     def sign_in(self):
         self.open("/login")
         self.fill("email", self.person.email)
@@ -119,9 +125,7 @@ def test_a_clinic_day_in_a_real_browser(sqlite_server):
     clinician = Browser(server, practitioner)
     try:
         clinician.sign_in().open("%s/patients/%s/chart" % (clinic, patient_id))
-        page = clinician.driver.find_element(By.TAG_NAME, "html")
-        clinician.driver.find_element(By.LINK_TEXT, "New consultation").click()
-        WebDriverWait(clinician.driver, 15).until(expected_conditions.staleness_of(page))
+        clinician.follow("New consultation")
         clinician.fill("subjective", "Stress and poor sleep. " + note)
         clinician.fill("assessment", "Liver qi stagnation")
         clinician.press("Save draft")
@@ -155,9 +159,7 @@ def test_a_clinic_day_in_a_real_browser(sqlite_server):
     books = Browser(server, owner)
     try:
         books.sign_in().open("%s/patients/%s/chart" % (clinic, patient_id))
-        page = books.driver.find_element(By.TAG_NAME, "html")
-        books.driver.find_element(By.LINK_TEXT, "Who accessed this record").click()
-        WebDriverWait(books.driver, 15).until(expected_conditions.staleness_of(page))
+        books.follow("Who accessed this record")
         shown = books.text()
         assert "consultation.sign" in shown and practitioner.user_id in shown and "patient.create" in shown, shown
         assert note not in shown and family not in shown, "the audit page shows ids, never what was written"
