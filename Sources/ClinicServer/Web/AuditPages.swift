@@ -36,6 +36,7 @@ enum AuditPages {
         var query = AuditQuery()
         query.resource = patient?.rawValue
         query.actor = user?.rawValue
+        query.newestFirst = true
         query.from = fromText.isEmpty ? nil : try PageFormat.startOfDay(fromText)
         // Up to the end of the day named.
         query.to = toText.isEmpty ? nil : try PageFormat.startOfDay(toText).addingTimeInterval(86_400 - 0.001)
@@ -46,7 +47,7 @@ enum AuditPages {
         // Staff by name where the reader may see the staff list (owners and admins may), id beside it.
         let staff = scope.may(.staff, .read) ? try await StaffDirectory(scope: scope, services: request.services).list().members : []
         let names = Dictionary(staff.map { ($0.user.rawValue, $0.name) }, uniquingKeysWith: { first, _ in first })
-        let rows = entries.reversed().map { entry in
+        let rows = entries.map { entry in
             Row(sequence: String(entry.sequence), time: PageFormat.time(entry.event.occurredAt),
                 actor: entry.event.actor.map { actor in
                     let id = actor.uuidString.lowercased()

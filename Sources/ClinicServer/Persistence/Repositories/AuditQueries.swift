@@ -8,6 +8,8 @@ struct AuditQuery: Sendable {
     var from: Date?
     var to: Date?
     var limit = 500
+    /// The newest events first (a page shows what happened lately); oldest first otherwise.
+    var newestFirst = false
 }
 
 /// Questions asked of one clinic's ledger; asking is itself recorded.
@@ -32,7 +34,7 @@ struct AuditQueries: Sendable {
                 sql.appendInterpolation(bind: actor)
             }
             Self.limit(&sql, from: query.from, to: query.to)
-            sql.appendInterpolation(unsafeRaw: " ORDER BY sequence LIMIT ")
+            sql.appendInterpolation(unsafeRaw: query.newestFirst ? " ORDER BY sequence DESC LIMIT " : " ORDER BY sequence LIMIT ")
             sql.appendInterpolation(bind: query.limit)
             let entries = try await tx.sql.raw(sql).all().map(Ledger.entry(from:))
             try await Ledger.append(scope.event("audit.read", resourceType: query.resource == nil ? nil : "patient", resource: query.resource), in: tx)
