@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "clinickeep", targets: ["clinickeep"]),
+        .executable(name: "clinickeep-bench", targets: ["clinickeep-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -54,6 +55,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "clinickeep", dependencies: ["ClinicServer"], swiftSettings: strict),
+        // Measurements, built in release by bench/ledger; never part of the server.
+        .executableTarget(name: "clinickeep-bench", dependencies: ["ClinicServer"], swiftSettings: strict),
         .target(
             name: "ClinicTestSupport",
             dependencies: [

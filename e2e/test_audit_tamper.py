@@ -2,12 +2,13 @@
 import json
 import os
 import sqlite3
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import postgres_env, psql, run_psql
+from conftest import BIN, postgres_env, psql, run_psql
 
 APPEND_ONLY_TRIGGERS = ["audit_events_no_update", "audit_events_no_delete", "audit_checkpoints_no_update",
                         "audit_checkpoints_no_delete", "audit_signing_keys_no_update", "audit_signing_keys_no_delete"]
@@ -174,8 +175,41 @@ def test_the_ledger_refuses_update_and_delete_from_every_role(server):
             assert as_server.returncode != 0 and "permission denied" in as_server.stderr, as_server.stderr
         for statement in statements[:2]:
             as_owner = run_psql(pg["CLINICKEEP_E2E_POSTGRES_OWNER_URL"], realm + statement % owner.clinic_id)
-            assert as_owner.returncode != 0 and "locked once written" in as_owner.stderr, as_owner.stderr
+            assert as_owner.returncode != 0 and "clinickeep:" in as_owner.stderr, as_owner.stderr
     assert server.command("audit", "verify").returncode == 0
+
+
+# PRX-8: retention is explicit, at least 12 months; a purge with nothing past it removes nothing
+def test_audit_purge_keeps_what_is_inside_retention_and_the_ledger_verifies(server):
+    owner = activity(server)
+    server.stop()
+    planned = server.command("audit", "purge", "--dry-run")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "retention 7y" in planned.stdout and "0 entries would be removed" in planned.stdout, planned.stdout
+    purged = server.command("audit", "purge", "--clinic", owner.clinic_id)
+    assert purged.returncode == 0, purged.stdout + purged.stderr
+    assert "nothing past retention" in purged.stdout, purged.stdout
+    assert server.command("audit", "verify").returncode == 0
+
+
+def test_audit_purge_refuses_a_retention_under_twelve_months(server):
+    server.stop()
+    env = dict(server.env, CLINICKEEP_AUDIT_RETENTION="300d")
+    result = subprocess.run([BIN, "audit", "purge", "--data-dir", str(server.data)], env=env, capture_output=True,
+                            text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "CLINICKEEP_AUDIT_RETENTION" in result.stderr and "twelve months" in result.stderr, result.stderr
+
+
+def test_audit_purge_on_postgresql_needs_the_owners_role(make_server):
+    # PostgreSQL only: SQLite has one user, and its triggers are the whole guard there.
+    server = make_server("postgres")
+    server.stop()
+    env = {key: value for key, value in server.env.items() if key != "CLINICKEEP_MIGRATION_DATABASE_URL"}
+    result = subprocess.run([BIN, "audit", "purge", "--data-dir", str(server.data)], env=env, capture_output=True,
+                            text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "CLINICKEEP_MIGRATION_DATABASE_URL" in result.stderr, result.stderr
 
 
 def checkpointed_sequences(server, clinic_id):

@@ -21,6 +21,8 @@ public struct ChainFault: Error, Sendable, Equatable, CustomStringConvertible {
         case exportedCheckpointMismatch = "chain differs from the exported checkpoint here (rewritten after the export)"
         /// An exported checkpoint names an entry the chain no longer has.
         case exportedCheckpointBeyondChain = "chain ends before an exported checkpoint (truncated after the export)"
+        /// The chain claims its start was purged for retention, but the cut is not signed by the installation's key.
+        case retentionCutSignature = "retention cut signature does not verify (entries removed without a signed purge)"
     }
 
     public let chain: UUID
@@ -56,6 +58,20 @@ public struct ChainVerifier: Sendable {
         self.keys = keys
         let all = checkpoints.map { ($0, false) } + exported.map { ($0, true) }
         self.checkpoints = all.filter { $0.0.chain == chain }.sorted { ($0.0.sequence, $0.1 ? 1 : 0) < ($1.0.sequence, $1.1 ? 1 : 0) }
+    }
+
+    /// A verifier for a chain whose entries up to `cut.sequence` were purged for retention: it
+    /// starts after the cut, linked to the cut's hash. Checkpoints of purged entries can no
+    /// longer be checked and are passed over; one at the cut itself must agree with it.
+    public static func resuming(after cut: RetentionCut, checkpoints: [Checkpoint] = [], exported: [Checkpoint] = [],
+                                keys: CheckpointKeys) throws(ChainFault) -> ChainVerifier {
+        guard keys.isValid(cut) else { throw ChainFault(chain: cut.chain, sequence: cut.sequence, reason: .retentionCutSignature) }
+        var verifier = ChainVerifier(chain: cut.chain, checkpoints: checkpoints.filter { $0.sequence >= cut.sequence },
+                                     exported: exported.filter { $0.sequence >= cut.sequence }, keys: keys)
+        verifier.expectedSequence = cut.sequence + 1
+        verifier.previousHash = cut.headHash
+        try verifier.checkCheckpoints(at: cut.sequence, hash: cut.headHash)
+        return verifier
     }
 
     public mutating func check(_ entry: LedgerEntry) throws(ChainFault) {

@@ -59,8 +59,12 @@ public struct CheckpointSigner: Sendable {
     public func sign(chain: UUID, head: ChainHead, signedAtMilliseconds: Int64) throws -> Checkpoint {
         var checkpoint = Checkpoint(chain: chain, sequence: head.sequence, headHash: head.hash,
                                     signedAtMilliseconds: signedAtMilliseconds, keyVersion: version, signature: Data())
-        checkpoint.signature = try key.signature(for: checkpoint.signedBytes)
+        checkpoint.signature = try signature(for: checkpoint.signedBytes)
         return checkpoint
+    }
+
+    func signature(for bytes: Data) throws -> Data {
+        try key.signature(for: bytes)
     }
 }
 
@@ -79,7 +83,11 @@ public struct CheckpointKeys: Sendable {
     public func publicKey(version: UInt32) -> Data? { byVersion[version]?.rawRepresentation }
 
     public func isValid(_ checkpoint: Checkpoint) -> Bool {
-        guard let key = byVersion[checkpoint.keyVersion] else { return false }
-        return key.isValidSignature(checkpoint.signature, for: checkpoint.signedBytes)
+        isValidSignature(checkpoint.signature, for: checkpoint.signedBytes, version: checkpoint.keyVersion)
+    }
+
+    func isValidSignature(_ signature: Data, for bytes: Data, version: UInt32) -> Bool {
+        guard let key = byVersion[version] else { return false }
+        return key.isValidSignature(signature, for: bytes)
     }
 }

@@ -30,6 +30,10 @@ public enum ClinicKeepMain {
         } catch let failure as CommandFailure {
             FileHandle.standardError.write(Data("clinickeep: \(failure.description)\n".utf8))
             status = failure.exitCode
+        } catch let refusal as SettingsError {
+            // Names the setting and the rule, never the value given: nothing to scrub.
+            FileHandle.standardError.write(Data("clinickeep: \(refusal.description)\n".utf8))
+            status = 2
         } catch {
             FileHandle.standardError.write(Data("clinickeep: \(RedactingLogHandler.scrub(String(describing: error)))\n".utf8))
             status = 1

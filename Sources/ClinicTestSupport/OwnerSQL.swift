@@ -22,23 +22,23 @@ extension ClinicTestApp {
     /// Runs SQL as someone who owns the database and switches the ledger's append-only triggers
     /// off first, as a determined attacker would (they are back on afterwards).
     public func asTamperer<T: Sendable>(realm: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let triggers = CreateAuditCheckpoints.appendOnlyTriggerNames(kind: database == .sqlite ? .sqlite : .postgres)
+        let triggers = CreateAuditRetention.triggers(kind: database == .sqlite ? .sqlite : .postgres)
         switch database {
         case .sqlite:
             let sql = app.db as! any SQLDatabase
-            for name in triggers { try await sql.raw("DROP TRIGGER \(unsafeRaw: name)").run() }
+            for trigger in triggers { try await sql.raw("DROP TRIGGER \(unsafeRaw: trigger.name)").run() }
             let result: Result<T, any Error>
             do { result = .success(try await body(sql)) } catch { result = .failure(error) }
-            try await sql.execute(CreateAuditCheckpoints.appendOnlyTriggers(kind: .sqlite))
+            try await sql.execute(triggers.map(\.create))
             return try result.get()
         case .postgres:
             return try await asOwner(realm: realm) { sql in
-                for table in CreateAuditCheckpoints.appendOnlyTables {
-                    try await sql.raw("ALTER TABLE \(unsafeRaw: table) DISABLE TRIGGER \(unsafeRaw: table)_append_only").run()
+                for trigger in triggers {
+                    try await sql.raw("ALTER TABLE \(unsafeRaw: trigger.table) DISABLE TRIGGER \(unsafeRaw: trigger.name)").run()
                 }
                 let result = try await body(sql)
-                for table in CreateAuditCheckpoints.appendOnlyTables {
-                    try await sql.raw("ALTER TABLE \(unsafeRaw: table) ENABLE TRIGGER \(unsafeRaw: table)_append_only").run()
+                for trigger in triggers {
+                    try await sql.raw("ALTER TABLE \(unsafeRaw: trigger.table) ENABLE TRIGGER \(unsafeRaw: trigger.name)").run()
                 }
                 return result
             }

@@ -5,9 +5,9 @@ import Vapor
 
 /// `clinickeep audit ...`
 struct AuditCommands: AsyncCommandGroup {
-    var help: String { "Checks the audit ledger, exports its signed checkpoints, answers breach questions." }
+    var help: String { "Checks the audit ledger, exports its signed checkpoints, answers breach questions, purges what is past retention." }
     var commands: [String: any AnyAsyncCommand] {
-        ["verify": VerifyCommand(), "checkpoints": CheckpointsCommand(), "breach-scope": BreachScopeCommand()]
+        ["verify": VerifyCommand(), "checkpoints": CheckpointsCommand(), "breach-scope": BreachScopeCommand(), "purge": PurgeCommand()]
     }
 }
 

@@ -36,6 +36,8 @@ public struct ServerSettings: Sendable {
     /// A signed audit checkpoint after this many events of a chain, or this long after the last one.
     public var auditCheckpointEvents: Int64 = 1000
     public var auditCheckpointInterval: TimeInterval = 5 * 60
+    /// How long audit events are kept before `audit purge` may remove them.
+    public var auditRetention = AuditRetentionPeriod.years(7)
 
     public init() {}
 
@@ -107,6 +109,9 @@ public struct ServerSettings: Sendable {
         if let value = environment["CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL"], !value.isEmpty {
             settings.auditCheckpointInterval = try duration(value, name: "CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL")
         }
+        if let value = environment["CLINICKEEP_AUDIT_RETENTION"], !value.isEmpty {
+            settings.auditRetention = try AuditRetentionPeriod(parsing: value)
+        }
         if let value = environment["CLINICKEEP_LOG_LEVEL"], !value.isEmpty {
             guard let level = Logger.Level(rawValue: value) else { throw SettingsError("CLINICKEEP_LOG_LEVEL must be a log level such as info") }
             settings.logLevel = level
@@ -148,6 +153,7 @@ public struct ServerSettings: Sendable {
       CLINICKEEP_THROTTLE_DELAY_MS       base of the progressive delay after failed sign-ins (default 250; 0 = off)
       CLINICKEEP_AUDIT_CHECKPOINT_EVENTS a signed audit checkpoint every this many events of a clinic (default 1000)
       CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL  ... or this long after the last one, when events came since (default 5m)
+      CLINICKEEP_AUDIT_RETENTION         how long audit events are kept before `audit purge` removes them (default 7y; at least 1y or 366d)
       CLINICKEEP_LOG_LEVEL               trace, debug, info (default), notice, warning, error
     """
 

@@ -28,7 +28,7 @@ public enum ClinicKeepApp {
         let kind = try useDatabases(app, settings: settings)
         let migrator = settings.migrationDatabaseURL == nil ? nil : ownerDatabase
         app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(),
-                           CreateClinicalRecords(), CreateAuditCheckpoints(), to: migrator)
+                           CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -47,7 +47,7 @@ public enum ClinicKeepApp {
         app.leaf.cache.isEnabled = app.environment.isRelease
 
         let checkpointing = AuditCheckpointing(everyEvents: settings.auditCheckpointEvents, interval: settings.auditCheckpointInterval)
-        let store = Store(databases: app.databases, kind: kind, logger: app.logger, checkpointing: checkpointing)
+        let store = Store(databases: app.databases, kind: kind, logger: app.logger, checkpointing: checkpointing, owner: migrator)
         let keyring = RealmKeyring(provider: provider)
         try await keyring.prepareIdentityRealm(store: store)
         let signing = try await AuditSigningKeys.load(store: store, provider: provider)

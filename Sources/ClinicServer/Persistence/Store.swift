@@ -20,9 +20,12 @@ public struct Store: Sendable {
 
     /// SQLite's one connection (see `database`).
     private let sqliteLoop: (any EventLoop)?
+    /// PostgreSQL: the tables' owner's connection, when configured (to migrate and to purge the ledger).
+    private let owner: DatabaseID?
 
-    init(databases: Databases, kind: DatabaseKind, logger: Logger, checkpointing: AuditCheckpointing) {
+    init(databases: Databases, kind: DatabaseKind, logger: Logger, checkpointing: AuditCheckpointing, owner: DatabaseID? = nil) {
         self.databases = databases
+        self.owner = owner
         self.checkpointing = checkpointing
         self.kind = kind
         self.logger = logger
@@ -68,8 +71,27 @@ public struct Store: Sendable {
         }
     }
 
+    /// Runs `body` in one transaction as the tables' owner, scoped to `realm`: the only way to
+    /// remove ledger entries past retention, which the server's own role may not delete. SQLite
+    /// has one user; its triggers are the whole guard there.
+    func ownerTransaction<T: Sendable>(realm: UUID, _ body: @escaping @Sendable (ScopedSQL) async throws -> T) async throws -> T {
+        guard kind == .postgres else { return try await transaction(realm: realm, body) }
+        guard let owner, let database = databases.database(owner, logger: logger, on: databases.eventLoopGroup.any()) else {
+            throw OwnerRoleMissing()
+        }
+        return try await database.transaction { db in
+            let scoped = ScopedSQL(sql: db as! any SQLDatabase, kind: .postgres, checkpointing: checkpointing)
+            try await scoped.enter(realm: realm)
+            return try await body(scoped)
+        }
+    }
+
     /// Statements on global (non-tenant) tables that need no realm: clinics' names, memberships, sessions.
     var global: any SQLDatabase { database as! any SQLDatabase }
+}
+
+struct OwnerRoleMissing: Error, CustomStringConvertible {
+    var description: String { "this needs the tables' owner: set CLINICKEEP_MIGRATION_DATABASE_URL to the owner's role" }
 }
 
 /// A transaction's SQL, scoped to one realm at a time.

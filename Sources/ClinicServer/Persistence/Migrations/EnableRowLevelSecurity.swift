@@ -60,6 +60,8 @@ enum ServerRoleGrants {
             "GRANT SELECT, INSERT ON consultation_amendments, prescriptions TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",
             "GRANT SELECT, INSERT ON audit_events, audit_checkpoints, audit_signing_keys TO \(quoted)",
+            // Only `audit purge`, as the owner, cuts the ledger.
+            "GRANT SELECT ON audit_retention_cuts TO \(quoted)",
         ])
     }
 }

@@ -36,6 +36,11 @@ final class AuditCheckpointing: Sendable {
         return try signer.sign(chain: chain, head: head, signedAtMilliseconds: now)
     }
 
+    func signCut(chain: UUID, through head: ChainHead, olderThan: Int64, now: Int64) throws -> RetentionCut {
+        guard let signer = signing.withLockedValue({ $0.signer }) else { throw LedgerError.noSigningKey }
+        return try signer.signCut(chain: chain, through: head, olderThanMilliseconds: olderThan, signedAtMilliseconds: now)
+    }
+
     /// Signs `head`, stores the checkpoint and notes it on the chain's head row, in the caller's
     /// transaction, which must already hold that row.
     func record(chain: UUID, head: ChainHead, now: Int64, in sql: any SQLDatabase) async throws {

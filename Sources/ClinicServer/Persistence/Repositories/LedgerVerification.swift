@@ -63,8 +63,17 @@ public struct LedgerVerification: Sendable {
     /// meanwhile. The last batch first takes the head row (a no-op update), so no append lands
     /// between reading the final entries and comparing them with the head.
     private func verify(chain: UUID, exported: [Checkpoint]) async throws -> Int64 {
-        let stored = try await store.transaction(realm: chain) { tx in try await Self.checkpoints(of: chain, in: tx) }
-        var verifier = ChainVerifier(chain: chain, checkpoints: stored, exported: exported, keys: store.checkpointing.keys)
+        let (stored, cut) = try await store.transaction(realm: chain) { tx in
+            (try await Self.checkpoints(of: chain, in: tx), try await AuditRetention.latestCut(of: chain, in: tx))
+        }
+        let keys = store.checkpointing.keys
+        // After a purge the chain starts behind its signed cut; entries still awaiting deletion there are not read.
+        var verifier: ChainVerifier
+        if let cut {
+            verifier = try ChainVerifier.resuming(after: cut, checkpoints: stored, exported: exported, keys: keys)
+        } else {
+            verifier = ChainVerifier(chain: chain, checkpoints: stored, exported: exported, keys: keys)
+        }
         while true {
             let current = verifier
             let (next, finished) = try await store.transaction(realm: chain) { tx -> (ChainVerifier, Bool) in

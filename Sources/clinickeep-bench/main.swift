@@ -1,0 +1,61 @@
+import ClinicServer
+import Foundation
+
+// clinickeep-bench ledger [--seconds N] [--json FILE]
+//
+// Measures the audit ledger on the database the environment names (DATABASE_URL and
+// CLINICKEEP_MIGRATION_DATABASE_URL for PostgreSQL; otherwise SQLite in a fresh temporary data
+// directory). Build it in release: bench/ledger does, and runs it on both databases.
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("clinickeep-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.first == "ledger" else { fail("usage: clinickeep-bench ledger [--seconds N] [--json FILE]") }
+arguments.removeFirst()
+var seconds = 5.0
+var jsonPath: String?
+while !arguments.isEmpty {
+    let flag = arguments.removeFirst()
+    guard let value = arguments.first else { fail("\(flag) needs a value") }
+    arguments.removeFirst()
+    switch flag {
+    case "--seconds":
+        guard let number = Double(value), number > 0, number <= 600 else { fail("--seconds takes 0 to 600") }
+        seconds = number
+    case "--json": jsonPath = value
+    default: fail("unknown option \(flag)")
+    }
+}
+
+var settings: ServerSettings
+do { settings = try ServerSettings.fromEnvironment() } catch { fail("\(error)") }
+settings.dataDirectory = NSTemporaryDirectory() + "clinickeep-bench-" + UUID().uuidString
+defer { try? FileManager.default.removeItem(atPath: settings.dataDirectory) }
+
+let report: LedgerBenchmark.Report
+do {
+    report = try await LedgerBenchmark.run(settings: settings, seconds: seconds) { line in print(line) }
+} catch {
+    fail("\(error)")
+}
+
+print("")
+print("database  writers  clinics  plain insert/s  ledger append/s  append/plain")
+for figure in report.figures {
+    print(String(format: "%-8@  %7d  %7d  %14.0f  %15.0f  %12.2f", report.database, figure.writers, figure.clinics,
+                 figure.plainPerSecond, figure.appendPerSecond, figure.appendOverPlain))
+}
+print(String(format: "verify: %lld entries at %.0f entries/s", report.verifiedEntries, report.verifyPerSecond))
+
+if let jsonPath {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    do {
+        try encoder.encode(report).write(to: URL(fileURLWithPath: jsonPath))
+    } catch {
+        fail("cannot write \(jsonPath): \(error)")
+    }
+}
