@@ -67,9 +67,9 @@ struct AuditRetentionTests {
     }
 
     // PRX-8: a recent event after an old one keeps everything after it, whatever its clock says
-    @Test("the cut stops at the first event inside retention", arguments: [TestDatabase.sqlite])
+    @Test("the cut stops at the first event inside retention", arguments: TestDatabase.allCases)
     func cutStopsAtFirstKept(_ database: TestDatabase) async throws {
-        try await ClinicTestApp.with(database) { app in
+        try await ClinicTestApp.with(database, adjust: { $0.auditCheckpointEvents = 1 }) { app in
             let chain = try await chain(app, old: 2, recent: 1)
             try await app.services.store.transaction(realm: chain) { tx in
                 try await Ledger.append(AuditEvent(chain: chain, occurredAt: Self.eightYearsAgo, actor: nil, action: "patient.read", outcome: .success), in: tx)
@@ -81,7 +81,7 @@ struct AuditRetentionTests {
     // PRX-8: evidence of tampering is never purged away
     @Test("a chain that does not verify is refused, and nothing is removed", arguments: TestDatabase.allCases)
     func tamperedChainNotPurged(_ database: TestDatabase) async throws {
-        try await ClinicTestApp.with(database) { app in
+        try await ClinicTestApp.with(database, adjust: { $0.auditCheckpointEvents = 2 }) { app in
             let chain = try await chain(app, old: 4, recent: 1)
             try await app.asTamperer(realm: chain.uuidString.lowercased()) { sql in
                 try await sql.raw("UPDATE audit_events SET action = 'patient.list' WHERE chain_id = \(bind: chain) AND sequence = 2").run()
@@ -103,11 +103,18 @@ struct AuditRetentionTests {
                 try await tx.sql.raw("SELECT hash FROM audit_events WHERE chain_id = \(bind: chain) AND sequence = 4").first()!.decode(column: "hash", as: Data.self)
             }
             let checkpoint = try store.checkpointing.sign(chain: chain, head: ChainHead(sequence: 4, hash: hash), now: 0)
-            try await app.asTamperer(realm: chain.uuidString.lowercased()) { sql in
+            try await app.asOwner(realm: chain.uuidString.lowercased()) { sql in
                 try await sql.raw("""
                     INSERT INTO audit_retention_cuts (chain_id, sequence, head_hash, older_than_ms, signed_at_ms, key_version, signature)
                     VALUES (\(bind: chain), \(bind: Int64(4)), \(bind: hash), \(bind: Int64(0)), \(bind: Int64(0)), \(bind: Int64(checkpoint.keyVersion)), \(bind: checkpoint.signature))
                     """).run()
+            }
+            // A purge deletes nothing on the word of a cut it cannot verify.
+            await #expect(throws: AuditRetention.Refusal.self) {
+                try await AuditRetention(store: store).purge(chain: chain, olderThan: Self.sevenYears)
+            }
+            #expect(try await sequences(app, chain) == [1, 2, 3, 4, 5, 6])
+            try await app.asTamperer(realm: chain.uuidString.lowercased()) { sql in
                 try await sql.raw("DELETE FROM audit_events WHERE chain_id = \(bind: chain) AND sequence <= 4").run()
             }
             let fault = try #require(try await LedgerVerification(store: store).run(only: chain).fault)
@@ -119,7 +126,7 @@ struct AuditRetentionTests {
     // PRX-8: the delete trigger admits only what lies behind a cut, for the owner too
     @Test("after a purge, the owner still cannot delete an entry in front of the cut", arguments: TestDatabase.allCases)
     func deleteInFrontOfCutRefused(_ database: TestDatabase) async throws {
-        try await ClinicTestApp.with(database) { app in
+        try await ClinicTestApp.with(database, adjust: { $0.auditCheckpointEvents = 3 }) { app in
             let chain = try await chain(app, old: 3, recent: 2)
             _ = try await AuditRetention(store: app.services.store).purge(chain: chain, olderThan: Self.sevenYears)
             let refusal = await #expect(throws: (any Error).self) {
@@ -129,6 +136,45 @@ struct AuditRetentionTests {
             }
             #expect(String(reflecting: refusal).contains("clinickeep:"), "\(String(reflecting: refusal))")
             #expect(try await sequences(app, chain) == [4, 5, 6])
+        }
+    }
+
+    // PRX-8: only a signed checkpoint vouches for entries a cut seals
+    @Test("the cut lands on the last signed checkpoint past retention; with none, nothing is removed", arguments: TestDatabase.allCases)
+    func cutAtCheckpoint(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database, adjust: { $0.auditCheckpointEvents = 5 }) { app in
+            let covered = try await chain(app, old: 7, recent: 1)
+            let retention = AuditRetention(store: app.services.store)
+            #expect(try await retention.purge(chain: covered, olderThan: Self.sevenYears).through == 5)
+            #expect(try await sequences(app, covered) == [6, 7, 8, 9])
+            let uncovered = try await chain(app, old: 4, recent: 1)
+            #expect(try await retention.purge(chain: uncovered, olderThan: Self.sevenYears).removable == 0)
+            #expect(try await sequences(app, uncovered) == [1, 2, 3, 4, 5])
+        }
+    }
+
+    // PRX-8: a purge killed between its cut and its deletions
+    @Test("entries left behind a cut do not disturb verify, and the next purge deletes them", arguments: TestDatabase.allCases)
+    func interruptedPurgeResumes(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database, adjust: { $0.auditCheckpointEvents = 3 }) { app in
+            let chain = try await chain(app, old: 4, recent: 1)
+            let store = app.services.store
+            let hash = try await store.transaction(realm: chain) { tx in
+                try await tx.sql.raw("SELECT hash FROM audit_events WHERE chain_id = \(bind: chain) AND sequence = 3").first()!.decode(column: "hash", as: Data.self)
+            }
+            let cut = try store.checkpointing.signCut(chain: chain, through: ChainHead(sequence: 3, hash: hash), olderThan: 0, now: 0)
+            try await app.asOwner(realm: chain.uuidString.lowercased()) { sql in
+                try await sql.raw("""
+                    INSERT INTO audit_retention_cuts (chain_id, sequence, head_hash, older_than_ms, signed_at_ms, key_version, signature)
+                    VALUES (\(bind: chain), \(bind: Int64(3)), \(bind: hash), \(bind: Int64(0)), \(bind: Int64(0)), \(bind: Int64(cut.keyVersion)), \(bind: cut.signature))
+                    """).run()
+            }
+            let report = try await LedgerVerification(store: store).run(only: chain)
+            #expect(report.fault == nil)
+            #expect(report.totalEntries == 2)
+            #expect(try await AuditRetention(store: store).purge(chain: chain, olderThan: Self.sevenYears).removable == 0)
+            #expect(try await sequences(app, chain) == [4, 5])
+            #expect(try await LedgerVerification(store: store).run(only: chain).fault == nil)
         }
     }
 

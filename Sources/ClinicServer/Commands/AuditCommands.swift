@@ -1,6 +1,5 @@
 import AuditLedger
 import Foundation
-import NIOConcurrencyHelpers
 import Vapor
 
 /// `clinickeep audit ...`
@@ -132,6 +131,29 @@ struct BreachScopeCommand: AsyncCommand {
         let patients: [String]
     }
 
+    /// The user's events in one chain and the patients they name, read in bounded batches (each
+    /// its own short transaction), so memory stays flat and the clinic keeps working meanwhile.
+    static func scope(of user: UUID, in chain: UUID, from: Date, to: Date, store: Store) async throws -> (events: Int, patients: Set<UUID>) {
+        var events = 0
+        var patients = Set<UUID>()
+        var after: Int64 = 0
+        while true {
+            let start = after
+            let batch = try await store.transaction(realm: chain) { tx in
+                try await tx.sql.raw("""
+                    SELECT \(unsafeRaw: Ledger.entryColumns) FROM audit_events
+                    WHERE chain_id = \(bind: chain) AND actor_id = \(bind: user) AND sequence > \(bind: start)
+                    AND occurred_at_ms >= \(bind: from.milliseconds) AND occurred_at_ms <= \(bind: to.milliseconds)
+                    ORDER BY sequence LIMIT \(unsafeRaw: String(LedgerVerification.batchSize))
+                    """).all().map(Ledger.entry(from:))
+            }
+            for entry in batch { patients.formUnion(PatientsTouched.patients(in: entry.event)) }
+            events += batch.count
+            guard batch.count == LedgerVerification.batchSize, let last = batch.last else { return (events, patients) }
+            after = last.sequence
+        }
+    }
+
     func run(using context: CommandContext, signature: Signature) async throws {
         guard let userText = signature.user, let user = UUID(uuidString: userText) else {
             throw CommandFailure("--user takes a user id (a UUID)", exitCode: 2)
@@ -145,30 +167,12 @@ struct BreachScopeCommand: AsyncCommand {
         let store = context.application.clinicServices.store
         var reports: [ClinicScopeReport] = []
         for chain in try await LedgerVerification.chainIDs(store: store) where chain != IdentityRealm.id {
-            let found = try await store.transaction(realm: chain) { tx -> (events: Int, patients: Set<UUID>) in
-                let tally = NIOLockedValueBox<(events: Int, patients: Set<UUID>, error: (any Error)?)>((0, [], nil))
-                try await tx.sql.raw("""
-                    SELECT \(unsafeRaw: Ledger.entryColumns) FROM audit_events
-                    WHERE chain_id = \(bind: chain) AND actor_id = \(bind: user)
-                    AND occurred_at_ms >= \(bind: from.milliseconds) AND occurred_at_ms <= \(bind: to.milliseconds)
-                    """).run { row in
-                    tally.withLockedValue { tally in
-                        do {
-                            let event = try Ledger.entry(from: row).event
-                            tally.events += 1
-                            tally.patients.formUnion(PatientsTouched.patients(in: event))
-                        } catch {
-                            tally.error = error
-                        }
-                    }
-                }
-                let (events, patients, error) = tally.withLockedValue { $0 }
-                if let error { throw error }
-                if events > 0 {
+            let found = try await Self.scope(of: user, in: chain, from: from, to: to, store: store)
+            if found.events > 0 {
+                try await store.transaction(realm: chain) { tx in
                     try await Ledger.append(AuditEvent(chain: chain, actor: nil, action: "audit.breach_scope", resourceType: "user", resource: user,
-                                                       outcome: .success, detail: "patients=\(patients.count) events=\(events)"), in: tx)
+                                                       outcome: .success, detail: "patients=\(found.patients.count) events=\(found.events)"), in: tx)
                 }
-                return (events, patients)
             }
             if found.events > 0 {
                 reports.append(ClinicScopeReport(clinic: chain.uuidString.lowercased(), events: found.events,

@@ -48,7 +48,7 @@ struct PurgeCommand: AsyncCommand {
             let plan: AuditRetention.Plan
             do {
                 plan = try await retention.purge(chain: chain, olderThan: boundary) { deleted in
-                    if deleted % (AuditRetention.batchSize * 20) == 0 { console.print("chain \(name): \(deleted) entries deleted so far") }
+                    if deleted % 100_000 < AuditRetention.batchSize { console.print("chain \(name): \(deleted) entries deleted so far") }
                 }
             } catch let refusal as AuditRetention.Refusal {
                 throw CommandFailure("refusing to purge chain \(name): \(refusal)")

@@ -11,7 +11,11 @@ struct CreateAuditRetention: AsyncMigration {
     static let tenantTables: [(table: String, column: String)] = [("audit_retention_cuts", "chain_id")]
 
     func prepare(on database: any Database) async throws {
-        let sql = database as! any SQLDatabase
+        // One transaction: a failure half-way must never leave the ledger without its delete guard.
+        try await database.transaction { database in try await prepareInTransaction(database as! any SQLDatabase) }
+    }
+
+    private func prepareInTransaction(_ sql: any SQLDatabase) async throws {
         let t = sql.types
         try await sql.execute([
             """

@@ -25,7 +25,10 @@ struct AuditRetention: Sendable {
     }
 
     /// What a purge would cut now: the entries after the last cut that occurred before `olderThan`,
-    /// stopping at the first that did not (the clock of an entry never decides out of order).
+    /// stopping at the first that did not (the clock of an entry never decides out of order), and
+    /// further back at the last signed checkpoint among them. A cut lands only where a checkpoint
+    /// signed while the entries were fresh vouches for them: whoever rewrote old entries and
+    /// removed the stored checkpoints can never have their rewrite sealed by a purge.
     func plan(chain: UUID, olderThan: Date) async throws -> Plan {
         try await store.transaction(realm: chain) { tx in
             let previous = try await Self.latestCut(of: chain, in: tx)?.sequence ?? 0
@@ -37,17 +40,25 @@ struct AuditRetention: Sendable {
                 """).first()
             let head = try row?.decode(column: "head", as: Int64?.self) ?? 0
             let firstKept = try row?.decode(column: "first_kept", as: Int64?.self)
-            return Plan(previousCut: previous, through: max(previous, (firstKept ?? head + 1) - 1))
+            let pastRetention = (firstKept ?? head + 1) - 1
+            let checkpointed = try await tx.sql.raw("""
+                SELECT MAX(sequence) AS sequence FROM audit_checkpoints
+                WHERE chain_id = \(bind: chain) AND sequence > \(bind: previous) AND sequence <= \(bind: pastRetention)
+                """).first()?.decode(column: "sequence", as: Int64?.self)
+            return Plan(previousCut: previous, through: checkpointed ?? previous)
         }
     }
 
     enum Refusal: Error, CustomStringConvertible {
         case doesNotVerify(ChainFault)
+        case cutNotSigned(sequence: Int64)
 
         var description: String {
             switch self {
             case .doesNotVerify(let fault):
                 "the chain fails verification (\(fault)); its entries are evidence and are not purged"
+            case .cutNotSigned(let sequence):
+                "the retention cut at entry \(sequence) is not one this installation signed, or the entry there differs from it; nothing is deleted behind it"
             }
         }
     }
@@ -87,13 +98,21 @@ struct AuditRetention: Sendable {
         }
     }
 
-    /// Deletes whatever still lies behind the latest cut, a batch per transaction.
+    /// Deletes whatever still lies behind the latest cut, a batch per transaction. The trigger
+    /// cannot check a cut's signature, so this does, before anything goes: a cut row forged or
+    /// left behind by someone else never gets entries deleted on its word.
     private func deleteBehindCut(chain: UUID, progress: @Sendable (Int64) -> Void) async throws {
         var deleted: Int64 = 0
+        let keys = store.checkpointing.keys
         while true {
             let removed = try await store.ownerTransaction(realm: chain) { tx -> Int64 in
-                guard let through = try await Self.latestCut(of: chain, in: tx)?.sequence,
-                      let first = try await tx.sql.raw("SELECT MIN(sequence) AS first FROM audit_events WHERE chain_id = \(bind: chain)").first()?
+                guard let cut = try await Self.latestCut(of: chain, in: tx) else { return 0 }
+                let atCut = try await tx.sql.raw("""
+                    SELECT hash FROM audit_events WHERE chain_id = \(bind: chain) AND sequence = \(bind: cut.sequence)
+                    """).first()?.decode(column: "hash", as: Data.self)
+                guard keys.isValid(cut), atCut == nil || atCut == cut.headHash else { throw Refusal.cutNotSigned(sequence: cut.sequence) }
+                let through = cut.sequence
+                guard let first = try await tx.sql.raw("SELECT MIN(sequence) AS first FROM audit_events WHERE chain_id = \(bind: chain)").first()?
                           .decode(column: "first", as: Int64?.self), first <= through else { return 0 }
                 let last = min(through, first + Self.batchSize - 1)
                 try await tx.sql.raw("""

@@ -63,37 +63,37 @@ public struct LedgerVerification: Sendable {
     /// meanwhile. The last batch first takes the head row (a no-op update), so no append lands
     /// between reading the final entries and comparing them with the head.
     private func verify(chain: UUID, exported: [Checkpoint]) async throws -> Int64 {
-        let (stored, cut) = try await store.transaction(realm: chain) { tx in
-            (try await Self.checkpoints(of: chain, in: tx), try await AuditRetention.latestCut(of: chain, in: tx))
-        }
+        let stored = try await store.transaction(realm: chain) { tx in try await Self.checkpoints(of: chain, in: tx) }
         let keys = store.checkpointing.keys
-        // After a purge the chain starts behind its signed cut; entries still awaiting deletion there are not read.
-        var verifier: ChainVerifier
-        if let cut {
-            verifier = try ChainVerifier.resuming(after: cut, checkpoints: stored, exported: exported, keys: keys)
-        } else {
-            verifier = ChainVerifier(chain: chain, checkpoints: stored, exported: exported, keys: keys)
-        }
+        var verifier = ChainVerifier(chain: chain, checkpoints: stored, exported: exported, keys: keys)
+        var checked: Int64 = 0
         while true {
             let current = verifier
-            let (next, finished) = try await store.transaction(realm: chain) { tx -> (ChainVerifier, Bool) in
+            let (next, finished, batch) = try await store.transaction(realm: chain) { tx -> (ChainVerifier, Bool, Int64) in
                 let head = try await tx.sql.raw("""
                     UPDATE audit_heads SET sequence = sequence WHERE chain_id = \(bind: chain) RETURNING sequence, head_hash
                     """).first().map {
                     ChainHead(sequence: try $0.decode(column: "sequence", as: Int64.self), hash: try $0.decode(column: "head_hash", as: Data.self))
                 }
-                let finalBatch = (head?.sequence ?? 0) - current.verifiedThrough <= Self.batchSize
+                // After a purge the chain starts behind its signed cut (entries still awaiting
+                // deletion there are not read); read each batch, since a purge may cut meanwhile.
+                var start = current
+                if let cut = try await AuditRetention.latestCut(of: chain, in: tx), cut.sequence > current.verifiedThrough {
+                    start = try ChainVerifier.resuming(after: cut, checkpoints: stored, exported: exported, keys: keys)
+                }
+                let finalBatch = (head?.sequence ?? 0) - start.verifiedThrough <= Self.batchSize
                 var sql = SQLQueryString("""
                     SELECT \(unsafeRaw: Ledger.entryColumns) FROM audit_events
-                    WHERE chain_id = \(bind: chain) AND sequence > \(bind: current.verifiedThrough) ORDER BY sequence
+                    WHERE chain_id = \(bind: chain) AND sequence > \(bind: start.verifiedThrough) ORDER BY sequence
                     """)
                 if !finalBatch { sql.appendInterpolation(unsafeRaw: " LIMIT \(Self.batchSize)") }
-                let verifier = try await Self.feed(current, sql, in: tx)
+                let verifier = try await Self.feed(start, sql, in: tx)
                 if finalBatch { try verifier.finish(recordedHead: head) }
-                return (verifier, finalBatch)
+                return (verifier, finalBatch, verifier.verifiedCount - start.verifiedCount)
             }
+            checked += batch
             verifier = next
-            if finished { return verifier.verifiedCount }
+            if finished { return checked }
         }
     }
 

@@ -1,0 +1,127 @@
+import AuditLedger
+import ClinicTestSupport
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+@testable import ClinicServer
+
+/// Issue 6 ("reading a patient through every route that can show one adds exactly the events
+/// expected"), POR-8, PRX-8: every read route of a clinic, walked as its owner against a clinic
+/// whose one patient has an appointment, a consultation and a prescription.
+@Suite("Patient reads in the ledger")
+struct PatientReadAuditTests {
+    /// What one GET through a route adds to the clinic's chain: the actions, in order, and
+    /// whether they name the patient (every route whose answer shows the patient must).
+    struct Expected: Sendable {
+        let query: String
+        let actions: [String]
+        let namesPatient: Bool
+
+        init(_ actions: [String], namesPatient: Bool, query: String = "") {
+            self.actions = actions
+            self.namesPatient = namesPatient
+            self.query = query
+        }
+    }
+
+    /// Every GET route with a clinic in its path. A new route fails the walk until it is listed
+    /// here with the events it must leave.
+    static let expected: [String: Expected] = [
+        // The API.
+        "/api/v1/clinics/:clinicId/patients": Expected(["patient.list"], namesPatient: true),
+        "/api/v1/clinics/:clinicId/patients/:patientId": Expected(["patient.read"], namesPatient: true),
+        "/api/v1/clinics/:clinicId/appointment-types": Expected(["appointmentType.list"], namesPatient: false),
+        "/api/v1/clinics/:clinicId/appointments": Expected(["appointment.list"], namesPatient: true, query: "?date=\(day)"),
+        "/api/v1/clinics/:clinicId/appointments/:appointmentId": Expected(["appointment.read"], namesPatient: true),
+        "/api/v1/clinics/:clinicId/consultations": Expected(["consultation.list"], namesPatient: true, query: "?patientId=:patientId"),
+        "/api/v1/clinics/:clinicId/consultations/:consultationId": Expected(["consultation.read"], namesPatient: true),
+        "/api/v1/clinics/:clinicId/prescriptions": Expected(["prescription.list"], namesPatient: true, query: "?patientId=:patientId"),
+        "/api/v1/clinics/:clinicId/prescriptions/:prescriptionId": Expected(["prescription.read"], namesPatient: true),
+        "/api/v1/clinics/:clinicId/formulas": Expected(["formula.list"], namesPatient: false),
+        "/api/v1/clinics/:clinicId/formulas/:formulaId": Expected(["formula.read"], namesPatient: false),
+        "/api/v1/clinics/:clinicId/staff": Expected(["staff.list"], namesPatient: false),
+        // The clinic's security policy: no personal data, no event.
+        "/api/v1/clinics/:clinicId/security": Expected([], namesPatient: false),
+        // Who accessed the patient: the question itself is recorded against the patient.
+        "/api/v1/clinics/:clinicId/audit": Expected(["audit.read"], namesPatient: true, query: "?patientId=:patientId"),
+        "/api/v1/clinics/:clinicId/audit/sign-in-failures": Expected(["audit.read"], namesPatient: false),
+        // The pages: one event per repository read the page makes.
+        "/clinics/:clinicId/patients": Expected(["patient.list"], namesPatient: true),
+        "/clinics/:clinicId/patients/new": Expected([], namesPatient: false),
+        "/clinics/:clinicId/patients/:patientId": Expected(["patient.read"], namesPatient: true),
+        "/clinics/:clinicId/patients/:patientId/chart": Expected(
+            ["patient.read", "appointmentType.list", "appointment.list", "consultation.list", "prescription.list"], namesPatient: true),
+        // Blank forms: they show the patient's id in their links, nothing read from the record.
+        "/clinics/:clinicId/patients/:patientId/consultations/new": Expected([], namesPatient: false),
+        "/clinics/:clinicId/patients/:patientId/prescriptions/new": Expected(["formula.list"], namesPatient: false),
+        "/clinics/:clinicId/consultations/:consultationId": Expected(["consultation.read"], namesPatient: true),
+        "/clinics/:clinicId/prescriptions/:prescriptionId/print": Expected(["prescription.read", "patient.read"], namesPatient: true),
+        "/clinics/:clinicId/calendar": Expected(["appointment.list", "appointmentType.list", "patient.list", "staff.list"], namesPatient: true,
+                                                query: "?date=\(day)"),
+        "/clinics/:clinicId/audit": Expected(["audit.read", "audit.read", "staff.list"], namesPatient: true, query: "?patientId=:patientId"),
+    ]
+
+    /// The day the walk's appointment is on: far enough ahead never to be in the past.
+    static let day = "2031-03-04"
+
+    @Test("every read route that can show a patient adds exactly the events expected, naming the patient",
+          arguments: TestDatabase.allCases)
+    func everyPatientReadRecorded(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let ids = try await Self.records(app, team)
+            let chain = UUID(uuidString: team.clinic)!
+            var walked = 0
+            for route in app.app.routes.all where route.method == .GET && route.path.contains(where: { $0.description == ":clinicId" }) {
+                let pattern = "/" + route.path.map(\.description).joined(separator: "/")
+                guard let expected = Self.expected[pattern] else {
+                    Issue.record("GET \(pattern) has no expected events: list it in PatientReadAuditTests.expected")
+                    continue
+                }
+                var path = pattern + expected.query
+                for (name, id) in ids { path = path.replacingOccurrences(of: ":" + name, with: id) }
+                let before = try await Self.chainLength(app, chain)
+                let response = try await app.send(.GET, path, as: team.owner)
+                #expect(response.status == .ok, "GET \(path): \(response.status)")
+                let added = try await Self.events(app, chain, after: before)
+                #expect(added.map(\.action) == expected.actions, "GET \(pattern) added \(added.map(\.action))")
+                let named = added.contains { PatientsTouched.patients(in: $0).contains(UUID(uuidString: team.patientID)!) }
+                #expect(named == expected.namesPatient, "GET \(pattern): names the patient \(named), expected \(expected.namesPatient)")
+                #expect(added.allSatisfy { $0.actor == UUID(uuidString: team.owner.userID) && $0.outcome == .success }, "GET \(pattern)")
+                walked += 1
+            }
+            #expect(walked == Self.expected.count)
+        }
+    }
+
+    /// The patient's appointment, consultation and prescription, and a formula: every id a read route takes.
+    static func records(_ app: ClinicTestApp, _ team: ClinicTeam) async throws -> [(String, String)] {
+        let booked = try await app.book(team, as: team.owner, at: "\(day)T09:00:00Z")
+        try #require(booked.status == .created, "\(booked.text)")
+        let consultation = try await app.startConsultation(team, note: ["subjective": "Headache for three days"])
+        let formula = try await app.send(.POST, team.path("formulas"), json: PrescriptionTests.formula, as: team.practitioner)
+        try #require(formula.status == .created, "\(formula.text)")
+        let formulaID = try #require(formula.json["id"] as? String)
+        let prescription = try await app.send(.POST, team.path("prescriptions"), json: ["patientId": team.patientID, "formulaId": formulaID],
+                                              as: team.practitioner)
+        try #require(prescription.status == .created, "\(prescription.text)")
+        return [("clinicId", team.clinic), ("patientId", team.patientID), ("appointmentId", try #require(booked.json["id"] as? String)),
+                ("consultationId", consultation), ("prescriptionId", try #require(prescription.json["id"] as? String)),
+                ("formulaId", formulaID)]
+    }
+
+    static func chainLength(_ app: ClinicTestApp, _ chain: UUID) async throws -> Int64 {
+        try await app.services.store.transaction(realm: chain) { tx in
+            try await tx.sql.raw("SELECT sequence FROM audit_heads WHERE chain_id = \(bind: chain)").first()?.decode(column: "sequence", as: Int64.self) ?? 0
+        }
+    }
+
+    static func events(_ app: ClinicTestApp, _ chain: UUID, after sequence: Int64) async throws -> [AuditEvent] {
+        try await app.services.store.transaction(realm: chain) { tx in
+            try await tx.sql.raw("""
+                SELECT \(unsafeRaw: Ledger.entryColumns) FROM audit_events WHERE chain_id = \(bind: chain) AND sequence > \(bind: sequence) ORDER BY sequence
+                """).all().map { try Ledger.entry(from: $0).event }
+        }
+    }
+}
