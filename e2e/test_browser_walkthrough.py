@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pyotp
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -166,3 +167,35 @@ def test_a_clinic_day_in_a_real_browser(sqlite_server):
         books.shot("08-owner-who-accessed-the-record")
     finally:
         books.close()
+
+
+# Issue 4, DAO-13, PRX-6: an owner turns on two-step sign-in from the page, keeps the recovery
+# codes, and the next sign-in asks for the second step, which a recovery code passes once.
+def test_an_owner_turns_on_two_step_sign_in_in_a_real_browser(sqlite_server):
+    owner = sqlite_server.client().sign_up()
+    browser = Browser(sqlite_server, owner)
+    try:
+        browser.sign_in().follow("Two-step sign-in")
+        assert "is off" in browser.text(), browser.text()
+        browser.press("Set up an authenticator app")
+        secret = browser.driver.find_element(By.ID, "totp-secret").text.replace(" ", "")
+        assert browser.driver.find_element(By.ID, "otpauth-link").get_attribute("href").startswith("otpauth://totp/")
+        browser.shot("09-owner-sets-up-two-step")
+        browser.fill("code", pyotp.TOTP(secret).now())
+        browser.press("Turn on two-step sign-in")
+        codes = [item.text for item in browser.driver.find_elements(By.CSS_SELECTOR, "#recovery-codes code")]
+        assert len(set(codes)) == 10, browser.text()
+        browser.shot("10-owner-recovery-codes")
+        browser.press("Sign out")
+        browser.open("/login")
+        browser.fill("email", owner.email)
+        browser.fill("password", owner.password)
+        browser.press("Sign in")
+        assert browser.driver.current_url.endswith("/login/mfa"), browser.driver.current_url
+        browser.fill("code", codes[0])
+        browser.press("Continue")
+        assert "/login" not in browser.driver.current_url, browser.text()
+        browser.open("/me/two-step")
+        assert "is on" in browser.text(), browser.text()
+    finally:
+        browser.close()

@@ -12,6 +12,8 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+LedgerBenchmark.quietLogging()
+
 var arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.first == "ledger" else { fail("usage: clinickeep-bench ledger [--seconds N] [--json FILE]") }
 arguments.removeFirst()

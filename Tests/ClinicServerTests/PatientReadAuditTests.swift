@@ -95,6 +95,28 @@ struct PatientReadAuditTests {
         }
     }
 
+    // Issue 7 review: the day's patients beyond the booking form's list are read in one query, named in one event
+    @Test("the calendar names a patient beyond the booking form's 200 with one more event, not one per patient", arguments: TestDatabase.allCases)
+    func calendarReadsMissingPatientsAtOnce(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let booked = try await app.book(team, as: team.owner, at: "\(Self.day)T09:00:00Z")
+            try #require(booked.status == .created, "\(booked.text)")
+            // 200 newer patients push the booked one out of the booking form's list.
+            for _ in 0..<200 { _ = try await app.createPatient(team.owner) }
+            let chain = UUID(uuidString: team.clinic)!
+            let before = try await Self.chainLength(app, chain)
+            let page = try await app.send(.GET, "/clinics/\(team.clinic)/calendar?date=\(Self.day)", as: team.owner)
+            #expect(page.status == .ok)
+            let added = try await Self.events(app, chain, after: before)
+            #expect(added.map(\.action) == ["appointment.list", "appointmentType.list", "patient.list", "patient.list", "staff.list"])
+            #expect(added[3].detail == team.patientID)
+            let patient = try await app.send(.GET, team.path("patients/\(team.patientID)"), as: team.owner)
+            let family = try #require(patient.json["familyName"] as? String)
+            #expect(page.text.contains(family))
+        }
+    }
+
     /// The patient's appointment, consultation and prescription, and a formula: every id a read route takes.
     static func records(_ app: ClinicTestApp, _ team: ClinicTeam) async throws -> [(String, String)] {
         let booked = try await app.book(team, as: team.owner, at: "\(day)T09:00:00Z")

@@ -94,6 +94,33 @@ struct SecondFactorTests {
         }
     }
 
+    // DAO-13, ASVS 2.6.1, 2.8.x: new recovery codes need the password and retire every earlier one
+    @Test("regenerating recovery codes needs the password; the old codes stop working and the new ones sign in", arguments: TestDatabase.allCases)
+    func regenerateRecoveryCodes(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let (_, old) = try await app.enrolTOTP(owner)
+            let wrong = try await app.send(.POST, "/api/v1/me/recovery-codes", json: ["password": "not the password at all"], as: owner)
+            #expect(wrong.status == .badRequest && wrong.errorCode == "invalid_credentials")
+            let fresh = try await app.send(.POST, "/api/v1/me/recovery-codes", json: ["password": owner.password], as: owner)
+            #expect(fresh.status == .ok)
+            let codes = try #require(fresh.json["recoveryCodes"] as? [String])
+            #expect(Set(codes).count == 10 && Set(codes).isDisjoint(with: old))
+            let pending = try #require(try await app.passwordStep(email: owner.email, password: owner.password, like: owner).session)
+            #expect(try await app.send(.POST, "/api/v1/auth/mfa", json: ["code": old[0]], as: pending).status == .unauthorized)
+            #expect(try await app.send(.POST, "/api/v1/auth/mfa", json: ["code": codes[0]], as: pending).status == .ok)
+        }
+    }
+
+    @Test("regenerating recovery codes without an authenticator is a conflict", arguments: [TestDatabase.sqlite])
+    func regenerateWithoutTOTP(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let answer = try await app.send(.POST, "/api/v1/me/recovery-codes", json: ["password": owner.password], as: owner)
+            #expect(answer.status == .conflict && answer.errorCode == "totp_not_enrolled")
+        }
+    }
+
     // ASVS 2.8.x re-authentication
     @Test("turning TOTP off needs the password, and then the password alone signs in", arguments: TestDatabase.allCases)
     func disable(_ database: TestDatabase) async throws {

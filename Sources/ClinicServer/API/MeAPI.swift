@@ -12,6 +12,7 @@ enum MeAPI {
         api.signedIn(.POST, "me", "totp", doc: OpenAPIDocs.beginTOTP, use: beginTOTP)
         api.signedIn(.POST, "me", "totp", "confirm", doc: OpenAPIDocs.confirmTOTP, use: confirmTOTP)
         api.signedIn(.POST, "me", "totp", "disable", doc: OpenAPIDocs.disableTOTP, use: disableTOTP)
+        api.signedIn(.POST, "me", "recovery-codes", doc: OpenAPIDocs.regenerateRecoveryCodes, use: regenerateRecoveryCodes)
     }
 
     struct Ended: Content { let ended: Int }
@@ -59,6 +60,19 @@ enum MeAPI {
         try await requireCurrentPassword(password, of: session.user, field: "password", request: request)
         try await SecondFactors(services: request.services).disable(for: session.user, context: request.requestContext)
         return .noContent
+    }
+
+    /// New recovery codes (the old ones, used or not, stop working) need the password again:
+    /// a stolen session must not mint a way past the second factor.
+    static func regenerateRecoveryCodes(_ request: Request, session: SessionStore.Active) async throws -> RecoveryCodes {
+        let body = try request.decodeBody(PasswordOnly.self)
+        guard let password = body.password, !password.isEmpty else { throw ClinicError.invalid("password", "Give your password.", code: "required") }
+        try await requireCurrentPassword(password, of: session.user, field: "password", request: request)
+        guard let codes = try await SecondFactors(services: request.services).regenerateRecoveryCodes(of: session.user,
+                                                                                                     context: request.requestContext) else {
+            throw ClinicError.conflict("totp_not_enrolled", "Set up an authenticator app first; recovery codes come with it.")
+        }
+        return RecoveryCodes(recoveryCodes: codes)
     }
 
     /// Re-authentication: the person's own password, counted against the same per-account

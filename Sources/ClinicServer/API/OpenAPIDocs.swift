@@ -32,6 +32,11 @@ enum OpenAPIDocs {
     static let disableTOTP = APIDoc(summary: "Turn the authenticator off (needs your password)", tag: "me",
                                     body: ["type": "object", "required": ["password"], "properties": ["password": string]],
                                     answers: [.init(status: 204, description: "Turned off.")] + error)
+    static let regenerateRecoveryCodes = APIDoc(summary: "Replace your recovery codes with ten new ones, shown once (needs your password)", tag: "me",
+                                                body: ["type": "object", "required": ["password"], "properties": ["password": string]],
+                                                answers: [.init(status: 200, description: "The new recovery codes; every earlier one stops working.",
+                                                                schema: ref("RecoveryCodes")),
+                                                          .init(status: 409, description: "No authenticator is set up.", schema: ref("Error"))] + error)
     static let revokeOtherSessions = APIDoc(summary: "End every session of yours but this one", tag: "me",
                                             answers: [.init(status: 200, description: "How many ended.",
                                                             schema: ["type": "object", "required": ["ended"], "properties": ["ended": ["type": "integer"]]])] + error)

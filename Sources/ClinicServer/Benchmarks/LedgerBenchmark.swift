@@ -24,6 +24,15 @@ public enum LedgerBenchmark {
         public var verifyPerSecond: Double = 0
     }
 
+    /// Migrations and startup speak at info; a measurement's output is its table. Call once, first.
+    public static func quietLogging() {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+    }
+
     /// The configurations the audit-ledger issue asks for: (writers, clinics).
     public static let configurations = [(1, 1), (32, 1), (32, 32)]
 

@@ -58,7 +58,10 @@ struct VerifyCommand: AsyncCommand {
             throw CommandFailure("audit ledger FAILED verification: first bad entry is \(fault)")
         }
         for chain in report.chains {
-            context.console.print("chain \(chainName(chain.chain)): \(chain.entries) entries verified")
+            // Entries after the last checkpoint rest on the hash chain alone until the next one is signed.
+            let unsigned = chain.head - (chain.signedThrough ?? 0)
+            let signing = unsigned > 0 ? "; \(unsigned) after the last signed checkpoint" : ""
+            context.console.print("chain \(chainName(chain.chain)): \(chain.entries) entries verified\(signing)")
         }
         let against = exported.map { " and the \($0.checkpoints.count) exported checkpoints" } ?? ""
         context.console.print("audit ledger verified: \(report.chains.count) chains, \(report.totalEntries) entries, every hash, head and signed checkpoint\(against) holds")

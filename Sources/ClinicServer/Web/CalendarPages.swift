@@ -61,8 +61,9 @@ enum CalendarPages {
         let recent = canBook ? try await PatientRepository(scope: scope, services: services).list(PatientFilter(limit: 200)) : []
         var names = Dictionary(recent.map { ($0.id, PageFormat.patientName($0)) }, uniquingKeysWith: { first, _ in first })
         if scope.may(.patient, .read) {
-            for missing in Set(appointments.map(\.patient)).subtracting(names.keys) {
-                names[missing] = PageFormat.patientName(try await PatientRepository(scope: scope, services: services).find(missing))
+            let missing = Set(appointments.map(\.patient)).subtracting(names.keys)
+            for (id, record) in try await PatientRepository(scope: scope, services: services).records(of: missing) {
+                names[id] = PageFormat.patientName(record)
             }
         }
         // Staff names are only for those who may read the staff list; others give a practitioner's id.

@@ -1,3 +1,4 @@
+import ClinicDomain
 import Vapor
 
 /// What every page's layout needs.
@@ -47,6 +48,8 @@ struct PageErrorMiddleware: AsyncMiddleware {
         } catch {
             let (status, detail, headers) = ErrorResponseMiddleware.describe(error)
             if status == .unauthorized { return request.redirect(to: "/login") }
+            // A clinic that requires two-step sign-in sends a member without it to set it up first.
+            if detail.code == ClinicError.mfaEnrolmentRequired.code.rawValue { return request.redirect(to: TwoStepPages.path) }
             if status.code >= 500 { _ = ErrorResponseMiddleware.response(for: error, request: request) }
             let title = status == .notFound ? "Not found" : status == .forbidden ? "Not allowed"
                 : status == .tooManyRequests ? "Too many attempts" : "Something went wrong"

@@ -12,6 +12,7 @@ enum Pages {
         pages.anyone(.POST, "login", use: login)
         pages.signingIn(.POST, "logout", use: logout)
         AccountPages.register(pages)
+        TwoStepPages.register(pages)
         pages.anyone(.GET, "setup", use: setupPage)
         pages.anyone(.POST, "setup", use: setup)
         let patients = pages.grouped("clinics", ":clinicId", "patients")

@@ -9,6 +9,9 @@ public struct LedgerVerification: Sendable {
     public struct ChainSummary: Sendable {
         public let chain: UUID
         public let entries: Int64
+        /// The last entry a stored signed checkpoint covers; entries after it rest on the hash chain alone.
+        public let signedThrough: Int64?
+        public let head: Int64
     }
 
     public struct Report: Sendable {
@@ -46,8 +49,7 @@ public struct LedgerVerification: Sendable {
         var report = Report()
         for chain in chains {
             do {
-                let count = try await verify(chain: chain, exported: exportedCheckpoints.filter { $0.chain == chain })
-                report.chains.append(ChainSummary(chain: chain, entries: count))
+                report.chains.append(try await verify(chain: chain, exported: exportedCheckpoints.filter { $0.chain == chain }))
             } catch let fault as ChainFault {
                 report.fault = fault
                 return report
@@ -62,7 +64,7 @@ public struct LedgerVerification: Sendable {
     /// Walks the chain in batches, each its own short transaction, so the clinic keeps working
     /// meanwhile. The last batch first takes the head row (a no-op update), so no append lands
     /// between reading the final entries and comparing them with the head.
-    private func verify(chain: UUID, exported: [Checkpoint]) async throws -> Int64 {
+    private func verify(chain: UUID, exported: [Checkpoint]) async throws -> ChainSummary {
         let stored = try await store.transaction(realm: chain) { tx in try await Self.checkpoints(of: chain, in: tx) }
         let keys = store.checkpointing.keys
         var verifier = ChainVerifier(chain: chain, checkpoints: stored, exported: exported, keys: keys)
@@ -93,7 +95,9 @@ public struct LedgerVerification: Sendable {
             }
             checked += batch
             verifier = next
-            if finished { return checked }
+            if finished {
+                return ChainSummary(chain: chain, entries: checked, signedThrough: stored.last?.sequence, head: next.verifiedThrough)
+            }
         }
     }
 

@@ -1,0 +1,82 @@
+import ClinicTestSupport
+import Foundation
+import Testing
+import Vapor
+
+/// The two-step sign-in page: set up an authenticator, see recovery codes once, replace them,
+/// turn it off (DAO-13, PRX-6; ASVS 2.8 re-authentication for the last two).
+@Suite("Two-step sign-in page")
+struct TwoStepPageTests {
+    func post(_ app: ClinicTestApp, _ path: String, _ form: String, as session: TestSession) async throws -> TestResponse {
+        try await app.send(.POST, path, as: session, csrf: false, headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                           rawBody: "csrfToken=\(session.csrfToken)&" + form)
+    }
+
+    /// The secret shown on the page, without the spaces between its groups.
+    func secret(in page: String) throws -> String {
+        let start = try #require(page.range(of: "id=\"totp-secret\">"))
+        let end = try #require(page.range(of: "</p>", range: start.upperBound..<page.endIndex))
+        return page[start.upperBound..<end.lowerBound].replacingOccurrences(of: "<code>", with: "")
+            .replacingOccurrences(of: "</code>", with: "").replacingOccurrences(of: " ", with: "")
+    }
+
+    func recoveryCodes(in page: String) -> [String] {
+        page.components(separatedBy: "<li><code>").dropFirst().compactMap { $0.components(separatedBy: "</code>").first }
+    }
+
+    @Test("setting up shows a secret; a wrong code shows the same secret again; the right one shows ten recovery codes once",
+          arguments: TestDatabase.allCases)
+    func setUp(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let off = try await app.send(.GET, "/me/two-step", as: owner)
+            #expect(off.status == .ok && off.text.contains("is <strong>off</strong>"))
+            let begun = try await post(app, "/me/two-step/begin", "", as: owner)
+            #expect(begun.status == .ok)
+            let key = try secret(in: begun.text)
+            #expect(key.count >= 32)
+            #expect(begun.text.contains("otpauth://totp/"))
+            let wrong = try await post(app, "/me/two-step/confirm", "code=000000", as: owner)
+            #expect(wrong.status == .badRequest)
+            #expect(try secret(in: wrong.text) == key)
+            let right = try await post(app, "/me/two-step/confirm", "code=\(try ClinicTestApp.totpCode(secret: key))", as: owner)
+            #expect(right.status == .ok)
+            #expect(Set(recoveryCodes(in: right.text)).count == 10)
+            let on = try await app.send(.GET, "/me/two-step", as: owner)
+            #expect(on.text.contains("is <strong>on</strong>") && recoveryCodes(in: on.text).isEmpty)
+            // The next sign-in asks for the second step.
+            #expect(try await app.passwordStep(email: owner.email, password: owner.password, like: owner).response.json["next"] as? String == "mfa")
+        }
+    }
+
+    @Test("replacing recovery codes and turning two-step off need the password", arguments: [TestDatabase.sqlite])
+    func needsPassword(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let (_, old) = try await app.enrolTOTP(owner)
+            let refused = try await post(app, "/me/two-step/recovery-codes", "password=wrong-password-entirely", as: owner)
+            #expect(refused.status == .badRequest && refused.text.contains("not your current password"))
+            let replaced = try await post(app, "/me/two-step/recovery-codes", "password=\(owner.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)", as: owner)
+            let codes = recoveryCodes(in: replaced.text)
+            #expect(codes.count == 10 && Set(codes).isDisjoint(with: old))
+            #expect(try await post(app, "/me/two-step/disable", "password=wrong-password-entirely", as: owner).status == .badRequest)
+            let disabled = try await post(app, "/me/two-step/disable", "password=\(owner.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)", as: owner)
+            #expect(disabled.status == .seeOther)
+            #expect(try await app.passwordStep(email: owner.email, password: owner.password, like: owner).response.json["next"] as? String == "done")
+        }
+    }
+
+    // PRX-6: a member of a clinic that requires MFA of their role is sent here before any clinic page
+    @Test("a clinic page sends a member who must use two-step sign-in to set it up", arguments: [TestDatabase.sqlite])
+    func requiredSendsHere(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let receptionist = try await app.addMember(to: owner, roles: ["receptionist"])
+            let policy = try await app.send(.PUT, "/api/v1/clinics/\(owner.clinicID)/security", json: ["mfaRequiredRoles": ["receptionist"]], as: owner)
+            try #require(policy.status == .ok, "\(policy.text)")
+            let page = try await app.send(.GET, "/clinics/\(owner.clinicID)/patients", as: receptionist)
+            #expect(page.status == .seeOther)
+            #expect(page.headers.first(name: .location) == "/me/two-step")
+        }
+    }
+}
