@@ -25,6 +25,23 @@ struct AuditRetentionTests {
         return chain
     }
 
+    func entryHash(_ app: ClinicTestApp, _ chain: UUID, at sequence: Int64) async throws -> Data {
+        try await app.services.store.transaction(realm: chain) { tx in
+            try await tx.sql.raw("SELECT hash FROM audit_events WHERE chain_id = \(bind: chain) AND sequence = \(bind: sequence)").first()!
+                .decode(column: "hash", as: Data.self)
+        }
+    }
+
+    /// Writes a cut row as the tables' owner can, whatever signed it (or did not).
+    func storeCut(_ app: ClinicTestApp, _ chain: UUID, sequence: Int64, hash: Data, keyVersion: UInt32, signature: Data) async throws {
+        try await app.asOwner(realm: chain.uuidString.lowercased()) { sql in
+            try await sql.raw("""
+                INSERT INTO audit_retention_cuts (chain_id, sequence, head_hash, older_than_ms, signed_at_ms, key_version, signature)
+                VALUES (\(bind: chain), \(bind: sequence), \(bind: hash), \(bind: Int64(0)), \(bind: Int64(0)), \(bind: Int64(keyVersion)), \(bind: signature))
+                """).run()
+        }
+    }
+
     func sequences(_ app: ClinicTestApp, _ chain: UUID) async throws -> [Int64] {
         try await app.services.store.transaction(realm: chain) { tx in
             try await tx.sql.raw("SELECT sequence FROM audit_events WHERE chain_id = \(bind: chain) ORDER BY sequence").all()
@@ -99,16 +116,9 @@ struct AuditRetentionTests {
         try await ClinicTestApp.with(database) { app in
             let chain = try await chain(app, old: 0, recent: 6)
             let store = app.services.store
-            let hash = try await store.transaction(realm: chain) { tx in
-                try await tx.sql.raw("SELECT hash FROM audit_events WHERE chain_id = \(bind: chain) AND sequence = 4").first()!.decode(column: "hash", as: Data.self)
-            }
+            let hash = try await entryHash(app, chain, at: 4)
             let checkpoint = try store.checkpointing.sign(chain: chain, head: ChainHead(sequence: 4, hash: hash), now: 0)
-            try await app.asOwner(realm: chain.uuidString.lowercased()) { sql in
-                try await sql.raw("""
-                    INSERT INTO audit_retention_cuts (chain_id, sequence, head_hash, older_than_ms, signed_at_ms, key_version, signature)
-                    VALUES (\(bind: chain), \(bind: Int64(4)), \(bind: hash), \(bind: Int64(0)), \(bind: Int64(0)), \(bind: Int64(checkpoint.keyVersion)), \(bind: checkpoint.signature))
-                    """).run()
-            }
+            try await storeCut(app, chain, sequence: 4, hash: hash, keyVersion: checkpoint.keyVersion, signature: checkpoint.signature)
             // A purge deletes nothing on the word of a cut it cannot verify.
             await #expect(throws: AuditRetention.Refusal.self) {
                 try await AuditRetention(store: store).purge(chain: chain, olderThan: Self.sevenYears)
@@ -159,16 +169,9 @@ struct AuditRetentionTests {
         try await ClinicTestApp.with(database, adjust: { $0.auditCheckpointEvents = 3 }) { app in
             let chain = try await chain(app, old: 4, recent: 1)
             let store = app.services.store
-            let hash = try await store.transaction(realm: chain) { tx in
-                try await tx.sql.raw("SELECT hash FROM audit_events WHERE chain_id = \(bind: chain) AND sequence = 3").first()!.decode(column: "hash", as: Data.self)
-            }
+            let hash = try await entryHash(app, chain, at: 3)
             let cut = try store.checkpointing.signCut(chain: chain, through: ChainHead(sequence: 3, hash: hash), olderThan: 0, now: 0)
-            try await app.asOwner(realm: chain.uuidString.lowercased()) { sql in
-                try await sql.raw("""
-                    INSERT INTO audit_retention_cuts (chain_id, sequence, head_hash, older_than_ms, signed_at_ms, key_version, signature)
-                    VALUES (\(bind: chain), \(bind: Int64(3)), \(bind: hash), \(bind: Int64(0)), \(bind: Int64(0)), \(bind: Int64(cut.keyVersion)), \(bind: cut.signature))
-                    """).run()
-            }
+            try await storeCut(app, chain, sequence: 3, hash: hash, keyVersion: cut.keyVersion, signature: cut.signature)
             let report = try await LedgerVerification(store: store).run(only: chain)
             #expect(report.fault == nil)
             #expect(report.totalEntries == 2)
@@ -184,16 +187,9 @@ struct AuditRetentionTests {
         try await ClinicTestApp.with(.postgres) { app in
             let chain = try await chain(app, old: 3, recent: 1)
             let store = app.services.store
-            let hash = try await store.transaction(realm: chain) { tx in
-                try await tx.sql.raw("SELECT hash FROM audit_events WHERE chain_id = \(bind: chain) AND sequence = 3").first()!.decode(column: "hash", as: Data.self)
-            }
+            let hash = try await entryHash(app, chain, at: 3)
             let cut = try store.checkpointing.signCut(chain: chain, through: ChainHead(sequence: 3, hash: hash), olderThan: 0, now: 0)
-            try await app.asOwner(realm: chain.uuidString.lowercased()) { sql in
-                try await sql.raw("""
-                    INSERT INTO audit_retention_cuts (chain_id, sequence, head_hash, older_than_ms, signed_at_ms, key_version, signature)
-                    VALUES (\(bind: chain), \(bind: Int64(3)), \(bind: hash), \(bind: Int64(0)), \(bind: Int64(0)), \(bind: Int64(cut.keyVersion)), \(bind: cut.signature))
-                    """).run()
-            }
+            try await storeCut(app, chain, sequence: 3, hash: hash, keyVersion: cut.keyVersion, signature: cut.signature)
             let refusal = await #expect(throws: (any Error).self) {
                 try await store.transaction(realm: chain) { tx in
                     try await tx.sql.raw("DELETE FROM audit_events WHERE chain_id = \(bind: chain) AND sequence = 1").run()

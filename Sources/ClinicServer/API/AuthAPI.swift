@@ -112,7 +112,7 @@ enum AuthAPI {
                                                       client: request.sessionClient, sessions: SessionStore(services: services))
         guard let issued, let credentials else { return .refused }
         let memberships = credentials.hasTOTP ? [] : try await directory.memberships(of: credentials.user)
-        let mustEnrol = memberships.contains(where: \.requiresMFA)
+        let mustEnrol = memberships.contains { $0.requiresMFA() }
         return .signedIn(issued, stage: stage, mfaEnrolmentRequired: mustEnrol)
     }
 

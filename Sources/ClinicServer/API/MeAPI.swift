@@ -80,14 +80,24 @@ enum MeAPI {
     static func requireCurrentPassword(_ password: String, of user: UserID, field: String, request: Request) async throws {
         let services = request.services
         let throttle = SignInThrottle(services: services)
+        let directory = IdentityDirectory(services: services)
         let subjects = try await throttle.subjects([(.reauthentication, user.description)])
         if case let .refused(retryAfter) = try await throttle.admit(subjects) {
+            try await directory.recordThrottled(action: "auth.reauthenticate", context: request.requestContext)
             throw ClinicError.tooManyAttempts(retryAfter: retryAfter)
         }
         let stored = try await services.store.global.raw("SELECT password_hash FROM users WHERE id = \(bind: user.rawValue)").first()
         guard let hash = try stored?.decode(column: "password_hash", as: String.self),
               try await services.verifyPassword(password, hash: hash) else {
-            _ = try await throttle.failed(subjects[0])
+            // A wrong password from inside a session is a sign of a stolen one: recorded, and counted.
+            let context = request.requestContext
+            try await services.store.transaction(realm: IdentityRealm.id) { tx in
+                try await Ledger.append(context.event(chain: IdentityRealm.id, action: "auth.reauthenticate", resourceType: "user",
+                                                      resource: user.rawValue, outcome: .failure), in: tx)
+            }
+            if try await throttle.failed(subjects[0]) {
+                try await directory.recordLockout(of: user, email: nil, detail: "reauthentication", context: context)
+            }
             throw ClinicError.invalid(field, "This is not your current password.", code: "invalid_credentials")
         }
         try await throttle.succeeded(subjects[0])

@@ -36,6 +36,8 @@ public struct ServerSettings: Sendable {
     /// A signed audit checkpoint after this many events of a chain, or this long after the last one.
     public var auditCheckpointEvents: Int64 = 1000
     public var auditCheckpointInterval: TimeInterval = 5 * 60
+    /// How long a new owner or admin may work without a second factor before being sent to set one up.
+    public var adminMFAGrace: TimeInterval = 7 * 24 * 3600
     /// How long audit events are kept before `audit purge` may remove them.
     public var auditRetention = AuditRetentionPeriod.years(7)
 
@@ -109,6 +111,9 @@ public struct ServerSettings: Sendable {
         if let value = environment["CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL"], !value.isEmpty {
             settings.auditCheckpointInterval = try duration(value, name: "CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL")
         }
+        if let value = environment["CLINICKEEP_ADMIN_MFA_GRACE"], !value.isEmpty {
+            settings.adminMFAGrace = try duration(value, name: "CLINICKEEP_ADMIN_MFA_GRACE")
+        }
         if let value = environment["CLINICKEEP_AUDIT_RETENTION"], !value.isEmpty {
             settings.auditRetention = try AuditRetentionPeriod(parsing: value)
         }
@@ -153,6 +158,7 @@ public struct ServerSettings: Sendable {
       CLINICKEEP_THROTTLE_DELAY_MS       base of the progressive delay after failed sign-ins (default 250; 0 = off)
       CLINICKEEP_AUDIT_CHECKPOINT_EVENTS a signed audit checkpoint every this many events of a clinic (default 1000)
       CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL  ... or this long after the last one, when events came since (default 5m)
+      CLINICKEEP_ADMIN_MFA_GRACE         how long a new owner or admin may work before two-step sign-in is required of them (default 168h)
       CLINICKEEP_AUDIT_RETENTION         how long audit events are kept before `audit purge` removes them (default 7y; at least 1y or 366d)
       CLINICKEEP_LOG_LEVEL               trace, debug, info (default), notice, warning, error
     """

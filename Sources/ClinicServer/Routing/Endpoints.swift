@@ -96,7 +96,7 @@ enum RequestGuards {
         }
         let scope = ClinicScope(clinic: clinic, country: membership.country, actor: session.user, roles: membership.roles,
                                 context: request.requestContext)
-        if !session.hasTOTP, !membership.roles.isDisjoint(with: membership.mfaRequiredRoles) {
+        if !session.hasTOTP, membership.requiresMFA() {
             let store = request.services.store
             try await store.transaction(realm: scope.realm) { tx in
                 try await Ledger.append(scope.event("access.denied", outcome: .denied, detail: "needs=mfa-enrolment"), in: tx)

@@ -24,6 +24,8 @@ enum TwoStepPages {
     struct Content: Encodable {
         let enabled: Bool
         var setup: Setup?
+        /// A code was wrong: ask again, without the secret (it is shown once, when setup starts).
+        var pending = false
         var recoveryCodes: [String]?
         var error: String?
     }
@@ -43,27 +45,30 @@ enum TwoStepPages {
 
     static func confirm(_ request: Request, session: SessionStore.Active) async throws -> Response {
         let code = String((try request.content.decode(CodeForm.self).code ?? "").prefix(64))
-        let factors = SecondFactors(services: request.services)
-        if !code.isEmpty, let codes = try await factors.confirmEnrolment(of: session.user, code: code, context: request.requestContext) {
+        if !code.isEmpty, let codes = try await SecondFactors(services: request.services).confirmEnrolment(of: session.user, code: code,
+                                                                                                         context: request.requestContext) {
             return try await render(request, Content(enabled: true, recoveryCodes: codes))
         }
-        // The same secret again, so a mistyped code does not mean scanning a new one.
-        guard let person = try await IdentityDirectory(services: request.services).person(session.user),
-              let pending = try await factors.pendingEnrolment(of: session.user, email: person.email) else {
-            return request.redirect(to: path)
-        }
-        return try await render(request, Content(enabled: false, setup: setup(pending), error: ClinicError.invalidCode.message), status: .badRequest)
+        // The secret is not shown again: whoever holds this session must not read a key its owner is about to trust.
+        return try await render(request, Content(enabled: false, pending: true, error: ClinicError.invalidCode.message), status: .badRequest)
     }
 
     struct PasswordForm: Vapor.Content { let password: String? }
 
-    static func regenerate(_ request: Request, session: SessionStore.Active) async throws -> Response {
+    /// The password again, or a page saying what was wrong; an empty field is not counted as a guess.
+    static func reauthenticate(_ request: Request, session: SessionStore.Active) async throws -> Response? {
+        let password = try request.content.decode(PasswordForm.self).password ?? ""
         do {
-            try await MeAPI.requireCurrentPassword(try request.content.decode(PasswordForm.self).password ?? "", of: session.user,
-                                                   field: "password", request: request)
+            guard !password.isEmpty else { throw ClinicError.invalid("password", "Give your password.", code: "required") }
+            try await MeAPI.requireCurrentPassword(password, of: session.user, field: "password", request: request)
+            return nil
         } catch let error as ClinicError where error.status == 400 {
             return try await render(request, Content(enabled: session.hasTOTP, error: error.message), status: .badRequest)
         }
+    }
+
+    static func regenerate(_ request: Request, session: SessionStore.Active) async throws -> Response {
+        if let refused = try await reauthenticate(request, session: session) { return refused }
         guard let codes = try await SecondFactors(services: request.services).regenerateRecoveryCodes(of: session.user,
                                                                                                      context: request.requestContext) else {
             return request.redirect(to: path)
@@ -72,12 +77,7 @@ enum TwoStepPages {
     }
 
     static func disable(_ request: Request, session: SessionStore.Active) async throws -> Response {
-        do {
-            try await MeAPI.requireCurrentPassword(try request.content.decode(PasswordForm.self).password ?? "", of: session.user,
-                                                   field: "password", request: request)
-        } catch let error as ClinicError where error.status == 400 {
-            return try await render(request, Content(enabled: session.hasTOTP, error: error.message), status: .badRequest)
-        }
+        if let refused = try await reauthenticate(request, session: session) { return refused }
         try await SecondFactors(services: request.services).disable(for: session.user, context: request.requestContext)
         return request.redirect(to: path)
     }

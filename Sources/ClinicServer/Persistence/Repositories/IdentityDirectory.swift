@@ -17,8 +17,15 @@ struct IdentityDirectory: Sendable {
         /// The clinic's security policy.
         let mfaRequiredRoles: Set<Role>
         let passwordMinimum: Int
+        /// When an owner or admin without a second factor is first sent to set one up (PRX-6:
+        /// required for administrators, whatever the clinic's policy says of other roles).
+        let adminGraceEnds: Date
 
-        var requiresMFA: Bool { !roles.isDisjoint(with: mfaRequiredRoles) }
+        static let administrators: Set<Role> = [.owner, .admin]
+
+        func requiresMFA(now: Date = Date()) -> Bool {
+            !roles.isDisjoint(with: mfaRequiredRoles) || (!roles.isDisjoint(with: Self.administrators) && now >= adminGraceEnds)
+        }
     }
 
     struct Person: Sendable {
@@ -169,28 +176,33 @@ struct IdentityDirectory: Sendable {
 
     func memberships(of user: UserID) async throws -> [Membership] {
         let rows = try await services.store.global.raw("""
-            SELECT m.clinic_id, m.roles, c.name, c.country, c.mfa_required_roles, c.password_minimum FROM memberships m JOIN clinics c ON c.id = m.clinic_id
+            SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.mfa_required_roles, c.password_minimum
+            FROM memberships m JOIN clinics c ON c.id = m.clinic_id
             WHERE m.user_id = \(bind: user.rawValue) ORDER BY c.name
             """).all()
-        return try rows.compactMap(Self.membership)
+        let grace = services.settings.adminMFAGrace
+        return try rows.compactMap { try Self.membership($0, adminGrace: grace) }
     }
 
     /// The person's membership of one clinic, or nil: the caller answers 404 either way.
     func membership(of user: UserID, in clinic: ClinicID) async throws -> Membership? {
         guard let row = try await services.store.global.raw("""
-            SELECT m.clinic_id, m.roles, c.name, c.country, c.mfa_required_roles, c.password_minimum FROM memberships m JOIN clinics c ON c.id = m.clinic_id
+            SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.mfa_required_roles, c.password_minimum
+            FROM memberships m JOIN clinics c ON c.id = m.clinic_id
             WHERE m.user_id = \(bind: user.rawValue) AND m.clinic_id = \(bind: clinic.rawValue) AND c.status = 'active'
             """).first() else { return nil }
-        return try Self.membership(row)
+        return try Self.membership(row, adminGrace: services.settings.adminMFAGrace)
     }
 
-    private static func membership(_ row: any SQLRow) throws -> Membership? {
+    /// The grace counts from when the person joined the clinic.
+    private static func membership(_ row: any SQLRow, adminGrace: TimeInterval) throws -> Membership? {
         guard let roles = Role.parseList(try row.decode(column: "roles", as: String.self)),
               let country = CountryCode(try row.decode(column: "country", as: String.self)) else { return nil }
         return Membership(clinic: ClinicID(try row.decode(column: "clinic_id", as: UUID.self)),
                           clinicName: try row.decode(column: "name", as: String.self), country: country, roles: roles,
                           mfaRequiredRoles: Role.parseList(try row.decode(column: "mfa_required_roles", as: String.self)) ?? Set(Role.allCases),
-                          passwordMinimum: Int(try row.decode(column: "password_minimum", as: Int64.self)))
+                          passwordMinimum: Int(try row.decode(column: "password_minimum", as: Int64.self)),
+                          adminGraceEnds: Date(milliseconds: try row.decode(column: "created_at_ms", as: Int64.self)).addingTimeInterval(adminGrace))
     }
 
     /// The password minimum that holds for a person: the strictest of their clinics'.

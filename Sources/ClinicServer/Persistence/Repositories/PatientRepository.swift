@@ -115,22 +115,27 @@ struct PatientRepository: Sendable {
         }
     }
 
-    /// Several patients by id in one query and one event naming those shown (a page that names
-    /// the patients of its rows); ids this clinic does not hold are simply absent.
+    /// Several patients by id, a page's worth of queries (500 ids each) and one event naming
+    /// those shown (a page that names the patients of its rows); ids this clinic does not hold
+    /// are simply absent.
     func records(of ids: Set<PatientID>) async throws -> [PatientID: PatientRecord] {
         guard !ids.isEmpty else { return [:] }
         let scope = self.scope, keyring = services.keyring
+        let sorted = ids.sorted { $0.description < $1.description }
         return try await services.store.transaction(realm: scope.realm) { tx in
             let keys = try await keyring.keys(for: scope.realm, in: tx)
-            var query = SQLQueryString("SELECT \(unsafeRaw: Self.columns) FROM patients WHERE clinic_id = \(bind: scope.realm) AND id IN (")
-            for (position, id) in ids.sorted(by: { $0.description < $1.description }).enumerated() {
-                if position > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-                query.appendInterpolation(bind: id.rawValue)
+            var records: [PatientRecord] = []
+            for start in stride(from: 0, to: sorted.count, by: 500) {
+                var query = SQLQueryString("SELECT \(unsafeRaw: Self.columns) FROM patients WHERE clinic_id = \(bind: scope.realm) AND id IN (")
+                for (position, id) in sorted[start..<min(start + 500, sorted.count)].enumerated() {
+                    if position > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+                    query.appendInterpolation(bind: id.rawValue)
+                }
+                query.appendInterpolation(unsafeRaw: ")")
+                records += try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
             }
-            query.appendInterpolation(unsafeRaw: ")")
-            let records = try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
-            try await Ledger.append(scope.event("patient.list", resourceType: "patient",
-                                                detail: records.map(\.id.description).joined(separator: ",")), in: tx)
+            let shown = records.map(\.id.description).joined(separator: ",")
+            try await Ledger.append(scope.event("patient.list", resourceType: "patient", detail: shown.isEmpty ? nil : shown), in: tx)
             return Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         }
     }

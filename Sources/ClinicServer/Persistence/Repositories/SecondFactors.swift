@@ -37,20 +37,6 @@ struct SecondFactors: Sendable {
         return Enrolment(secret: secret.base32, otpauthURL: secret.otpauthURL(account: email))
     }
 
-    /// The secret still waiting for its first code, to show again after a mistyped one.
-    func pendingEnrolment(of user: UserID, email: String) async throws -> Enrolment? {
-        let keyring = services.keyring
-        return try await services.store.transaction(realm: IdentityRealm.id) { tx -> Enrolment? in
-            guard let row = try await tx.sql.raw("""
-                SELECT totp_pending_secret FROM users WHERE id = \(bind: user.rawValue) AND totp_enabled_at_ms IS NULL
-                """).first() else { return nil }
-            let keys = try await keyring.keys(for: IdentityRealm.id, in: tx)
-            guard let text = try keys.openColumn(row, table: "users", column: "totp_pending_secret", id: user.rawValue),
-                  let secret = Base32.decode(text).map(TOTPSecret.init(bytes:)) else { return nil }
-            return Enrolment(secret: secret.base32, otpauthURL: secret.otpauthURL(account: email))
-        }
-    }
-
     /// Turns the pending secret on once a code from it is shown; answers the recovery codes,
     /// or nil when the code is wrong or nothing is pending.
     func confirmEnrolment(of user: UserID, code: String, context: RequestContext, now: Date = Date()) async throws -> [String]? {
