@@ -11,8 +11,8 @@ import pyotp
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import canary
@@ -20,6 +20,23 @@ from conftest import canary
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 SHOTS = Path(os.environ.get("CLINICKEEP_E2E_SCREENSHOTS") or tempfile.gettempdir() + "/clinickeep-e2e-screenshots")
+
+
+def replaced(element):
+    """A wait condition: `element`'s page has gone. Mid-navigation Chromium may answer a question
+    about the old node with "does not belong to the document" instead of a stale reference (seen
+    in CI); both mean the same, so both end the wait. Any other error still fails the test."""
+    def gone(driver):
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+    return gone
 
 
 class Browser:
@@ -57,13 +74,13 @@ class Browser:
         """Clicks the button and waits for the page the form leads to."""
         page = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.XPATH, "//button[normalize-space()='%s']" % label).click()
-        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 15).until(replaced(page))
 
     def follow(self, link_text):
         """Clicks the link and waits for the page it leads to."""
         page = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.LINK_TEXT, link_text).click()
-        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 15).until(replaced(page))
 
     def sign_in(self):
         self.open("/login")
