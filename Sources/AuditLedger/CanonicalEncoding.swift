@@ -31,9 +31,10 @@ enum CanonicalEncoding {
         out.append(value)
     }
 
-    private static func uuid(_ id: UUID) -> Data { withUnsafeBytes(of: id.uuid) { Data($0) } }
+    // Shared with the signed statements (checkpoints, retention cuts), which lay out their fields the same way.
+    static func uuid(_ id: UUID) -> Data { withUnsafeBytes(of: id.uuid) { Data($0) } }
 
-    private static func bigEndian(_ value: UInt64) -> Data { withUnsafeBytes(of: value.bigEndian) { Data($0) } }
+    static func bigEndian(_ value: UInt64) -> Data { withUnsafeBytes(of: value.bigEndian) { Data($0) } }
 
-    private static func bigEndian32(_ value: UInt32) -> Data { withUnsafeBytes(of: value.bigEndian) { Data($0) } }
+    static func bigEndian32(_ value: UInt32) -> Data { withUnsafeBytes(of: value.bigEndian) { Data($0) } }
 }

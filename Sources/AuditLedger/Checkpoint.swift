@@ -27,11 +27,11 @@ public struct Checkpoint: Sendable, Equatable {
     /// The exact bytes the signature covers.
     var signedBytes: Data {
         var out = Data("clinickeep.checkpoint.v1".utf8)
-        withUnsafeBytes(of: chain.uuid) { out.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt64(bitPattern: sequence).bigEndian) { out.append(contentsOf: $0) }
+        out.append(CanonicalEncoding.uuid(chain))
+        out.append(CanonicalEncoding.bigEndian(UInt64(bitPattern: sequence)))
         out.append(headHash)
-        withUnsafeBytes(of: UInt64(bitPattern: signedAtMilliseconds).bigEndian) { out.append(contentsOf: $0) }
-        withUnsafeBytes(of: keyVersion.bigEndian) { out.append(contentsOf: $0) }
+        out.append(CanonicalEncoding.bigEndian(UInt64(bitPattern: signedAtMilliseconds)))
+        out.append(CanonicalEncoding.bigEndian32(keyVersion))
         return out
     }
 }

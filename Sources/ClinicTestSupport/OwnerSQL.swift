@@ -48,6 +48,13 @@ extension ClinicTestApp {
     /// The server's own connection with no realm set: what a forgotten filter would see.
     public var serverConnectionWithoutRealm: any SQLDatabase { services.store.global }
 
+    /// How many entries a chain has (its head's sequence; 0 before the first).
+    public func chainLength(_ chain: UUID) async throws -> Int64 {
+        try await services.store.transaction(realm: chain) { tx in
+            try await tx.sql.raw("SELECT sequence FROM audit_heads WHERE chain_id = \(bind: chain)").first()?.decode(column: "sequence", as: Int64.self) ?? 0
+        }
+    }
+
     /// Verifies the ledger the way `clinickeep audit verify --clinic` does.
     public func verifyLedger(clinic: String) async throws -> LedgerVerification.Report {
         try await LedgerVerification(store: services.store).run(only: UUID(uuidString: clinic)!)

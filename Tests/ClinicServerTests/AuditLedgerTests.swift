@@ -135,12 +135,6 @@ struct AuditLedgerServerTests {
         }
     }
 
-    func chainLength(_ app: ClinicTestApp, _ chain: UUID) async throws -> Int64 {
-        try await app.services.store.transaction(realm: chain) { tx in
-            try await tx.sql.raw("SELECT sequence FROM audit_heads WHERE chain_id = \(bind: chain)").first()?.decode(column: "sequence", as: Int64.self) ?? 0
-        }
-    }
-
     // Issue 6, DC-19: every denied request on tenant data is recorded, on every route
     @Test("every clinic route answers an outsider 404 and records the probe in that clinic's chain", arguments: TestDatabase.allCases)
     func outsidersRecordedOnEveryRoute(_ database: TestDatabase) async throws {
@@ -157,10 +151,10 @@ struct AuditLedgerServerTests {
                     default: component.description
                     }
                 }.joined(separator: "/")
-                let before = try await chainLength(app, clinic)
+                let before = try await app.chainLength(clinic)
                 let response = try await app.send(route.method, path, json: RequestGuards.unsafeMethods.contains(route.method) ? [:] : nil, as: outsider)
                 #expect(response.status == .notFound, "\(route.method) \(path): \(response.status)")
-                #expect(try await chainLength(app, clinic) == before + 1, "\(route.method) \(path) left no event")
+                #expect(try await app.chainLength(clinic) == before + 1, "\(route.method) \(path) left no event")
                 walked += 1
             }
             #expect(walked >= 30)

@@ -81,7 +81,7 @@ struct PatientReadAuditTests {
                 }
                 var path = pattern + expected.query
                 for (name, id) in ids { path = path.replacingOccurrences(of: ":" + name, with: id) }
-                let before = try await Self.chainLength(app, chain)
+                let before = try await app.chainLength(chain)
                 let response = try await app.send(.GET, path, as: team.owner)
                 #expect(response.status == .ok, "GET \(path): \(response.status)")
                 let added = try await Self.events(app, chain, after: before)
@@ -105,7 +105,7 @@ struct PatientReadAuditTests {
             // 200 newer patients push the booked one out of the booking form's list.
             for _ in 0..<200 { _ = try await app.createPatient(team.owner) }
             let chain = UUID(uuidString: team.clinic)!
-            let before = try await Self.chainLength(app, chain)
+            let before = try await app.chainLength(chain)
             let page = try await app.send(.GET, "/clinics/\(team.clinic)/calendar?date=\(Self.day)", as: team.owner)
             #expect(page.status == .ok)
             let added = try await Self.events(app, chain, after: before)
@@ -133,11 +133,6 @@ struct PatientReadAuditTests {
                 ("formulaId", formulaID)]
     }
 
-    static func chainLength(_ app: ClinicTestApp, _ chain: UUID) async throws -> Int64 {
-        try await app.services.store.transaction(realm: chain) { tx in
-            try await tx.sql.raw("SELECT sequence FROM audit_heads WHERE chain_id = \(bind: chain)").first()?.decode(column: "sequence", as: Int64.self) ?? 0
-        }
-    }
 
     static func events(_ app: ClinicTestApp, _ chain: UUID, after sequence: Int64) async throws -> [AuditEvent] {
         try await app.services.store.transaction(realm: chain) { tx in

@@ -22,10 +22,10 @@ struct PurgeCommand: AsyncCommand {
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        var chains: [UUID]?
+        var only: UUID?
         if let text = signature.clinic {
             guard let id = UUID(uuidString: text) else { throw CommandFailure("--clinic takes a clinic id (a UUID)", exitCode: 2) }
-            chains = [id]
+            only = id
         }
         let settings = try signature.settings()
         try await ClinicKeepApp.configure(context.application, settings: settings, migrate: false)
@@ -35,9 +35,8 @@ struct PurgeCommand: AsyncCommand {
         let console = context.console
         console.print("retention \(settings.auditRetention): events before \(Timestamp.string(boundary)) are past it")
         var total: Int64 = 0
-        let all: [UUID]
-        if let chains { all = chains } else { all = try await LedgerVerification.chainIDs(store: store) }
-        for chain in all {
+        let chains = if let only { [only] } else { try await LedgerVerification.chainIDs(store: store) }
+        for chain in chains {
             let name = chainName(chain)
             if signature.dryRun {
                 let plan = try await retention.plan(chain: chain, olderThan: boundary)

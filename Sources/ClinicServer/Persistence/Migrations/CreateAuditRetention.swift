@@ -103,14 +103,8 @@ struct CreateAuditRetention: AsyncMigration {
             try await sql.raw("DROP TRIGGER \(unsafeRaw: trigger.name)\(unsafeRaw: sql.kind == .postgres ? " ON " + trigger.table : "")").run()
         }
         try await sql.raw("DROP TABLE audit_retention_cuts").run()
-        switch sql.kind {
-        case .sqlite:
-            try await sql.raw("CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events BEGIN SELECT RAISE(ABORT, 'clinickeep: the audit ledger is append-only'); END").run()
-        case .postgres:
-            try await sql.execute([
-                "DROP FUNCTION clinickeep_refuse_unpurged_delete()",
-                "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION clinickeep_refuse_change()",
-            ])
-        }
+        if sql.kind == .postgres { try await sql.raw("DROP FUNCTION clinickeep_refuse_unpurged_delete()").run() }
+        // Back to the delete guard CreateAuditCheckpoints made.
+        try await sql.execute(CreateAuditCheckpoints.appendOnlyTriggers(kind: sql.kind).filter { $0.contains("DELETE ON audit_events ") })
     }
 }
