@@ -29,3 +29,20 @@ def test_the_demo_command_fills_clinics_that_sign_in_and_verify(server):
 def test_the_demo_command_refuses_absurd_sizes(sqlite_server):
     result = sqlite_server.command("demo", "--clinics", "0")
     assert result.returncode == 2 and "--clinics" in result.stderr, result.stderr
+
+
+# Issue 9: bench/run fills its clinics with `--patients-only`: patients and nothing else, still audited
+def test_patients_only_demo_data_has_patients_and_no_diary(sqlite_server):
+    result = sqlite_server.command("demo", "--clinics", "1", "--patients", "30", "--patients-only")
+    assert result.returncode == 0, result.stderr
+    password = re.search(r"every account's password is (\S+)", result.stdout).group(1)
+    owner = sqlite_server.client()
+    owner.email, owner.password = re.search(r"owner (\S+@\S+)", result.stdout).group(1), password
+    owner.log_in()
+    clinic_id = owner.request("GET", "/api/v1/me").json()["memberships"][0]["clinicId"]
+    patients = owner.request("GET", "/api/v1/clinics/%s/patients?limit=200" % clinic_id)
+    assert len(patients.json()["patients"]) == 30, patients.text
+    diary = owner.request("GET", "/api/v1/clinics/%s/appointments?limit=500" % clinic_id)
+    assert diary.json()["appointments"] == [], diary.text
+    verified = sqlite_server.command("audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

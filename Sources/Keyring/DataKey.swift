@@ -49,7 +49,7 @@ public struct RealmKeys: Sendable {
     public func open(_ sealed: SealedField, table: String, column: String, row: UUID) throws(KeyringError) -> String {
         guard let key = byVersion[sealed.keyVersion] else { throw .unknownKeyVersion(sealed.keyVersion.rawValue) }
         let data = try sealed.open(with: key, context: SealContext(realm: realm, table: table, column: column, row: row))
-        guard let text = String(data: data, encoding: .utf8) else { throw .malformed }
+        guard let text = String(validating: data, as: UTF8.self) else { throw .malformed }
         return text
     }
 

@@ -17,17 +17,31 @@ public struct SealContext: Sendable, Hashable {
 
     /// Unambiguous bytes: fixed-size ids and length-prefixed names, after a domain label.
     var encoded: Data {
-        var bytes = Data("clinickeep.field".utf8)
-        bytes.append(realm.bytes)
-        bytes.appendLengthPrefixed(Data(table.utf8))
-        bytes.appendLengthPrefixed(Data(column.utf8))
-        bytes.append(row.bytes)
+        associatedData(after: Data())
+    }
+
+    /// `prefix` followed by `encoded`, built in one buffer: this runs for every sealed value
+    /// read or written, and the micro-benchmarks (bench/micro) count its allocations.
+    func associatedData(after prefix: Data) -> Data {
+        var bytes = Data(capacity: prefix.count + Self.label.count + 16 + 4 + table.utf8.count + 4 + column.utf8.count + 16)
+        bytes.append(prefix)
+        bytes.append(contentsOf: Self.label)
+        realm.append(to: &bytes)
+        bytes.appendUInt32(UInt32(table.utf8.count))
+        bytes.append(contentsOf: table.utf8)
+        bytes.appendUInt32(UInt32(column.utf8.count))
+        bytes.append(contentsOf: column.utf8)
+        row.append(to: &bytes)
         return bytes
     }
+
+    private static let label = Array("clinickeep.field".utf8)
 }
 
 extension UUID {
     var bytes: Data { withUnsafeBytes(of: uuid) { Data($0) } }
+
+    func append(to data: inout Data) { withUnsafeBytes(of: uuid) { data.append(contentsOf: $0) } }
 }
 
 extension Data {
@@ -37,7 +51,7 @@ extension Data {
     }
 
     mutating func appendUInt32(_ value: UInt32) {
-        append(contentsOf: [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)])
+        Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
     }
 
     func readUInt32(at offset: Int) -> UInt32 {

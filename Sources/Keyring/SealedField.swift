@@ -31,26 +31,20 @@ public struct SealedField: Sendable, Hashable {
     static func seal(_ plaintext: Data, with key: DataKey, context: SealContext) throws -> SealedField {
         var header = Data([formatVersion])
         header.appendUInt32(key.version.rawValue)
-        let box = try AES.GCM.seal(plaintext, using: key.key, nonce: AES.GCM.Nonce(), authenticating: header + context.encoded)
+        let box = try AES.GCM.seal(plaintext, using: key.key, nonce: AES.GCM.Nonce(), authenticating: context.associatedData(after: header))
+        // nonce, ciphertext and tag follow the header in exactly swift-crypto's combined layout.
+        guard let combined = box.combined else { throw KeyringError.malformed }
         var blob = header
-        blob.append(box.nonce.withUnsafeBytes { Data($0) })
-        blob.append(box.ciphertext)
-        blob.append(box.tag)
+        blob.append(combined)
         return try SealedField(bytes: blob)
     }
 
     func open(with key: DataKey, context: SealContext) throws(KeyringError) -> Data {
         let start = bytes.startIndex
         let header = bytes[start..<start + Self.headerSize]
-        let nonceEnd = start + Self.headerSize + Self.nonceSize
-        let tagStart = bytes.endIndex - Self.tagSize
         do {
-            let box = try AES.GCM.SealedBox(
-                nonce: AES.GCM.Nonce(data: bytes[start + Self.headerSize..<nonceEnd]),
-                ciphertext: bytes[nonceEnd..<tagStart],
-                tag: bytes[tagStart...]
-            )
-            return try AES.GCM.open(box, using: key.key, authenticating: Data(header) + context.encoded)
+            let box = try AES.GCM.SealedBox(combined: bytes[(start + Self.headerSize)...])
+            return try AES.GCM.open(box, using: key.key, authenticating: context.associatedData(after: header))
         } catch {
             throw .authenticationFailed
         }

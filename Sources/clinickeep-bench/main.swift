@@ -2,6 +2,7 @@ import ClinicServer
 import Foundation
 
 // clinickeep-bench ledger [--seconds N] [--json FILE]
+// clinickeep-bench bcrypt [--seconds N]      (one JSON line: password checks per second, all cores)
 //
 // Measures the audit ledger on the database the environment names (DATABASE_URL and
 // CLINICKEEP_MIGRATION_DATABASE_URL for PostgreSQL; otherwise SQLite in a fresh temporary data
@@ -15,7 +16,9 @@ func fail(_ message: String) -> Never {
 LedgerBenchmark.quietLogging()
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.first == "ledger" else { fail("usage: clinickeep-bench ledger [--seconds N] [--json FILE]") }
+guard let benchmark = arguments.first, ["ledger", "bcrypt"].contains(benchmark) else {
+    fail("usage: clinickeep-bench ledger [--seconds N] [--json FILE] | bcrypt [--seconds N]")
+}
 arguments.removeFirst()
 var seconds = 5.0
 var jsonPath: String?
@@ -30,6 +33,18 @@ while !arguments.isEmpty {
     case "--json": jsonPath = value
     default: fail("unknown option \(flag)")
     }
+}
+
+if benchmark == "bcrypt" {
+    do {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let report = try BcryptBenchmark.run(seconds: seconds)
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    } catch {
+        fail("\(error)")
+    }
+    exit(0)
 }
 
 var settings: ServerSettings

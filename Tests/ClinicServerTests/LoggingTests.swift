@@ -28,6 +28,31 @@ struct LoggingTests {
         #expect(!RedactingLogHandler.scrub("cookie 0Xj37pWg6qWErkioWGXvzhS1RkEv4M5tD-vZwhmLo1o set").contains("0Xj37pWg6qWE"))
     }
 
+    @Test("short values skip the patterns only when no pattern could match them")
+    func shortValues() {
+        #expect(RedactingLogHandler.scrub("GET") == "GET")
+        #expect(RedactingLogHandler.scrub("200") == "200")
+        #expect(RedactingLogHandler.scrub("a@b.io") == "[email]")
+        #expect(RedactingLogHandler.scrub("/p?q=ab") == "/p?[query]")
+        #expect(RedactingLogHandler.scrub("04123456") == "[number]")
+    }
+
+    @Test("a request id is logged whole, so a line can be matched to the response's X-Request-Id")
+    func requestIDWhole() {
+        let id = UUID().uuidString
+        #expect(RedactingLogHandler.redact(key: "request-id", value: .string(id)) == id)
+        #expect(RedactingLogHandler.redact(key: "request-id", value: .string("call 0412 345 678")) == "call [number]")
+    }
+
+    @Test("each line starts with a UTC timestamp to the second")
+    func timestamp() {
+        let lines = NIOLockedValueBox<[String]>([])
+        let logger = Logger(label: "test") { RedactingLogHandler(label: $0) { line in lines.withLockedValue { $0.append(line) } } }
+        logger.info("hello")
+        let line = lines.withLockedValue { $0.first } ?? ""
+        #expect(line.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z info test: hello$"#, options: .regularExpression) != nil, "\(line)")
+    }
+
     // POR-10, DAO-7
     @Test("a whole patient flow writes no password, token or personal value to the log", arguments: TestDatabase.allCases)
     func flowLeavesNothing(_ database: TestDatabase) async throws {

@@ -13,6 +13,8 @@ struct DemoCommand: AsyncCommand {
         var patients: Int?
         @Option(name: "data-dir", help: "Data directory (default ./clinickeep-data)")
         var dataDir: String?
+        @Flag(name: "patients-only", help: "Patients without appointments or notes (quicker; what bench/run needs)")
+        var patientsOnly: Bool
     }
 
     let signature = Signature()
@@ -32,7 +34,7 @@ struct DemoCommand: AsyncCommand {
         for number in 1...clinics {
             let clinic = try await SyntheticClinic.create(number: number, services: services, names: names, passwordHash: passwordHash)
             context.console.print("demo: clinic \(number)/\(clinics) \(clinic.id) — owner \(clinic.ownerEmail)")
-            try await clinic.fill(patients: patients, names: names) { done in
+            try await clinic.fill(patients: patients, names: names, history: !signature.patientsOnly) { done in
                 context.console.print("demo: clinic \(number)/\(clinics): \(done)/\(patients) patients")
             }
         }

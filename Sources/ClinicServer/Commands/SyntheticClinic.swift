@@ -53,7 +53,7 @@ struct SyntheticClinic: Sendable {
                     context: RequestContext(actor: actor, address: nil, requestID: "demo"))
     }
 
-    func fill(patients: Int, names: SyntheticPeople, progress: (Int) -> Void) async throws {
+    func fill(patients: Int, names: SyntheticPeople, history: Bool = true, progress: (Int) -> Void) async throws {
         let desk = Self.scope(id, actor: receptionist, roles: [.receptionist])
         let book = AppointmentBook(scope: desk, services: services)
         let today = Calendar(identifier: .gregorian).startOfDay(for: Date())
@@ -66,7 +66,7 @@ struct SyntheticClinic: Sendable {
                 phone: "04" + digits, email: "\(name.given).\(name.family)\(index)@mail.example".lowercased(),
                 address: "\(Int.random(in: 1...300)) \(names.name().family) Road")
             let patient = try await PatientRepository(scope: desk, services: services).create(try submission.validatedForCreation(country: Self.country)).id
-            for _ in 0..<Int.random(in: 1...2) {
+            for _ in 0..<(history ? Int.random(in: 1...2) : 0) {
                 let practitioner = practitioners.randomElement()!
                 let start = today.addingTimeInterval(Double(Int.random(in: -14...14)) * 86_400 + Double(Int.random(in: 18...33)) * 1_800)
                 let booking = Booking(patient: patient, practitioner: practitioner, type: types.randomElement()!, start: start,
