@@ -194,7 +194,7 @@ def drive(server, clinic, workload, connections, seconds, directory):
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    done = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+    done = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
                            "-s", LUA, f"https://127.0.0.1:{server.port}", "--", workload],
                           env=env, capture_output=True, text=True)
     running.clear()
@@ -219,8 +219,8 @@ def drive(server, clinic, workload, connections, seconds, directory):
     }
 
 
-def bcrypt_rate(bench_binary, seconds):
-    done = subprocess.run([bench_binary, "bcrypt", "--seconds", str(seconds)], capture_output=True, text=True)
+def bcrypt_rate(bench_binary, seconds, cost):
+    done = subprocess.run([bench_binary, "bcrypt", "--seconds", str(seconds), "--cost", str(cost)], capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"clinickeep-bench bcrypt failed: {done.stderr.strip()}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -256,11 +256,18 @@ def run_database(name, binary, env, sizes, seconds, scratch):
                 record(label, workload, connections, what, clinic)
         for label, workload, connections, what in WORKLOADS[1:]:
             record(label, workload, connections, what, smallest)
+        peak = server.rss_kib("VmHWM")
     finally:
         server.stop()
-    peak = server.rss_kib("VmHWM")
+    # Every answer the server logged, by status, so an error a workload counted can be named.
+    statuses = {}
+    with open(server.log_path, errors="replace") as log:
+        for line in log:
+            if m := re.search(r" status=(\d{3})", line):
+                statuses[m.group(1)] = statuses.get(m.group(1), 0) + 1
+    say(f"    answers by status: {dict(sorted(statuses.items()))}")
     shutil.rmtree(data_dir, ignore_errors=True)
-    return {"database": name, "figures": results, "serverPeakRssMiB": peak / 1024 if peak else None}
+    return {"database": name, "figures": results, "statuses": statuses, "serverPeakRssMiB": peak / 1024}
 
 
 def find(rows, label, patients=None, connections=None, kind=None):
@@ -311,23 +318,28 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--sizes", help="clinic sizes in patients, comma-separated (default 1000, or 1000,10000,100000)")
+    parser.add_argument("--bcrypt-cost", type=int, default=12, help="the server's bcrypt cost (default 12, its own default)")
+    parser.add_argument("--bcrypt-seconds", type=float)
     parser.add_argument("--micro", help="JSON from the micro-benchmarks, folded into the report")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
-    sizes = [1000] if args.quick else [1000, 10000, 100000]
+    sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else [1000] if args.quick else [1000, 10000, 100000]
     seconds = args.seconds or (5 if args.quick else 15)
     binary = os.path.join(args.bin_dir, "clinickeep")
     scratch = tempfile.mkdtemp(prefix="clinickeep-bench-")
     base_env = {k: v for k, v in os.environ.items()
                 if k not in ("DATABASE_URL", "CLINICKEEP_MIGRATION_DATABASE_URL") and not k.startswith("CLINICKEEP_")}
     base_env["CLINICKEEP_SIGNUP"] = "closed"
+    base_env["CLINICKEEP_BCRYPT_COST"] = str(args.bcrypt_cost)
     result = {"benchmark": "http", "quick": args.quick, "seconds": seconds, "sizes": sizes,
               "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
               "machine": {"cpus": os.cpu_count(), "system": platform.platform()}, "databases": []}
     say("==> bcrypt in process")
-    result["bcrypt"] = bcrypt_rate(os.path.join(args.bin_dir, "clinickeep-bench"), 3 if args.quick else 10)
+    result["bcrypt"] = bcrypt_rate(os.path.join(args.bin_dir, "clinickeep-bench"),
+                                   args.bcrypt_seconds or (3 if args.quick else 10), args.bcrypt_cost)
     try:
         for name in args.databases.split(","):
             env = dict(base_env)

@@ -2,7 +2,7 @@ import ClinicServer
 import Foundation
 
 // clinickeep-bench ledger [--seconds N] [--json FILE]
-// clinickeep-bench bcrypt [--seconds N]      (one JSON line: password checks per second, all cores)
+// clinickeep-bench bcrypt [--seconds N] [--cost C]   (one JSON line: password checks per second, all cores)
 //
 // Measures the audit ledger on the database the environment names (DATABASE_URL and
 // CLINICKEEP_MIGRATION_DATABASE_URL for PostgreSQL; otherwise SQLite in a fresh temporary data
@@ -17,11 +17,12 @@ LedgerBenchmark.quietLogging()
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 guard let benchmark = arguments.first, ["ledger", "bcrypt"].contains(benchmark) else {
-    fail("usage: clinickeep-bench ledger [--seconds N] [--json FILE] | bcrypt [--seconds N]")
+    fail("usage: clinickeep-bench ledger [--seconds N] [--json FILE] | bcrypt [--seconds N] [--cost C]")
 }
 arguments.removeFirst()
 var seconds = 5.0
 var jsonPath: String?
+var bcryptCost = ServerSettings().bcryptCost
 while !arguments.isEmpty {
     let flag = arguments.removeFirst()
     guard let value = arguments.first else { fail("\(flag) needs a value") }
@@ -31,6 +32,9 @@ while !arguments.isEmpty {
         guard let number = Double(value), number > 0, number <= 600 else { fail("--seconds takes 0 to 600") }
         seconds = number
     case "--json": jsonPath = value
+    case "--cost":
+        guard let number = Int(value), (10...16).contains(number) else { fail("--cost takes 10 to 16, as CLINICKEEP_BCRYPT_COST does") }
+        bcryptCost = number
     default: fail("unknown option \(flag)")
     }
 }
@@ -39,7 +43,7 @@ if benchmark == "bcrypt" {
     do {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let report = try BcryptBenchmark.run(seconds: seconds)
+        let report = try BcryptBenchmark.run(seconds: seconds, cost: bcryptCost)
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
     } catch {
         fail("\(error)")
