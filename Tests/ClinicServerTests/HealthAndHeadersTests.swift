@@ -1,6 +1,7 @@
 import ClinicTestSupport
 import Testing
 import Vapor
+@testable import ClinicServer
 
 @Suite("Health, headers and errors")
 struct HealthAndHeadersTests {
@@ -26,6 +27,14 @@ struct HealthAndHeadersTests {
             #expect(response.headers.first(name: "Referrer-Policy") == "same-origin")
             #expect(response.headers.first(name: "Cache-Control") == "no-store")
         }
+    }
+
+    @Test("a database that stays busy past the pool's wait answers 503 busy with Retry-After, not 500")
+    func busyDatabase() {
+        let (status, detail, headers) = ErrorResponseMiddleware.describe(ConnectionPoolTimeoutError.connectionRequestTimeout)
+        #expect(status == .serviceUnavailable)
+        #expect(detail.code == "busy")
+        #expect(headers.first(name: .retryAfter) == "5")
     }
 
     @Test("an unknown API path answers 404 in the error shape")

@@ -91,7 +91,10 @@ public enum ClinicKeepApp {
 
     static func useDatabases(_ app: Application, settings: ServerSettings) throws -> DatabaseKind {
         guard let url = settings.databaseURL else {
-            app.databases.use(.sqlite(.file(settings.sqlitePath)), as: .sqlite)
+            // One connection serves every request in turn; a burst waits its turn for up to 30 s
+            // (the driver's default of 10 s failed requests of a busy two-core machine), and
+            // past that the answer is 503 with Retry-After, never a 500.
+            app.databases.use(.sqlite(.file(settings.sqlitePath), connectionPoolTimeout: .seconds(30)), as: .sqlite)
             return .sqlite
         }
         app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 4, sqlLogLevel: .trace), as: .psql, isDefault: true)

@@ -28,6 +28,11 @@ struct ErrorResponseMiddleware: AsyncMiddleware {
             var headers = HTTPHeaders()
             if let seconds = error.retryAfter { headers.replaceOrAdd(name: .retryAfter, value: String(seconds)) }
             return (HTTPResponseStatus(statusCode: error.status), .init(code: error.code.rawValue, message: error.message, field: error.field), headers)
+        case is ConnectionPoolTimeoutError:
+            // Every database connection stayed busy for the pool's whole wait: a load problem
+            // the client can retry, not a fault in the request.
+            return (.serviceUnavailable, .init(code: "busy", message: "The server is busy; try again in a few seconds.", field: nil),
+                    [HTTPHeaders.Name.retryAfter.description: "5"])
         case let error as DecodingError:
             let (field, message) = decodingProblem(error)
             return (.badRequest, .init(code: "invalid_body", message: message, field: field), [:])
