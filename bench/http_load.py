@@ -270,10 +270,9 @@ def run_database(name, binary, env, sizes, seconds, scratch):
     return {"database": name, "figures": results, "statuses": statuses, "serverPeakRssMiB": peak / 1024}
 
 
-def find(rows, label, patients=None, connections=None, kind=None):
+def find(rows, label, patients=None):
     for row in rows:
-        if row["workload"] == label and (patients is None or row["patients"] == patients) \
-                and (connections is None or row["connections"] == connections) and (kind is None or row["kind"] == kind):
+        if row["workload"] == label and (patients is None or row["patients"] == patients):
             return row
     return None
 
