@@ -23,6 +23,7 @@ public enum ClinicKeepMain {
         app.asyncCommands.use(ServeClinicCommand(), as: "serve", isDefault: true)
         app.asyncCommands.use(MigrateClinicCommand(), as: "migrate")
         app.asyncCommands.use(AuditCommands(), as: "audit")
+        app.asyncCommands.use(KeysCommands(), as: "keys")
         app.asyncCommands.use(DemoCommand(), as: "demo")
         var status: Int32 = 0
         do {

@@ -56,8 +56,12 @@ enum ServerRoleGrants {
             "GRANT USAGE ON SCHEMA public TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE, DELETE ON clinics, users, memberships, sessions, setup_tokens, invitations, realm_keys, patients, patient_name_tokens, recovery_codes, sign_in_throttles, password_resets, outbox TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE, DELETE ON appointment_types, booking_locks, appointments, consultations, formulas TO \(quoted)",
-            // Written once: amendments and prescriptions are only ever added (triggers refuse changes too).
+            // Written once: amendments and prescriptions are only ever added. The one change is
+            // `keys reencrypt` sealing a column again under a newer key version: only the sealed
+            // columns may be updated, and the triggers admit nothing else (AllowLockedReseal).
             "GRANT SELECT, INSERT ON consultation_amendments, prescriptions TO \(quoted)",
+            "GRANT UPDATE (reason, subjective, objective, assessment, plan) ON consultation_amendments TO \(quoted)",
+            "GRANT UPDATE (content) ON prescriptions TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",
             "GRANT SELECT, INSERT ON audit_events, audit_checkpoints, audit_signing_keys TO \(quoted)",
             // Only `audit purge`, as the owner, cuts the ledger.

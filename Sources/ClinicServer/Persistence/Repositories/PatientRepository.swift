@@ -31,7 +31,7 @@ struct PatientRepository: Sendable {
     let services: ClinicServices
 
     static let table = "patients"
-    private static let columns = "id, given_name, family_name, birth_date, phone, email, address, medicare_number, created_at_ms, updated_at_ms"
+    static let columns = "id, given_name, family_name, birth_date, phone, email, address, medicare_number, created_at_ms, updated_at_ms"
 
     func create(_ details: PatientDetails) async throws -> PatientRecord {
         let id = PatientID.random()
@@ -91,14 +91,17 @@ struct PatientRepository: Sendable {
     /// The list or search statement; nil when a name search has no token to look for.
     static func listQuery(_ filter: PatientFilter, realm: UUID, keys: RealmKeys) -> SQLQueryString? {
         var query = SQLQueryString("SELECT \(unsafeRaw: columns) FROM patients WHERE clinic_id = \(bind: realm)")
-        if let phone = filter.phone {
-            query.appendInterpolation(unsafeRaw: " AND phone_index = ")
-            query.appendInterpolation(bind: keys.blindIndex(phone.e164, kind: .phone))
+        // Under every live index key: during a re-encryption some rows still carry the old one.
+        func matchAny(_ column: String, _ indexes: [Data]) {
+            query.appendInterpolation(unsafeRaw: indexes.count == 1 ? " AND \(column) = " : " AND \(column) IN (")
+            for (position, index) in indexes.enumerated() {
+                if position > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+                query.appendInterpolation(bind: index)
+            }
+            if indexes.count > 1 { query.appendInterpolation(unsafeRaw: ")") }
         }
-        if let email = filter.email {
-            query.appendInterpolation(unsafeRaw: " AND email_index = ")
-            query.appendInterpolation(bind: keys.blindIndex(email.value, kind: .email))
-        }
+        if let phone = filter.phone { matchAny("phone_index", keys.blindIndexes(phone.e164, kind: .phone)) }
+        if let email = filter.email { matchAny("email_index", keys.blindIndexes(email.value, kind: .email)) }
         if let nameQuery = filter.nameQuery {
             let tokens = Array(NameTokens.tokens(nameQuery).prefix(8))
             if tokens.isEmpty { return nil }
@@ -110,8 +113,7 @@ struct PatientRepository: Sendable {
                 if position > 0 { query.appendInterpolation(unsafeRaw: " INTERSECT ") }
                 query.appendInterpolation(unsafeRaw: "SELECT patient_id FROM patient_name_tokens WHERE clinic_id = ")
                 query.appendInterpolation(bind: realm)
-                query.appendInterpolation(unsafeRaw: " AND token_index = ")
-                query.appendInterpolation(bind: keys.blindIndex(token, kind: .nameToken))
+                matchAny("token_index", keys.blindIndexes(token, kind: .nameToken))
             }
             query.appendInterpolation(unsafeRaw: ")")
         }
@@ -212,7 +214,7 @@ struct PatientRepository: Sendable {
         guard deleted else { throw ClinicError.notFound }
     }
 
-    private static func writeNameTokens(_ indexes: [Data], patient: PatientID, clinic: UUID, in tx: ScopedSQL) async throws {
+    fileprivate static func writeNameTokens(_ indexes: [Data], patient: PatientID, clinic: UUID, in tx: ScopedSQL) async throws {
         for index in indexes {
             try await tx.sql.raw("""
                 INSERT INTO patient_name_tokens (clinic_id, token_index, patient_id) VALUES (\(bind: clinic), \(bind: index), \(bind: patient.rawValue))
@@ -220,7 +222,7 @@ struct PatientRepository: Sendable {
         }
     }
 
-    private static func open(_ row: any SQLRow, keys: RealmKeys) throws -> PatientRecord {
+    fileprivate static func open(_ row: any SQLRow, keys: RealmKeys) throws -> PatientRecord {
         let id = PatientID(try row.decode(column: "id", as: UUID.self))
         func field(_ column: String) throws -> String? { try keys.openColumn(row, table: table, column: column, id: id.rawValue) }
         guard let givenName = try field("given_name"), let familyName = try field("family_name") else { throw ClinicError.integrityFailure }
@@ -233,6 +235,52 @@ struct PatientRepository: Sendable {
         return PatientRecord(id: id, details: details,
                              createdAt: Date(milliseconds: try row.decode(column: "created_at_ms", as: Int64.self)),
                              updatedAt: Date(milliseconds: try row.decode(column: "updated_at_ms", as: Int64.self)))
+    }
+}
+
+extension PatientRepository {
+    static let sealedColumns = ["given_name", "family_name", "birth_date", "phone", "email", "address", "medicare_number"]
+
+    /// Moves one stored patient to the current key version: every sealed column sealed again
+    /// (opened and sealed in memory, byte for byte the same plaintext) and every blind index
+    /// computed again under the current index key, name tokens included. Written only if the row
+    /// is still as read (its `given_name` bytes, new on every write, are the witness), so a change
+    /// made meanwhile by a request is never overwritten. Returns whether it wrote.
+    ///
+    /// A row's columns and indexes always move together (a write seals the whole row), so the
+    /// version of a patient's `given_name` is also the version of its blind indexes: `keys status`
+    /// and `keys retire` count index keys by it.
+    static func reseal(_ row: any SQLRow, realm: UUID, keys: RealmKeys, in tx: ScopedSQL) async throws -> Bool {
+        let id = PatientID(try row.decode(column: "id", as: UUID.self))
+        var columns: [String: Data?] = [:]
+        var stale = false
+        for column in sealedColumns {
+            guard let bytes = try row.decode(column: column, as: Data?.self) else { columns[column] = .some(nil); continue }
+            let sealed = try SealedField(bytes: bytes)
+            if let resealed = try keys.resealed(sealed, table: table, column: column, row: id.rawValue) {
+                columns[column] = resealed.bytes
+                stale = true
+            } else {
+                columns[column] = bytes
+            }
+        }
+        guard stale else { return false }
+        let details = try open(row, keys: keys).details
+        let witness = try row.decode(column: "given_name", as: Data.self)
+        let written = try await tx.sql.raw("""
+            UPDATE patients SET given_name = \(bind: columns["given_name"]!), family_name = \(bind: columns["family_name"]!),
+                birth_date = \(bind: columns["birth_date"]!), phone = \(bind: columns["phone"]!), email = \(bind: columns["email"]!),
+                address = \(bind: columns["address"]!), medicare_number = \(bind: columns["medicare_number"]!),
+                phone_index = \(bind: details.phone.map { keys.blindIndex($0.e164, kind: .phone) }),
+                email_index = \(bind: details.email.map { keys.blindIndex($0.value, kind: .email) }),
+                medicare_index = \(bind: details.medicareNumber.map { keys.blindIndex($0.value, kind: .medicareNumber) })
+            WHERE clinic_id = \(bind: realm) AND id = \(bind: id.rawValue) AND given_name = \(bind: witness)
+            RETURNING id
+            """).first() != nil
+        guard written else { return false }
+        try await tx.sql.raw("DELETE FROM patient_name_tokens WHERE clinic_id = \(bind: realm) AND patient_id = \(bind: id.rawValue)").run()
+        try await writeNameTokens(details.nameTokens.map { keys.blindIndex($0, kind: .nameToken) }, patient: id, clinic: realm, in: tx)
+        return true
     }
 }
 

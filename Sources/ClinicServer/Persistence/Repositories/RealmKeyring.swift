@@ -10,41 +10,79 @@ enum IdentityRealm {
 
 /// Unwrapped realm keys, cached in memory: a realm's keys are unwrapped by the key provider
 /// once per process, never per request. Wrapped keys live in `realm_keys`.
+///
+/// Another process (`clinickeep keys rotate`, or another server on the same database) may add
+/// a version: a cached realm is read again from `realm_keys` once it is `refreshInterval` old,
+/// unwrapping only versions it does not hold yet. So every server seals with a new version
+/// within that interval, and `keys reencrypt` waits that long after a rotation before it writes
+/// anything a server could not yet open.
 final class RealmKeyring: Sendable {
     let provider: any KeyProvider
-    private let cache = NIOLockedValueBox<[UUID: RealmKeys]>([:])
+    private let cache = NIOLockedValueBox<[UUID: Cached]>([:])
+    static let refreshInterval: TimeInterval = 2
+
+    private struct Cached: Sendable {
+        let keys: RealmKeys
+        let loadedAt: Date
+    }
 
     init(provider: any KeyProvider) { self.provider = provider }
 
     /// The realm's keys, unwrapping them on first use inside the caller's realm-scoped transaction.
     func keys(for realm: UUID, in tx: ScopedSQL) async throws -> RealmKeys {
-        if let cached = cache.withLockedValue({ $0[realm] }) { return cached }
+        let cached = cache.withLockedValue { $0[realm] }
+        if let cached, Date().timeIntervalSince(cached.loadedAt) < Self.refreshInterval { return cached.keys }
+        let keys = try await load(realm, reusing: cached?.keys, in: tx)
+        cache.withLockedValue { $0[realm] = Cached(keys: keys, loadedAt: Date()) }
+        return keys
+    }
+
+    /// Forgets a realm's keys, so the next use reads `realm_keys` again (after this process rotated or retired).
+    func forget(_ realm: UUID) {
+        cache.withLockedValue { $0[realm] = nil }
+    }
+
+    private func load(_ realm: UUID, reusing known: RealmKeys?, in tx: ScopedSQL) async throws -> RealmKeys {
         let rows = try await tx.sql.raw("""
             SELECT purpose, version, wrapped_key, kek_id, is_current FROM realm_keys WHERE realm_id = \(bind: realm)
             """).all()
         guard !rows.isEmpty else { throw RealmKeyError.noKeys }
         var dataKeys: [DataKey] = []
         var currentData: KeyVersion?
-        var indexKey: BlindIndexKey?
+        var indexKeys: [BlindIndexKey] = []
+        var currentIndex: KeyVersion?
+        let knownIndexes = Dictionary(((known.map { [$0.indexKey] + $0.olderIndexKeys }) ?? []).map { ($0.version, $0) }, uniquingKeysWith: { a, _ in a })
         for row in rows {
             let version = KeyVersion(rawValue: UInt32(try row.decode(column: "version", as: Int64.self)))
-            let wrapped = try row.decode(column: "wrapped_key", as: Data.self)
-            let kekID = try row.decode(column: "kek_id", as: String.self)
             let isCurrent = try row.decode(column: "is_current", as: Int64.self) == 1
+            func wrapped() throws -> (Data, String) {
+                (try row.decode(column: "wrapped_key", as: Data.self), try row.decode(column: "kek_id", as: String.self))
+            }
             switch try row.decode(column: "purpose", as: String.self) {
             case WrapContext.Purpose.data.rawValue:
-                dataKeys.append(try await provider.unwrapDataKey(wrapped, keyID: kekID, realm: realm, version: version))
+                if let key = known?.dataKey(version) {
+                    dataKeys.append(key)
+                } else {
+                    let (bytes, kekID) = try wrapped()
+                    dataKeys.append(try await provider.unwrapDataKey(bytes, keyID: kekID, realm: realm, version: version))
+                }
                 if isCurrent { currentData = version }
-            case WrapContext.Purpose.index.rawValue where isCurrent:
-                indexKey = try await provider.unwrapIndexKey(wrapped, keyID: kekID, realm: realm, version: version)
+            case WrapContext.Purpose.index.rawValue:
+                if let key = knownIndexes[version] {
+                    indexKeys.append(key)
+                } else {
+                    let (bytes, kekID) = try wrapped()
+                    indexKeys.append(try await provider.unwrapIndexKey(bytes, keyID: kekID, realm: realm, version: version))
+                }
+                if isCurrent { currentIndex = version }
             default:
                 continue
             }
         }
-        guard let currentData, let indexKey else { throw KeyringError.malformed }
-        let keys = try RealmKeys(realm: realm, dataKeys: dataKeys, current: currentData, indexKey: indexKey)
-        cache.withLockedValue { $0[realm] = keys }
-        return keys
+        guard let currentData, let currentIndex, let indexKey = indexKeys.first(where: { $0.version == currentIndex }) else {
+            throw KeyringError.malformed
+        }
+        return try RealmKeys(realm: realm, dataKeys: dataKeys, current: currentData, indexKey: indexKey, olderIndexKeys: indexKeys)
     }
 
     /// Generates version 1 of a new realm's data and index keys and stores them wrapped, in the
