@@ -22,7 +22,7 @@ struct KeyRotationTests {
         return try SealedField(bytes: try #require(bytes)).keyVersion.rawValue
     }
 
-    // DAO-9, POR-4
+    // POR-6: new data uses the new key, old keys keep decrypting existing data
     @Test("after a rotation new values are sealed with the new version and old ones still open", arguments: TestDatabase.allCases)
     func rotateSealsNewWrites(_ database: TestDatabase) async throws {
         try await ClinicTestApp.with(database) { app in
@@ -57,7 +57,7 @@ struct KeyRotationTests {
         }
     }
 
-    // DAO-9: every kind of record moves forward; the old version is then destroyed and nothing is lost
+    // DAO-9, POR-6: every kind of record moves forward; the old version is then destroyed and nothing is lost
     @Test("re-encryption moves every record to the new version, the old one is retired, and everything still reads", arguments: TestDatabase.allCases)
     func reencryptThenRetire(_ database: TestDatabase) async throws {
         try await ClinicTestApp.with(database) { app in
