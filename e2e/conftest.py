@@ -171,8 +171,10 @@ class Server:
                                headers={"Connection": "close"}, **kwargs)
 
     def copy_key_file_from(self, other):
-        """Before start(): the same key-encryption key as `other`, for a second instance on its database."""
+        """Before start(): the same key-encryption key as `other`, and its key store shared (as
+        every server of one database shares it), for a second instance on its database."""
         shutil.copy2(other.data / "key-encryption-key.json", self.data / "key-encryption-key.json")
+        self.env["CLINICKEEP_KEYSTORE_DIR"] = str(other.data / "keystore")
 
     def client(self):
         client = Client(self)

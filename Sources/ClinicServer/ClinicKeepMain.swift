@@ -24,6 +24,7 @@ public enum ClinicKeepMain {
         app.asyncCommands.use(MigrateClinicCommand(), as: "migrate")
         app.asyncCommands.use(AuditCommands(), as: "audit")
         app.asyncCommands.use(KeysCommands(), as: "keys")
+        app.asyncCommands.use(ClinicCommands(), as: "clinic")
         app.asyncCommands.use(DemoCommand(), as: "demo")
         var status: Int32 = 0
         do {

@@ -24,10 +24,12 @@ public struct ClinicTestApp: Sendable {
         settings.bcryptCost = 10
         // The progressive delay is specified by its own test; elsewhere it would only slow the suite.
         settings.throttleDelay = 0
+        // Before `adjust`, which may point a SQLite test at a directory of its own (a copied database).
+        if database == .sqlite { settings.dataDirectory = NSTemporaryDirectory() + "clinickeep-test-" + UUID().uuidString }
         adjust(&settings)
         switch database {
         case .sqlite:
-            settings.dataDirectory = NSTemporaryDirectory() + "clinickeep-test-" + UUID().uuidString
+            break
         case .postgres:
             let urls = try TestDatabase.postgresURLs()
             settings.databaseURL = urls.app

@@ -54,16 +54,11 @@ public struct KeyFileProvider: KeyProvider {
     }
 
     public func wrap(_ keyBytes: Data, context: WrapContext) async throws -> Data {
-        let box = try AES.GCM.seal(keyBytes, using: key, nonce: AES.GCM.Nonce(), authenticating: context.encoded)
-        return box.combined!
+        try KeyWrapping.wrap(keyBytes, with: key, context: context)
     }
 
     public func unwrap(_ wrapped: Data, keyID: String, context: WrapContext) async throws -> Data {
         guard keyID == currentKeyID else { throw KeyringError.unknownKeyEncryptionKey(keyID) }
-        do {
-            return try AES.GCM.open(AES.GCM.SealedBox(combined: wrapped), using: key, authenticating: context.encoded)
-        } catch {
-            throw KeyringError.authenticationFailed
-        }
+        return try KeyWrapping.unwrap(wrapped, with: key, context: context)
     }
 }

@@ -8,6 +8,8 @@ public struct WrapContext: Sendable, Hashable {
         case data, index
         /// The installation's Ed25519 key that signs audit checkpoints.
         case signing
+        /// A realm's root key, which wraps that realm's data and index keys (`RealmRootKey`).
+        case root
     }
     public let realm: UUID
     public let purpose: Purpose

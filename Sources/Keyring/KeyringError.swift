@@ -12,4 +12,8 @@ public enum KeyringError: Error, Equatable, Sendable {
     case keyFile(String)
     /// The wrapped key names a key-encryption key this provider does not hold.
     case unknownKeyEncryptionKey(String)
+    /// The realm's root key is not in the key store: the realm was deleted (its keys destroyed).
+    case realmKeysDestroyed
+    /// The key store directory or one of its files could not be read or written.
+    case keyStore(String)
 }

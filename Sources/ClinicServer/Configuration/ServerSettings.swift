@@ -9,6 +9,9 @@ public struct ServerSettings: Sendable {
     public var hostname = "127.0.0.1"
     public var port = 8443
     public var dataDirectory = "./clinickeep-data"
+    /// Each realm's root key, outside the database (default `<data dir>/keystore`). Several
+    /// servers on one PostgreSQL database share it.
+    public var keystoreDirectory: String?
     /// The server's own role: owns nothing, subject to row-level security. Absent: SQLite.
     public var databaseURL: String?
     /// The owner's role, used only to migrate.
@@ -47,6 +50,7 @@ public struct ServerSettings: Sendable {
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerSettings {
         var settings = ServerSettings()
         if let value = environment["CLINICKEEP_DATA_DIR"], !value.isEmpty { settings.dataDirectory = value }
+        if let value = environment["CLINICKEEP_KEYSTORE_DIR"], !value.isEmpty { settings.keystoreDirectory = value }
         if let value = environment["CLINICKEEP_HOSTNAME"], !value.isEmpty { settings.hostname = value }
         if let value = environment["CLINICKEEP_PORT"], !value.isEmpty { settings.port = try port(value) }
         if let value = environment["DATABASE_URL"], !value.isEmpty { settings.databaseURL = value }
@@ -142,6 +146,7 @@ public struct ServerSettings: Sendable {
     public static let environmentHelp = """
     Environment:
       CLINICKEEP_DATA_DIR                data directory (default ./clinickeep-data)
+      CLINICKEEP_KEYSTORE_DIR            each clinic's root key, outside the database (default <data dir>/keystore; shared by every server of one database)
       DATABASE_URL                       postgres://... for PostgreSQL as the server's own role (default: SQLite in the data directory)
       CLINICKEEP_MIGRATION_DATABASE_URL  postgres://... as the owner's role, used to migrate
       CLINICKEEP_SIGNUP                  'open' allows self-service clinic sign-up (default: one-time setup link only)
@@ -165,6 +170,7 @@ public struct ServerSettings: Sendable {
 
     var sqlitePath: String { dataDirectory + "/clinickeep.sqlite" }
     var keyFilePath: String { dataDirectory + "/key-encryption-key.json" }
+    var keystorePath: String { keystoreDirectory ?? dataDirectory + "/keystore" }
     var generatedCertificatePath: String { dataDirectory + "/tls-certificate.pem" }
     var generatedPrivateKeyPath: String { dataDirectory + "/tls-private-key.pem" }
     var usesPostgres: Bool { databaseURL != nil }

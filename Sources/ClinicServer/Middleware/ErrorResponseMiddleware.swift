@@ -1,4 +1,5 @@
 import ClinicDomain
+import Keyring
 import Vapor
 
 /// The one place an error becomes a response, in the CONTRACT.md shape
@@ -33,6 +34,10 @@ struct ErrorResponseMiddleware: AsyncMiddleware {
             // the client can retry, not a fault in the request.
             return (.serviceUnavailable, .init(code: "busy", message: "The server is busy; try again in a few seconds.", field: nil),
                     [HTTPHeaders.Name.retryAfter.description: "5"])
+        case KeyringError.realmKeysDestroyed:
+            // Only a copy of the database from before a clinic's deletion still lets a request
+            // this far; its data is gone for good.
+            return (.gone, .init(code: "clinic_deleted", message: "This clinic was deleted; its data can no longer be read.", field: nil), [:])
         case let error as DecodingError:
             let (field, message) = decodingProblem(error)
             return (.badRequest, .init(code: "invalid_body", message: message, field: field), [:])

@@ -78,8 +78,9 @@ struct KeyRotation: Sendable {
     /// this process seals with it, other servers within `RealmKeyring.refreshInterval`.
     @discardableResult
     func rotate(_ clinic: UUID) async throws -> KeyVersion {
-        let provider = keyring.provider, requestID = self.requestID
+        let keyring = self.keyring, requestID = self.requestID
         let version = try await store.transaction(realm: clinic) { tx -> KeyVersion in
+            let provider = try await keyring.wrapper(for: clinic)
             let latest = try await tx.sql.raw("""
                 SELECT MAX(version) AS version FROM realm_keys WHERE realm_id = \(bind: clinic)
                 """).first()?.decode(column: "version", as: Int64?.self)

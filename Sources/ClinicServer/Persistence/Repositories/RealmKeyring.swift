@@ -16,9 +16,15 @@ enum IdentityRealm {
 /// unwrapping only versions it does not hold yet. So every server seals with a new version
 /// within that interval, and `keys reencrypt` waits that long after a rotation before it writes
 /// anything a server could not yet open.
+///
+/// Each realm's data and index keys are wrapped by that realm's root key, which lives outside the
+/// database in `rootKeys` (wrapped by the provider). Rows a version before root keys existed
+/// name the provider's key-encryption key instead and are unwrapped by it; `keys rewrap` moves them.
 final class RealmKeyring: Sendable {
     let provider: any KeyProvider
+    let rootKeys: RealmRootKeyStore
     private let cache = NIOLockedValueBox<[UUID: Cached]>([:])
+    private let roots = NIOLockedValueBox<[UUID: RealmRootKey]>([:])
     static let refreshInterval: TimeInterval = 2
 
     private struct Cached: Sendable {
@@ -26,7 +32,37 @@ final class RealmKeyring: Sendable {
         let loadedAt: Date
     }
 
-    init(provider: any KeyProvider) { self.provider = provider }
+    init(provider: any KeyProvider, rootKeys: RealmRootKeyStore) {
+        self.provider = provider
+        self.rootKeys = rootKeys
+    }
+
+    /// The realm's root key, unwrapped once per process.
+    func rootKey(for realm: UUID) async throws -> RealmRootKey {
+        if let root = roots.withLockedValue({ $0[realm] }) { return root }
+        let root = try await rootKeys.load(realm, provider: provider)
+        roots.withLockedValue { $0[realm] = root }
+        return root
+    }
+
+    /// What wraps a new key of this realm: its root key, or for a realm from before root keys
+    /// (until `keys rewrap` gives it one) the provider's key-encryption key.
+    func wrapper(for realm: UUID) async throws -> any KeyProvider {
+        rootKeys.contains(realm) ? try await rootKey(for: realm) : provider
+    }
+
+    /// What unwraps a stored key that names `kekID`.
+    private func unwrapper(for realm: UUID, kekID: String) async throws -> any KeyProvider {
+        kekID == RealmRootKey.keyID ? try await rootKey(for: realm) : provider
+    }
+
+    /// Destroys the realm's root key: every key of the realm, in any copy of the database, is
+    /// unopenable from now on.
+    func destroy(_ realm: UUID) throws {
+        try rootKeys.destroy(realm)
+        roots.withLockedValue { $0[realm] = nil }
+        forget(realm)
+    }
 
     /// The realm's keys, unwrapping them on first use inside the caller's realm-scoped transaction.
     func keys(for realm: UUID, in tx: ScopedSQL) async throws -> RealmKeys {
@@ -64,7 +100,8 @@ final class RealmKeyring: Sendable {
                     dataKeys.append(key)
                 } else {
                     let (bytes, kekID) = try wrapped()
-                    dataKeys.append(try await provider.unwrapDataKey(bytes, keyID: kekID, realm: realm, version: version))
+                    let unwrapper = try await unwrapper(for: realm, kekID: kekID)
+                    dataKeys.append(try await unwrapper.unwrapDataKey(bytes, keyID: kekID, realm: realm, version: version))
                 }
                 if isCurrent { currentData = version }
             case WrapContext.Purpose.index.rawValue:
@@ -72,7 +109,8 @@ final class RealmKeyring: Sendable {
                     indexKeys.append(key)
                 } else {
                     let (bytes, kekID) = try wrapped()
-                    indexKeys.append(try await provider.unwrapIndexKey(bytes, keyID: kekID, realm: realm, version: version))
+                    let unwrapper = try await unwrapper(for: realm, kekID: kekID)
+                    indexKeys.append(try await unwrapper.unwrapIndexKey(bytes, keyID: kekID, realm: realm, version: version))
                 }
                 if isCurrent { currentIndex = version }
             default:
@@ -85,19 +123,24 @@ final class RealmKeyring: Sendable {
         return try RealmKeys(realm: realm, dataKeys: dataKeys, current: currentData, indexKey: indexKey, olderIndexKeys: indexKeys)
     }
 
-    /// Generates version 1 of a new realm's data and index keys and stores them wrapped, in the
-    /// caller's transaction. Not cached here: the keys are cached when first read back, so a
-    /// transaction that rolls back can never leave the process sealing with keys that were
-    /// never stored.
+    /// Generates a new realm's root key (stored in the key store at once) and version 1 of its
+    /// data and index keys, stored wrapped by it in the caller's transaction. Not cached here:
+    /// the keys are cached when first read back, so a transaction that rolls back can never leave
+    /// the process sealing with keys that were never stored. (A rolled-back realm leaves only an
+    /// unused root key file behind.)
     func create(for realm: UUID, in tx: ScopedSQL) async throws {
+        // A root key already there belongs to an attempt that rolled back, or to a database
+        // emptied under the same data directory: no stored key uses it, so it is taken as is.
+        let root = rootKeys.contains(realm) ? try await rootKey(for: realm) : try await rootKeys.create(for: realm, provider: provider)
+        roots.withLockedValue { $0[realm] = root }
         let dataKey = DataKey.generate(version: .first)
         let indexKey = BlindIndexKey.generate(version: .first)
         let now = Date().milliseconds
-        for (purpose, wrapped) in [(WrapContext.Purpose.data, try await provider.wrap(dataKey, realm: realm)),
-                                   (.index, try await provider.wrap(indexKey, realm: realm))] {
+        for (purpose, wrapped) in [(WrapContext.Purpose.data, try await root.wrap(dataKey, realm: realm)),
+                                   (.index, try await root.wrap(indexKey, realm: realm))] {
             try await tx.sql.raw("""
                 INSERT INTO realm_keys (realm_id, purpose, version, wrapped_key, kek_id, is_current, created_at_ms)
-                VALUES (\(bind: realm), \(bind: purpose.rawValue), \(bind: Int64(1)), \(bind: wrapped), \(bind: provider.currentKeyID), \(bind: Int64(1)), \(bind: now))
+                VALUES (\(bind: realm), \(bind: purpose.rawValue), \(bind: Int64(1)), \(bind: wrapped), \(bind: root.currentKeyID), \(bind: Int64(1)), \(bind: now))
                 """).run()
         }
     }
