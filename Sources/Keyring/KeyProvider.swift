@@ -30,21 +30,33 @@ public struct WrapContext: Sendable, Hashable {
     }
 }
 
+/// A wrapped key and the name of the key that wrapped it, stored together: the name comes
+/// from the same call as the bytes, so a key-encryption key changing meanwhile cannot mislabel them.
+public struct WrappedKey: Sendable {
+    public let bytes: Data
+    public let keyID: String
+
+    public init(bytes: Data, keyID: String) {
+        self.bytes = bytes
+        self.keyID = keyID
+    }
+}
+
 /// Holds the key-encryption key and wraps and unwraps data keys with it. The key-encryption
 /// key itself never leaves the provider: not into the database, a log, or the environment.
 public protocol KeyProvider: Sendable {
-    /// Names the key-encryption key new wraps use; stored beside each wrapped key.
+    /// Names the key-encryption key new wraps use now.
     var currentKeyID: String { get }
-    func wrap(_ keyBytes: Data, context: WrapContext) async throws -> Data
+    func wrap(_ keyBytes: Data, context: WrapContext) async throws -> WrappedKey
     func unwrap(_ wrapped: Data, keyID: String, context: WrapContext) async throws -> Data
 }
 
 extension KeyProvider {
-    public func wrap(_ key: DataKey, realm: UUID) async throws -> Data {
+    public func wrap(_ key: DataKey, realm: UUID) async throws -> WrappedKey {
         try await wrap(key.rawBytes, context: WrapContext(realm: realm, purpose: .data, version: key.version))
     }
 
-    public func wrap(_ key: BlindIndexKey, realm: UUID) async throws -> Data {
+    public func wrap(_ key: BlindIndexKey, realm: UUID) async throws -> WrappedKey {
         try await wrap(key.rawBytes, context: WrapContext(realm: realm, purpose: .index, version: key.version))
     }
 
@@ -59,4 +71,14 @@ extension KeyProvider {
         guard bytes.count == 32 else { throw KeyringError.malformed }
         return BlindIndexKey(version: version, key: SymmetricKey(data: bytes))
     }
+}
+
+/// A provider whose key-encryption key can be replaced by `keys rewrap`.
+public protocol RewrappableKeyProvider: KeyProvider {
+    /// Makes a new key-encryption key the one new wraps use and answers the old ones, which
+    /// still unwrap. When an earlier rewrap stopped half-way, its new key stays current and the
+    /// same old ones are answered, so a rerun finishes that rewrap rather than starting another.
+    func beginRewrap() async throws -> [String]
+    /// Retires the old keys once nothing is wrapped by them any more.
+    func finishRewrap(retiring: [String]) async throws
 }

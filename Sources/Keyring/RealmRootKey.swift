@@ -1,10 +1,5 @@
 import Crypto
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A realm's root key: wraps that realm's data and index keys, which the database stores. It is
 /// itself kept outside the database, wrapped by the key provider, in the `RealmRootKeyStore`.
@@ -21,9 +16,9 @@ public struct RealmRootKey: KeyProvider {
 
     public var currentKeyID: String { Self.keyID }
 
-    public func wrap(_ keyBytes: Data, context: WrapContext) async throws -> Data {
+    public func wrap(_ keyBytes: Data, context: WrapContext) async throws -> WrappedKey {
         guard context.realm == realm else { throw KeyringError.authenticationFailed }
-        return try KeyWrapping.wrap(keyBytes, with: key, context: context)
+        return WrappedKey(bytes: try KeyWrapping.wrap(keyBytes, with: key, context: context), keyID: Self.keyID)
     }
 
     public func unwrap(_ wrapped: Data, keyID: String, context: WrapContext) async throws -> Data {
@@ -111,39 +106,15 @@ public struct RealmRootKeyStore: Sendable {
     /// Removes the realm's root key file. Its data keys, wherever a copy of the database lies,
     /// can no longer be unwrapped.
     public func destroy(_ realm: UUID) throws {
-        let file = path(realm)
-        guard FileManager.default.fileExists(atPath: file) else { return }
-        try FileManager.default.removeItem(atPath: file)
-        syncDirectory()
+        try PrivateFile.remove(at: path(realm))
     }
 
     static func context(_ realm: UUID) -> WrapContext { WrapContext(realm: realm, purpose: .root, version: .first) }
 
-    /// Written to a private temporary file, flushed, then renamed over the old one: a crash
-    /// leaves the old file or the new one, never a torn one.
     private func write(_ realm: UUID, key: SymmetricKey, provider: any KeyProvider, createdAt: Int64) async throws {
         let wrapped = try await provider.wrap(key.withUnsafeBytes { Data($0) }, context: Self.context(realm))
-        let contents = FileContents(format: 1, realm: realm, kekId: provider.currentKeyID, wrapped: wrapped.base64EncodedString(),
+        let contents = FileContents(format: 1, realm: realm, kekId: wrapped.keyID, wrapped: wrapped.bytes.base64EncodedString(),
                                     createdAtMs: createdAt)
-        let temporary = directory + "/." + realm.uuidString.lowercased() + "." + UUID().uuidString + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: try JSONEncoder().encode(contents),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw KeyringError.keyStore("could not write to the key store directory")
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temporary, path(realm)) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw KeyringError.keyStore("could not write to the key store directory")
-        }
-        syncDirectory()
-    }
-
-    private func syncDirectory() {
-        let descriptor = open(directory, O_RDONLY)
-        guard descriptor >= 0 else { return }
-        _ = fsync(descriptor)
-        _ = close(descriptor)
+        try PrivateFile.replace(at: path(realm), contents: try JSONEncoder().encode(contents))
     }
 }

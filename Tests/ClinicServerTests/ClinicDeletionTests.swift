@@ -113,7 +113,7 @@ enum LegacyKeys {
                                        (.index, try await provider.wrap(keys.indexKey, realm: clinic))] {
                 try await tx.sql.raw("""
                     INSERT INTO realm_keys (realm_id, purpose, version, wrapped_key, kek_id, is_current, created_at_ms)
-                    VALUES (\(bind: clinic), \(bind: purpose.rawValue), 1, \(bind: wrapped), \(bind: provider.currentKeyID), 1, 0)
+                    VALUES (\(bind: clinic), \(bind: purpose.rawValue), 1, \(bind: wrapped.bytes), \(bind: wrapped.keyID), 1, 0)
                     """).run()
             }
         }

@@ -35,14 +35,14 @@ struct KeyFileProviderTests {
         let realm = UUID()
         let key = DataKey.generate(version: .first)
         let wrapped = try await provider.wrap(key, realm: realm)
-        #expect(!wrapped.contains(key.rawBytes))
-        let unwrapped = try await provider.unwrapDataKey(wrapped, keyID: provider.currentKeyID, realm: realm, version: .first)
+        #expect(!wrapped.bytes.contains(key.rawBytes))
+        let unwrapped = try await provider.unwrapDataKey(wrapped.bytes, keyID: provider.currentKeyID, realm: realm, version: .first)
         #expect(unwrapped.rawBytes == key.rawBytes)
         await #expect(throws: KeyringError.authenticationFailed) {
-            _ = try await provider.unwrapDataKey(wrapped, keyID: provider.currentKeyID, realm: UUID(), version: .first)
+            _ = try await provider.unwrapDataKey(wrapped.bytes, keyID: provider.currentKeyID, realm: UUID(), version: .first)
         }
         await #expect(throws: KeyringError.authenticationFailed) {
-            _ = try await provider.unwrapIndexKey(wrapped, keyID: provider.currentKeyID, realm: realm, version: .first)
+            _ = try await provider.unwrapIndexKey(wrapped.bytes, keyID: provider.currentKeyID, realm: realm, version: .first)
         }
     }
 
@@ -54,7 +54,43 @@ struct KeyFileProviderTests {
         let b = try KeyFileProvider.openOrCreate(at: second).provider
         let wrapped = try await a.wrap(DataKey.generate(version: .first), realm: UUID())
         await #expect(throws: KeyringError.self) {
-            _ = try await b.unwrapDataKey(wrapped, keyID: a.currentKeyID, realm: UUID(), version: .first)
+            _ = try await b.unwrapDataKey(wrapped.bytes, keyID: a.currentKeyID, realm: UUID(), version: .first)
         }
+    }
+
+    @Test("a version-1 key file (one key) is still read")
+    func readsFormatOne() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let key = Data(repeating: 7, count: 32).base64EncodedString()
+        let file = "{\"format\": 1, \"keyId\": \"kek-old\", \"key\": \"\(key)\"}"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(file.utf8), attributes: [.posixPermissions: 0o600]))
+        let provider = try KeyFileProvider.load(from: path)
+        #expect(provider.currentKeyID == "kek-old" && provider.keyIDs == ["kek-old"])
+    }
+
+    // DAO-9: a new key-encryption key while the old one still unwraps, then the old one retired
+    @Test("a new key becomes current, the old one unwraps until it is retired, and another process follows the file")
+    func addAndRetire() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let provider = try KeyFileProvider.openOrCreate(at: path).provider
+        let elsewhere = try KeyFileProvider.load(from: path)
+        let old = provider.currentKeyID
+        let realm = UUID(), key = DataKey.generate(version: .first)
+        let before = try await provider.wrap(key, realm: realm)
+        let new = try provider.addKey()
+        #expect(provider.keyIDs == [old, new])
+        let after = try await elsewhere.wrap(key, realm: realm)
+        #expect(after.keyID == new, "a wrap reads the file again and uses its current key")
+        #expect(try await provider.unwrapDataKey(before.bytes, keyID: old, realm: realm, version: .first).rawBytes == key.rawBytes)
+        #expect(throws: KeyringError.self) { try provider.retire(new) }
+        try provider.retire(old)
+        let restarted = try KeyFileProvider.load(from: path)
+        await #expect(throws: KeyringError.unknownKeyEncryptionKey(old)) {
+            _ = try await restarted.unwrapDataKey(before.bytes, keyID: old, realm: realm, version: .first)
+        }
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600)
     }
 }

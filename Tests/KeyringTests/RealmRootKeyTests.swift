@@ -33,7 +33,7 @@ struct RealmRootKeyTests {
         let key = DataKey.generate(version: .first)
         let wrapped = try await root.wrap(key, realm: realm)
         let reloaded = try await store.load(realm, provider: kek)
-        #expect(try await reloaded.unwrapDataKey(wrapped, keyID: RealmRootKey.keyID, realm: realm, version: .first).rawBytes == key.rawBytes)
+        #expect(try await reloaded.unwrapDataKey(wrapped.bytes, keyID: RealmRootKey.keyID, realm: realm, version: .first).rawBytes == key.rawBytes)
         await #expect(throws: KeyringError.self) { _ = try await root.wrap(key, realm: UUID()) }
     }
 

@@ -5,9 +5,12 @@ import Vapor
 
 /// `clinickeep keys ...`: each clinic's key versions, run by the operator beside a live server.
 struct KeysCommands: AsyncCommandGroup {
-    var help: String { "Clinic key versions: see them, add one, move every sealed value to it, destroy an unused one." }
+    var help: String {
+        "Clinic key versions: see them, add one, move every sealed value to it, destroy an unused one; replace the key-encryption key."
+    }
     var commands: [String: any AnyAsyncCommand] {
-        ["status": KeysStatusCommand(), "rotate": KeysRotateCommand(), "reencrypt": KeysReencryptCommand(), "retire": KeysRetireCommand()]
+        ["status": KeysStatusCommand(), "rotate": KeysRotateCommand(), "reencrypt": KeysReencryptCommand(), "retire": KeysRetireCommand(),
+         "rewrap": KeysRewrapCommand()]
     }
 }
 
@@ -165,6 +168,35 @@ struct KeysRetireCommand: AsyncCommand {
             } catch let refusal as KeyRotation.Refusal {
                 throw CommandFailure("clinic \(clinic.uuidString.lowercased()): not retired: \(refusal)")
             }
+        }
+    }
+}
+
+struct KeysRewrapCommand: AsyncCommand {
+    struct Signature: DataDirectorySignature {
+        @Option(name: "data-dir", help: "Data directory (default ./clinickeep-data)")
+        var dataDir: String?
+    }
+
+    let signature = Signature()
+    var help: String {
+        "Makes a new key-encryption key, wraps every realm root key and signing key again under it, then retires the old one; safe to run again if stopped (same environment as serve)."
+    }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        try await ClinicKeepApp.configure(context.application, settings: try signature.settings(), migrate: false)
+        let services = context.application.clinicServices
+        guard let provider = services.keyring.provider as? any RewrappableKeyProvider else {
+            throw CommandFailure("this key provider's key-encryption key is replaced in the provider itself", exitCode: 2)
+        }
+        let console = context.console
+        let rewrap = KeyRewrap(store: services.store, keyring: services.keyring, provider: provider,
+                               requestID: "cli-keys-" + String(UUID().uuidString.prefix(8)).lowercased())
+        do {
+            let summary = try await rewrap.run { console.print($0) }
+            console.print("rewrap done: everything is wrapped by \(summary.current); retired \(summary.retired.joined(separator: ", "))")
+        } catch let left as KeyRewrap.StillWrapped {
+            throw CommandFailure(left.description)
         }
     }
 }

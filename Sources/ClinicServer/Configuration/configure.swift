@@ -28,7 +28,8 @@ public enum ClinicKeepApp {
         let kind = try useDatabases(app, settings: settings)
         let migrator = settings.migrationDatabaseURL == nil ? nil : ownerDatabase
         app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(),
-                           CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(), to: migrator)
+                           CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(),
+                           AllowKeyRewrap(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"

@@ -64,6 +64,8 @@ enum ServerRoleGrants {
             "GRANT UPDATE (content) ON prescriptions TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",
             "GRANT SELECT, INSERT ON audit_events, audit_checkpoints, audit_signing_keys TO \(quoted)",
+            // `keys rewrap` wraps the same signing keys again; the triggers admit nothing else (AllowKeyRewrap).
+            "GRANT UPDATE (wrapped_key, kek_id) ON audit_signing_keys TO \(quoted)",
             // Only `audit purge`, as the owner, cuts the ledger.
             "GRANT SELECT ON audit_retention_cuts TO \(quoted)",
         ])

@@ -98,7 +98,7 @@ enum AuditSigningKeys {
             // Another instance starting at the same moment may win; its key is used then.
             try await store.global.raw("""
                 INSERT INTO audit_signing_keys (version, public_key, wrapped_key, kek_id, created_at_ms)
-                VALUES (\(bind: Int64(1)), \(bind: signer.publicKey), \(bind: wrapped), \(bind: provider.currentKeyID), \(bind: Date().milliseconds))
+                VALUES (\(bind: Int64(1)), \(bind: signer.publicKey), \(bind: wrapped.bytes), \(bind: wrapped.keyID), \(bind: Date().milliseconds))
                 ON CONFLICT (version) DO NOTHING
                 """).run()
             rows = try await store.global.raw("SELECT version, public_key, wrapped_key, kek_id FROM audit_signing_keys ORDER BY version").all()

@@ -91,15 +91,15 @@ struct KeyRotation: Sendable {
                            (.index, try await provider.wrap(indexKey, realm: clinic))]
             try await tx.sql.raw("UPDATE realm_keys SET is_current = 0 WHERE realm_id = \(bind: clinic)").run()
             let now = Date().milliseconds
-            for (purpose, bytes) in wrapped {
+            for (purpose, key) in wrapped {
                 try await tx.sql.raw("""
                     INSERT INTO realm_keys (realm_id, purpose, version, wrapped_key, kek_id, is_current, created_at_ms)
-                    VALUES (\(bind: clinic), \(bind: purpose.rawValue), \(bind: Int64(next.rawValue)), \(bind: bytes),
-                            \(bind: provider.currentKeyID), 1, \(bind: now))
+                    VALUES (\(bind: clinic), \(bind: purpose.rawValue), \(bind: Int64(next.rawValue)), \(bind: key.bytes),
+                            \(bind: key.keyID), 1, \(bind: now))
                     """).run()
             }
             try await Ledger.append(Self.event(clinic, "keys.rotate", requestID: requestID,
-                                               detail: "version=\(next) kek=\(provider.currentKeyID)"), in: tx)
+                                               detail: "version=\(next) wrapped_by=\(wrapped[0].1.keyID)"), in: tx)
             return next
         }
         keyring.forget(clinic)

@@ -140,7 +140,7 @@ final class RealmKeyring: Sendable {
                                    (.index, try await root.wrap(indexKey, realm: realm))] {
             try await tx.sql.raw("""
                 INSERT INTO realm_keys (realm_id, purpose, version, wrapped_key, kek_id, is_current, created_at_ms)
-                VALUES (\(bind: realm), \(bind: purpose.rawValue), \(bind: Int64(1)), \(bind: wrapped), \(bind: root.currentKeyID), \(bind: Int64(1)), \(bind: now))
+                VALUES (\(bind: realm), \(bind: purpose.rawValue), \(bind: Int64(1)), \(bind: wrapped.bytes), \(bind: wrapped.keyID), \(bind: Int64(1)), \(bind: now))
                 """).run()
         }
     }
