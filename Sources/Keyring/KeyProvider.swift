@@ -49,9 +49,16 @@ public protocol KeyProvider: Sendable {
     var currentKeyID: String { get }
     func wrap(_ keyBytes: Data, context: WrapContext) async throws -> WrappedKey
     func unwrap(_ wrapped: Data, keyID: String, context: WrapContext) async throws -> Data
+    /// A new 256-bit key and its wrapping (KMS: GenerateDataKey; otherwise the system CSPRNG, then `wrap`).
+    func generateKey(context: WrapContext) async throws -> (key: SymmetricKey, wrapped: WrappedKey)
 }
 
 extension KeyProvider {
+    public func generateKey(context: WrapContext) async throws -> (key: SymmetricKey, wrapped: WrappedKey) {
+        let key = SymmetricKey(size: .bits256)
+        return (key, try await wrap(key.withUnsafeBytes { Data($0) }, context: context))
+    }
+
     public func wrap(_ key: DataKey, realm: UUID) async throws -> WrappedKey {
         try await wrap(key.rawBytes, context: WrapContext(realm: realm, purpose: .data, version: key.version))
     }

@@ -16,4 +16,6 @@ public enum KeyringError: Error, Equatable, Sendable {
     case realmKeysDestroyed
     /// The key store directory or one of its files could not be read or written.
     case keyStore(String)
+    /// The key provider (KMS) refused or could not be reached; names the operation and status only.
+    case keyProvider(String)
 }

@@ -70,8 +70,8 @@ public struct RealmRootKeyStore: Sendable {
     /// to replace an existing one: that would destroy the realm's keys.
     public func create(for realm: UUID, provider: any KeyProvider) async throws -> RealmRootKey {
         guard !contains(realm) else { throw KeyringError.keyStore("a root key for this realm exists already") }
-        let key = SymmetricKey(size: .bits256)
-        try await write(realm, key: key, provider: provider, createdAt: Int64(Date().timeIntervalSince1970 * 1000))
+        let (key, wrapped) = try await provider.generateKey(context: Self.context(realm))
+        try store(realm, wrapped: wrapped, createdAt: Int64(Date().timeIntervalSince1970 * 1000))
         return RealmRootKey(realm: realm, key: key)
     }
 
@@ -112,7 +112,10 @@ public struct RealmRootKeyStore: Sendable {
     static func context(_ realm: UUID) -> WrapContext { WrapContext(realm: realm, purpose: .root, version: .first) }
 
     private func write(_ realm: UUID, key: SymmetricKey, provider: any KeyProvider, createdAt: Int64) async throws {
-        let wrapped = try await provider.wrap(key.withUnsafeBytes { Data($0) }, context: Self.context(realm))
+        try store(realm, wrapped: try await provider.wrap(key.withUnsafeBytes { Data($0) }, context: Self.context(realm)), createdAt: createdAt)
+    }
+
+    private func store(_ realm: UUID, wrapped: WrappedKey, createdAt: Int64) throws {
         let contents = FileContents(format: 1, realm: realm, kekId: wrapped.keyID, wrapped: wrapped.bytes.base64EncodedString(),
                                     createdAtMs: createdAt)
         try PrivateFile.replace(at: path(realm), contents: try JSONEncoder().encode(contents))

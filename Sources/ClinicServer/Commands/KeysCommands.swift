@@ -194,7 +194,12 @@ struct KeysRewrapCommand: AsyncCommand {
                                requestID: "cli-keys-" + String(UUID().uuidString.prefix(8)).lowercased())
         do {
             let summary = try await rewrap.run { console.print($0) }
-            console.print("rewrap done: everything is wrapped by \(summary.current); retired \(summary.retired.joined(separator: ", "))")
+            let old = summary.retired.isEmpty ? "nothing" : summary.retired.joined(separator: ", ")
+            if provider is KeyFileProvider {
+                console.print("rewrap done: everything is wrapped by \(summary.current); retired \(old) (removed from the key file)")
+            } else {
+                console.print("rewrap done: everything is wrapped by \(summary.current); nothing is wrapped by \(old) any more: disable it in KMS once every server runs with the new key")
+            }
         } catch let left as KeyRewrap.StillWrapped {
             throw CommandFailure(left.description)
         }

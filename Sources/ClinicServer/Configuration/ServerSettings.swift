@@ -9,6 +9,8 @@ public struct ServerSettings: Sendable {
     public var hostname = "127.0.0.1"
     public var port = 8443
     public var dataDirectory = "./clinickeep-data"
+    /// Where the key-encryption key lives: the key file (default) or AWS KMS.
+    public var keyProvider = KeyProviderSetting.keyFile
     /// Each realm's root key, outside the database (default `<data dir>/keystore`). Several
     /// servers on one PostgreSQL database share it.
     public var keystoreDirectory: String?
@@ -51,6 +53,7 @@ public struct ServerSettings: Sendable {
         var settings = ServerSettings()
         if let value = environment["CLINICKEEP_DATA_DIR"], !value.isEmpty { settings.dataDirectory = value }
         if let value = environment["CLINICKEEP_KEYSTORE_DIR"], !value.isEmpty { settings.keystoreDirectory = value }
+        settings.keyProvider = try KeyProviderSetting.fromEnvironment(environment)
         if let value = environment["CLINICKEEP_HOSTNAME"], !value.isEmpty { settings.hostname = value }
         if let value = environment["CLINICKEEP_PORT"], !value.isEmpty { settings.port = try port(value) }
         if let value = environment["DATABASE_URL"], !value.isEmpty { settings.databaseURL = value }
@@ -146,6 +149,11 @@ public struct ServerSettings: Sendable {
     public static let environmentHelp = """
     Environment:
       CLINICKEEP_DATA_DIR                data directory (default ./clinickeep-data)
+      CLINICKEEP_KEY_PROVIDER            'file' (default: the key file in the data directory) or 'aws-kms'
+      CLINICKEEP_KMS_KEY_ID              aws-kms: the KMS key (id, ARN or alias) that wraps new keys
+      CLINICKEEP_KMS_REGION              aws-kms: region (default AWS_REGION)
+      CLINICKEEP_KMS_ENDPOINT            aws-kms: endpoint (default https://kms.<region>.amazonaws.com; http only on loopback)
+      AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN  aws-kms: credentials (never logged)
       CLINICKEEP_KEYSTORE_DIR            each clinic's root key, outside the database (default <data dir>/keystore; shared by every server of one database)
       DATABASE_URL                       postgres://... for PostgreSQL as the server's own role (default: SQLite in the data directory)
       CLINICKEEP_MIGRATION_DATABASE_URL  postgres://... as the owner's role, used to migrate
@@ -188,4 +196,29 @@ public struct ServerSettings: Sendable {
 public struct SettingsError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Which key provider holds the key-encryption key. AWS credentials are not settings: they are
+/// read from the environment when the provider is made, and kept nowhere else.
+public enum KeyProviderSetting: Sendable, Equatable {
+    case keyFile
+    case awsKMS(keyID: String, region: String, endpoint: String?)
+
+    static func fromEnvironment(_ environment: [String: String]) throws -> KeyProviderSetting {
+        switch environment["CLINICKEEP_KEY_PROVIDER"]?.lowercased() ?? "" {
+        case "", "file":
+            return .keyFile
+        case "aws-kms":
+            guard let keyID = environment["CLINICKEEP_KMS_KEY_ID"], !keyID.isEmpty else {
+                throw SettingsError("CLINICKEEP_KEY_PROVIDER=aws-kms needs CLINICKEEP_KMS_KEY_ID")
+            }
+            let region = [environment["CLINICKEEP_KMS_REGION"], environment["AWS_REGION"], environment["AWS_DEFAULT_REGION"]]
+                .compactMap { $0 }.first { !$0.isEmpty }
+            guard let region else { throw SettingsError("CLINICKEEP_KEY_PROVIDER=aws-kms needs CLINICKEEP_KMS_REGION (or AWS_REGION)") }
+            let endpoint = environment["CLINICKEEP_KMS_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 }
+            return .awsKMS(keyID: keyID, region: region, endpoint: endpoint)
+        default:
+            throw SettingsError("CLINICKEEP_KEY_PROVIDER must be 'file' or 'aws-kms'")
+        }
+    }
 }

@@ -23,7 +23,7 @@ public enum ClinicKeepApp {
     public static func configure(_ app: Application, settings: ServerSettings, migrate: Bool) async throws -> Startup {
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        let (provider, keyFileCreated) = try KeyFileProvider.openOrCreate(at: settings.keyFilePath)
+        let (provider, keyFileCreated) = try KeyProviders.make(settings, client: app.client)
 
         let kind = try useDatabases(app, settings: settings)
         let migrator = settings.migrationDatabaseURL == nil ? nil : ownerDatabase

@@ -29,23 +29,33 @@ struct KeyRewrap: Sendable {
     }
 
     func run(report: @Sendable (String) -> Void) async throws -> Summary {
-        let old = try await provider.beginRewrap()
-        var summary = Summary(retired: old, current: provider.currentKeyID)
-        report("wrapping under \(summary.current); moving away from \(old.joined(separator: ", "))")
-        for realm in try keyring.rootKeys.realms() where try await keyring.rootKeys.rewrap(realm, provider: provider) {
-            summary.rootKeys += 1
+        // A key file makes its new key here; with KMS the operator named the new key already.
+        var old = Set(try await provider.beginRewrap())
+        let current = provider.currentKeyID
+        var summary = Summary(current: current)
+        report("wrapping everything under \(current)")
+        for realm in try keyring.rootKeys.realms() {
+            let before = try keyring.rootKeys.keyEncryptionKeyID(of: realm)
+            if try await keyring.rootKeys.rewrap(realm, provider: provider) {
+                old.insert(before)
+                summary.rootKeys += 1
+            }
         }
         report("\(summary.rootKeys) realm root keys wrapped again")
         for realm in try await realmsWithKeys() {
             summary.legacyRealmKeys += try await moveUnderRootKey(realm)
         }
         report("\(summary.legacyRealmKeys) realm keys from before root keys moved under their root key")
-        summary.signingKeys = try await rewrapSigningKeys(to: summary.current)
+        let signing = try await rewrapSigningKeys(to: current)
+        summary.signingKeys = signing.count
+        old.formUnion(signing)
         report("\(summary.signingKeys) checkpoint-signing keys wrapped again")
 
-        let left = try await stillWrapped(by: Set(old))
+        let left = try await notWrappedBy(current)
         guard left == 0 else { throw StillWrapped(count: left) }
-        try await provider.finishRewrap(retiring: old)
+        old.remove(current)
+        summary.retired = old.sorted()
+        try await provider.finishRewrap(retiring: summary.retired)
         let done = summary
         try await store.transaction(realm: IdentityRealm.id) { tx in
             try await Ledger.append(AuditEvent(chain: IdentityRealm.id, actor: nil, action: "keys.rewrap", resourceType: "key_encryption_key",
@@ -91,12 +101,15 @@ struct KeyRewrap: Sendable {
         }
     }
 
-    private func rewrapSigningKeys(to current: String) async throws -> Int {
+    /// Answers the key-encryption keys it moved away from, one per key wrapped again.
+    private func rewrapSigningKeys(to current: String) async throws -> [String] {
         let rows = try await store.global.raw("""
             SELECT version, wrapped_key, kek_id FROM audit_signing_keys WHERE kek_id <> \(bind: current)
             """).all()
+        var moved: [String] = []
         for row in rows {
             let version = try row.decode(column: "version", as: Int64.self)
+            moved.append(try row.decode(column: "kek_id", as: String.self))
             let context = WrapContext(realm: IdentityRealm.id, purpose: .signing, version: KeyVersion(rawValue: UInt32(version)))
             let bytes = try await provider.unwrap(try row.decode(column: "wrapped_key", as: Data.self),
                                                   keyID: try row.decode(column: "kek_id", as: String.self), context: context)
@@ -105,21 +118,21 @@ struct KeyRewrap: Sendable {
                 UPDATE audit_signing_keys SET wrapped_key = \(bind: wrapped.bytes), kek_id = \(bind: wrapped.keyID) WHERE version = \(bind: version)
                 """).run()
         }
-        return rows.count
+        return moved
     }
 
-    /// Keys anywhere still wrapped by one of `old`.
-    private func stillWrapped(by old: Set<String>) async throws -> Int {
+    /// Keys anywhere not (yet) wrapped by `current`: a root key, a realm key not under its root key, a signing key.
+    private func notWrappedBy(_ current: String) async throws -> Int {
         var count = 0
-        for realm in try keyring.rootKeys.realms() where old.contains(try keyring.rootKeys.keyEncryptionKeyID(of: realm)) { count += 1 }
+        for realm in try keyring.rootKeys.realms() where try keyring.rootKeys.keyEncryptionKeyID(of: realm) != current { count += 1 }
         for realm in try await realmsWithKeys() {
-            count += try await store.transaction(realm: realm) { tx in
-                try await tx.sql.raw("SELECT kek_id FROM realm_keys WHERE realm_id = \(bind: realm)").all()
-                    .filter { old.contains(try $0.decode(column: "kek_id", as: String.self)) }.count
-            }
+            count += Int(try await store.transaction(realm: realm) { tx -> Int64 in
+                try await tx.sql.raw("""
+                    SELECT COUNT(*) AS count FROM realm_keys WHERE realm_id = \(bind: realm) AND kek_id <> \(bind: RealmRootKey.keyID)
+                    """).first()?.decode(column: "count", as: Int64.self) ?? 0
+            })
         }
-        count += try await store.global.raw("SELECT kek_id FROM audit_signing_keys").all()
-            .filter { old.contains(try $0.decode(column: "kek_id", as: String.self)) }.count
+        count += try await store.global.raw("SELECT kek_id FROM audit_signing_keys WHERE kek_id <> \(bind: current)").all().count
         return count
     }
 }

@@ -1,0 +1,45 @@
+import Crypto
+import Foundation
+import Testing
+@testable import Keyring
+
+@Suite("AWS Signature Version 4")
+struct AWSSignatureV4Tests {
+    static let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    static let date = Date(timeIntervalSince1970: 1_440_938_160) // 2015-08-30T12:36:00Z
+    static let headers: [(name: String, value: String)] = [
+        ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("Host", "iam.amazonaws.com"),
+    ]
+
+    // The worked example of AWS's documentation ("Create a signed AWS API request": IAM ListUsers).
+    @Test("the documented IAM ListUsers example signs to the documented signature")
+    func documentedExample() throws {
+        let signer = AWSSignatureV4(credentials: Self.credentials, region: "us-east-1", service: "iam")
+        let added = signer.sign(method: "GET", path: "/", query: "Version=2010-05-08&Action=ListUsers", headers: Self.headers,
+                                body: Data(), date: Self.date)
+        let authorization = try #require(added.first { $0.name == "authorization" }?.value)
+        #expect(authorization == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, "
+                + "SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7")
+        #expect(added.first { $0.name == "x-amz-date" }?.value == "20150830T123600Z")
+    }
+
+    @Test("the documented example's canonical request hashes to the documented value")
+    func canonicalRequest() {
+        let signer = AWSSignatureV4(credentials: Self.credentials, region: "us-east-1", service: "iam")
+        let headers = [("content-type", "application/x-www-form-urlencoded; charset=utf-8"), ("host", "iam.amazonaws.com"),
+                       ("x-amz-date", "20150830T123600Z")].map { (name: $0.0, value: $0.1) }
+        let canonical = signer.canonicalRequest(method: "GET", path: "/", query: "Action=ListUsers&Version=2010-05-08", headers: headers,
+                                                signedHeaders: "content-type;host;x-amz-date", body: Data())
+        #expect(AWSSignatureV4.hex(SHA256.hash(data: Data(canonical.utf8))) == "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59")
+    }
+
+    @Test("a session token is sent and signed; the secret is never in a description")
+    func sessionToken() throws {
+        let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "token-1")
+        let added = AWSSignatureV4(credentials: credentials, region: "ap-southeast-2", service: "kms")
+            .sign(method: "POST", path: "/", query: "", headers: Self.headers, body: Data("{}".utf8), date: Self.date)
+        #expect(added.first { $0.name == "x-amz-security-token" }?.value == "token-1")
+        #expect(try #require(added.first { $0.name == "authorization" }?.value).contains("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token,"))
+        #expect(!"\(credentials)".contains("wJalr"))
+    }
+}
