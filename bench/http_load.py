@@ -219,6 +219,39 @@ def drive(server, clinic, workload, connections, seconds, directory):
     }
 
 
+def reencrypt_under_load(server, clinic, directory):
+    """`keys rotate`, then `keys reencrypt` of the clinic while wrk drives a mixed day at it in
+    5-second slices until the job ends: the job's rate in sealed values and rows per second, and
+    what the clinic's users saw meanwhile (no error is the promise)."""
+    status = server.command("keys", "status", "--clinic", clinic.id)
+    values = int(re.search(r"v1: current; (\d+) sealed values", status).group(1))
+    server.command("keys", "rotate", "--clinic", clinic.id)
+    time.sleep(5)  # the job waits this long after a rotation for every server to hold the new key; not part of the rate
+    slices, done = [], threading.Event()
+
+    def load():
+        while not done.is_set():
+            slices.append(drive(server, clinic, "mixed", 8, 5, directory))
+
+    loader = threading.Thread(target=load, daemon=True)
+    loader.start()
+    time.sleep(1)
+    output = server.command("keys", "reencrypt", "--clinic", clinic.id)
+    done.set()
+    loader.join()
+    m = re.search(r"(\d+) rows checked, (\d+) re-sealed in ([\d.]+) s", output)
+    seconds, resealed = float(m.group(3)), int(m.group(2))
+    after = server.command("keys", "status", "--clinic", clinic.id)
+    if not re.search(r"v1: unused, can be retired; 0 sealed values", after):
+        raise SystemExit("keys reencrypt left values under v1:\n" + after)
+    requests = sum(s["requests"] for s in slices)
+    return {"patients": clinic.size, "sealedValues": values, "rowsResealed": resealed, "seconds": seconds,
+            "valuesPerSecond": values / seconds, "rowsPerSecond": resealed / seconds,
+            "loadRequests": requests, "loadErrors": sum(s["errors"] for s in slices),
+            "loadErrorKinds": [s["errorKinds"] for s in slices if s["errors"]],
+            "loadRequestsPerSecond": requests / max(1e-9, sum(s["requests"] / s["requestsPerSecond"] for s in slices if s["requestsPerSecond"]))}
+
+
 def bcrypt_rate(bench_binary, seconds, cost):
     done = subprocess.run([bench_binary, "bcrypt", "--seconds", str(seconds), "--cost", str(cost)], capture_output=True, text=True)
     if done.returncode != 0:
@@ -256,6 +289,10 @@ def run_database(name, binary, env, sizes, seconds, scratch):
                 record(label, workload, connections, what, clinic)
         for label, workload, connections, what in WORKLOADS[1:]:
             record(label, workload, connections, what, smallest)
+        # Last: it moves the largest clinic to a new key version under a mixed load.
+        rekey = reencrypt_under_load(server, clinics[-1], data_dir)
+        say(f"    R  reencrypt {rekey['patients']:>6} patients  {rekey['valuesPerSecond']:9.0f} sealed values/s"
+            f"  {rekey['rowsPerSecond']:7.0f} rows/s  under load {rekey['loadRequestsPerSecond']:6.0f} req/s, {rekey['loadErrors']} errors")
         peak = server.rss_kib("VmHWM")
     finally:
         server.stop()
@@ -267,7 +304,7 @@ def run_database(name, binary, env, sizes, seconds, scratch):
                 statuses[m.group(1)] = statuses.get(m.group(1), 0) + 1
     say(f"    answers by status: {dict(sorted(statuses.items()))}")
     shutil.rmtree(data_dir, ignore_errors=True)
-    return {"database": name, "figures": results, "statuses": statuses, "serverPeakRssMiB": peak / 1024}
+    return {"database": name, "figures": results, "reencryption": rekey, "statuses": statuses, "serverPeakRssMiB": peak / 1024}
 
 
 def find(rows, label, patients=None):
@@ -284,6 +321,8 @@ def ratios(report, sizes, bcrypt):
         "W1/W0": find(rows, "W1")["requestsPerSecond"] / w0,
         "W4/W0": find(rows, "W4")["requestsPerSecond"] / w0,
         "W5/bcrypt": find(rows, "W5")["requestsPerSecond"] / bcrypt["hashesPerSecond"],
+        # Re-sealing a patient row against writing one through the API (W4), both measured in this run.
+        "reencrypt rows/W4": report["reencryption"]["rowsPerSecond"] / find(rows, "W4")["requestsPerSecond"],
     }
     if len(sizes) > 1:
         for label in ("W2", "W3"):
@@ -302,6 +341,10 @@ def print_table(result):
             say(f"{report['database']:<10} {row['workload']:<4} {row['kind']:<8} {row['connections']:>5} {row['patients']:>8}"
                 f" {row['requestsPerSecond']:>9.0f} {row['p50Ms']:>8.2f} {row['p99Ms']:>8.2f} {row['peakRssMiB']:>8.1f} {row['errors']:>6}")
     say("")
+    for report in result["databases"]:
+        r = report["reencryption"]
+        say(f"{report['database']:<10} R    reencrypt {r['patients']:>8} patients: {r['sealedValues']} sealed values in {r['seconds']:.1f} s"
+            f" ({r['valuesPerSecond']:.0f}/s, {r['rowsPerSecond']:.0f} rows/s); {r['loadRequests']} requests meanwhile, {r['loadErrors']} errors")
     say(f"bcrypt cost {result['bcrypt']['cost']}, in process on {result['bcrypt']['threads']} threads: "
         f"{result['bcrypt']['hashesPerSecond']:.1f} hashes/s")
     for report in result["databases"]:

@@ -98,9 +98,11 @@ public struct PermissionMatrix: Sendable {
         .auditLog: [
             .read: [.owner, .admin],
         ],
+        // Deleting the clinic (its keys destroyed for good) is the owner's alone.
         .clinicSettings: [
             .read: [.owner, .admin],
             .update: [.owner],
+            .delete: [.owner],
         ],
     ])
 }

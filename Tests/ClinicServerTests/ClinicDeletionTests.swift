@@ -120,3 +120,30 @@ enum LegacyKeys {
         try keyring.destroy(clinic)
     }
 }
+
+@Suite("Clinic deletion through the API")
+struct ClinicDeletionAPITests {
+    // DU-9, DAO-11: the owner deletes on request, with their password and the clinic's id typed again
+    @Test("the owner deletes the clinic with their password and its id; anyone else, a wrong password or no confirmation is refused", arguments: TestDatabase.allCases)
+    func ownerDeletes(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let admin = try await app.addMember(to: owner, roles: ["admin"])
+            let (patient, _) = try await app.createPatient(owner)
+            let path = "/api/v1/clinics/\(owner.clinicID)"
+            let asAdmin = try await app.send(.DELETE, path, json: ["password": admin.password, "confirmClinicId": owner.clinicID], as: admin)
+            #expect(asAdmin.status == .forbidden)
+            let unconfirmed = try await app.send(.DELETE, path, json: ["password": owner.password], as: owner)
+            #expect(unconfirmed.status == .badRequest && unconfirmed.errorField == "confirmClinicId")
+            let wrong = try await app.send(.DELETE, path, json: ["password": "not the password at all", "confirmClinicId": owner.clinicID], as: owner)
+            #expect(wrong.status == .badRequest && wrong.errorCode == "invalid_credentials")
+            #expect(try await app.send(.GET, "\(path)/patients/\(patient)", as: owner).status == .ok)
+
+            let deleted = try await app.send(.DELETE, path, json: ["password": owner.password, "confirmClinicId": owner.clinicID], as: owner)
+            #expect(deleted.status == .noContent)
+            #expect(try await app.send(.GET, "\(path)/patients/\(patient)", as: owner).status == .notFound)
+            #expect(!app.services.keyring.rootKeys.contains(UUID(uuidString: owner.clinicID)!))
+            #expect(try await app.identityActions().contains("clinic.delete"))
+        }
+    }
+}

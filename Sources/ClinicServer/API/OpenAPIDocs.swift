@@ -45,6 +45,12 @@ enum OpenAPIDocs {
     static let updateSecurity = APIDoc(summary: "Require MFA for roles; set the password minimum (below 12 only when every role needs MFA)", tag: "clinics",
                                        body: ref("SecurityPolicy"),
                                        answers: [.init(status: 200, description: "The policy.", schema: ref("SecurityPolicy"))] + error)
+    static let deleteClinic = APIDoc(
+        summary: "Delete the clinic: nobody signs in to it again and its keys are destroyed, so its data is unreadable everywhere, backups included (owners; re-authentication)",
+        tag: "clinics",
+        body: ["type": "object", "required": ["password", "confirmClinicId"],
+               "properties": ["password": ["type": "string"], "confirmClinicId": ["type": "string", "format": "uuid"]]],
+        answers: [.init(status: 204, description: "Deleted.")] + error)
     static let logout = APIDoc(summary: "Sign out", tag: "auth", answers: [.init(status: 204, description: "Signed out.")] + error)
     static let me = APIDoc(summary: "The signed-in person and their clinics", tag: "auth",
                            answers: [.init(status: 200, description: "You.", schema: ref("Me"))] + error)

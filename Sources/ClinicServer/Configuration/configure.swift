@@ -49,7 +49,7 @@ public enum ClinicKeepApp {
 
         let checkpointing = AuditCheckpointing(everyEvents: settings.auditCheckpointEvents, interval: settings.auditCheckpointInterval)
         let store = Store(databases: app.databases, kind: kind, logger: app.logger, checkpointing: checkpointing, owner: migrator)
-        let keyring = RealmKeyring(provider: provider, rootKeys: try RealmRootKeyStore(directory: settings.keystorePath))
+        let keyring = RealmKeyring(provider: provider, rootKeys: try RealmRootKeyStore(directory: settings.keystorePath), logger: app.logger)
         try await keyring.prepareIdentityRealm(store: store)
         let signing = try await AuditSigningKeys.load(store: store, provider: provider)
         checkpointing.install(signer: signing.signer, keys: signing.keys)

@@ -1,6 +1,7 @@
 import Foundation
 import Keyring
 import NIOConcurrencyHelpers
+import Logging
 import SQLKit
 
 /// The identity realm: the keys and ledger chain of people's sign-in data, which belongs to no clinic.
@@ -32,15 +33,21 @@ final class RealmKeyring: Sendable {
         let loadedAt: Date
     }
 
-    init(provider: any KeyProvider, rootKeys: RealmRootKeyStore) {
+    /// Every unwrap is logged (realm id, purpose, version, wrapping key id; never key material),
+    /// so key access can be traced: once per process per key, never per request.
+    private let logger: Logger
+
+    init(provider: any KeyProvider, rootKeys: RealmRootKeyStore, logger: Logger = Logger(label: "clinickeep.keys")) {
         self.provider = provider
         self.rootKeys = rootKeys
+        self.logger = logger
     }
 
     /// The realm's root key, unwrapped once per process.
     func rootKey(for realm: UUID) async throws -> RealmRootKey {
         if let root = roots.withLockedValue({ $0[realm] }) { return root }
         let root = try await rootKeys.load(realm, provider: provider)
+        logger.info("key unwrapped", metadata: ["realm": "\(realm)", "key": "root", "wrapped_by": "\(provider.currentKeyID)"])
         roots.withLockedValue { $0[realm] = root }
         return root
     }
@@ -102,6 +109,7 @@ final class RealmKeyring: Sendable {
                     let (bytes, kekID) = try wrapped()
                     let unwrapper = try await unwrapper(for: realm, kekID: kekID)
                     dataKeys.append(try await unwrapper.unwrapDataKey(bytes, keyID: kekID, realm: realm, version: version))
+                    logger.info("key unwrapped", metadata: ["realm": "\(realm)", "key": "data \(version)", "wrapped_by": "\(kekID)"])
                 }
                 if isCurrent { currentData = version }
             case WrapContext.Purpose.index.rawValue:
@@ -111,6 +119,7 @@ final class RealmKeyring: Sendable {
                     let (bytes, kekID) = try wrapped()
                     let unwrapper = try await unwrapper(for: realm, kekID: kekID)
                     indexKeys.append(try await unwrapper.unwrapIndexKey(bytes, keyID: kekID, realm: realm, version: version))
+                    logger.info("key unwrapped", metadata: ["realm": "\(realm)", "key": "index \(version)", "wrapped_by": "\(kekID)"])
                 }
                 if isCurrent { currentIndex = version }
             default:
