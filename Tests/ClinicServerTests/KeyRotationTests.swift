@@ -1,4 +1,5 @@
 @testable import ClinicServer
+import ClinicDomain
 import ClinicTestSupport
 import Foundation
 import Keyring
@@ -81,6 +82,10 @@ struct KeyRotationTests {
             #expect(prescribed.status == .created)
             let prescription = try #require(prescribed.json["id"] as? String)
 
+            let secret = try await app.send(.POST, team.path("integration-secrets"),
+                                            json: ["kind": "integration-key", "label": "Lab", "value": "lab-key-1"], as: team.owner)
+            #expect(secret.status == .created)
+
             let rotation = Self.rotation(app)
             try await rotation.rotate(clinic)
             let moved = try await rotation.reencrypt(clinic) { _ in }
@@ -110,6 +115,10 @@ struct KeyRotationTests {
             #expect(readDraft.status == .ok, "\(readDraft.text)")
             let readPrescription = try await app.send(.GET, team.path("prescriptions/\(prescription)"), as: team.practitioner)
             #expect(readPrescription.status == .ok, "\(readPrescription.text)")
+
+            let ownerScope = ClinicScope(clinic: ClinicID(clinic), country: CountryCode.australia, actor: UserID(UUID(uuidString: team.owner.userID)!),
+                                         roles: [.owner], context: RequestContext(actor: nil, address: nil, requestID: "test"))
+            #expect(try await IntegrationSecrets(scope: ownerScope, services: app.services).use(.integrationKey, label: "Lab") == "lab-key-1")
 
             let actions = try await app.asOwner(realm: team.clinic) { sql in
                 try await sql.raw("SELECT action FROM audit_events WHERE chain_id = \(bind: clinic) AND action LIKE 'keys.%' ORDER BY sequence").all()

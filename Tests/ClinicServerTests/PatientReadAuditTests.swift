@@ -43,6 +43,8 @@ struct PatientReadAuditTests {
         "/api/v1/clinics/:clinicId/staff": Expected(["staff.list"], namesPatient: false),
         // The clinic's security policy: no personal data, no event.
         "/api/v1/clinics/:clinicId/security": Expected([], namesPatient: false),
+        // Kinds and labels of the clinic's stored credentials: no personal data, and never a value.
+        "/api/v1/clinics/:clinicId/integration-secrets": Expected([], namesPatient: false),
         // Who accessed the patient: the question itself is recorded against the patient.
         "/api/v1/clinics/:clinicId/audit": Expected(["audit.read"], namesPatient: true, query: "?patientId=:patientId"),
         "/api/v1/clinics/:clinicId/audit/sign-in-failures": Expected(["audit.read"], namesPatient: false),

@@ -1,3 +1,4 @@
+import ClinicDomain
 /// The descriptions of the API routes and the schemas they use, for the OpenAPI document.
 enum OpenAPIDocs {
     static func ref(_ name: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(name)")] }
@@ -45,6 +46,17 @@ enum OpenAPIDocs {
     static let updateSecurity = APIDoc(summary: "Require MFA for roles; set the password minimum (below 12 only when every role needs MFA)", tag: "clinics",
                                        body: ref("SecurityPolicy"),
                                        answers: [.init(status: 200, description: "The policy.", schema: ref("SecurityPolicy"))] + error)
+    static let listIntegrationSecrets = APIDoc(
+        summary: "The clinic's stored third-party credentials: kind, label and date only, never the value (owners, admins)", tag: "clinics",
+        answers: [.init(status: 200, description: "The credentials.", schema: ["type": "object", "properties": ["integrationSecrets": ["type": "array", "items": ref("IntegrationSecret")]]])] + error)
+    static let storeIntegrationSecret = APIDoc(
+        summary: "Store a third-party credential, sealed like patient data; replaces one of the same kind and label (owners)", tag: "clinics",
+        body: ["type": "object", "required": ["kind", "label", "value"],
+               "properties": ["kind": ["type": "string", "enum": .array(IntegrationSecretKind.allCases.map { .string($0.rawValue) })],
+                              "label": ["type": "string", "maxLength": 100], "value": ["type": "string", "maxLength": 4096]]],
+        answers: [.init(status: 201, description: "Stored; the value is not answered back.", schema: ref("IntegrationSecret"))] + error)
+    static let deleteIntegrationSecret = APIDoc(summary: "Remove a stored credential (owners)", tag: "clinics",
+                                                answers: [.init(status: 204, description: "Removed.")] + error)
     static let deleteClinic = APIDoc(
         summary: "Delete the clinic: nobody signs in to it again and its keys are destroyed, so its data is unreadable everywhere, backups included (owners; re-authentication)",
         tag: "clinics",
@@ -138,6 +150,8 @@ enum OpenAPIDocs {
         "TOTPEnrolment": ["type": "object", "required": ["secret", "otpauthUrl"], "properties": ["secret": string, "otpauthUrl": string]],
         "RecoveryCodes": ["type": "object", "required": ["recoveryCodes"], "properties": [
             "recoveryCodes": ["type": "array", "minItems": 10, "maxItems": 10, "items": string]]],
+        "IntegrationSecret": ["type": "object", "required": ["id", "kind", "label", "createdAt"], "properties": [
+            "id": ["type": "string", "format": "uuid"], "kind": string, "label": string, "createdAt": ["type": "string", "format": "date-time"]]],
         "SecurityPolicy": ["type": "object", "properties": [
             "mfaRequiredRoles": ["type": "array", "items": ref("Role")],
             "passwordMinimumLength": ["type": "integer", "minimum": 8, "maximum": 128]]],

@@ -29,7 +29,7 @@ public enum ClinicKeepApp {
         let migrator = settings.migrationDatabaseURL == nil ? nil : ownerDatabase
         app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(),
                            CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(),
-                           AllowKeyRewrap(), to: migrator)
+                           AllowKeyRewrap(), CreateIntegrationSecrets(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -85,6 +85,7 @@ public enum ClinicKeepApp {
         StaffAPI.register(api)
         MeAPI.register(api)
         ClinicSecurityAPI.register(api)
+        IntegrationSecretsAPI.register(api)
         PasswordResetAPI.register(api)
         OpenAPIDocument.register(api)
         Pages.register(app)

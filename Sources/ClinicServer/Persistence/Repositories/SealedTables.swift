@@ -17,5 +17,6 @@ struct SealedTable: Sendable {
         SealedTable(name: ConsultationRecords.table, columns: ConsultationNote.parts),
         SealedTable(name: ConsultationRecords.amendmentsTable, columns: ["reason"] + ConsultationNote.parts),
         SealedTable(name: PrescriptionRecords.table, columns: ["content"]),
+        SealedTable(name: IntegrationSecrets.table, columns: ["secret"]),
     ]
 }
