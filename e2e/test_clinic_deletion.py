@@ -28,6 +28,11 @@ def test_a_copy_taken_before_clinic_delete_no_longer_opens_that_clinic(sqlite_se
     assert kept.request("GET", kept.patient_path(kept_patient)).status_code == 200
     again = server.command("clinic", "delete", "--clinic", gone.clinic_id, "--yes")
     assert again.returncode == 0 and "already deleted" in again.stdout
+    # Key commands pass over a deleted clinic, and name it when asked for it.
+    assert server.command("keys", "rotate", "--all").returncode == 0
+    assert server.command("keys", "reencrypt", "--all").returncode == 0
+    named = server.command("keys", "status", "--clinic", gone.clinic_id)
+    assert named.returncode == 2 and "was deleted" in named.stderr, named.stderr
 
     # The copy, served with the key file and the key store that survive the deletion.
     backup.start()

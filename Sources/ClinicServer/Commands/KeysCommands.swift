@@ -25,13 +25,18 @@ extension ClinicSelectingSignature {
         if let clinic {
             guard !all else { throw CommandFailure("give --clinic ID or --all, not both", exitCode: 2) }
             guard let id = UUID(uuidString: clinic) else { throw CommandFailure("--clinic takes a clinic id (a UUID)", exitCode: 2) }
-            guard try await store.global.raw("SELECT id FROM clinics WHERE id = \(bind: id)").first() != nil else {
+            guard let row = try await store.global.raw("SELECT status FROM clinics WHERE id = \(bind: id)").first() else {
                 throw CommandFailure("no clinic \(id.uuidString.lowercased()) on this database", exitCode: 2)
+            }
+            guard try row.decode(column: "status", as: String.self) != "deleted" else {
+                throw CommandFailure("clinic \(id.uuidString.lowercased()) was deleted; its keys are destroyed", exitCode: 2)
             }
             return [id]
         }
         guard all || !required else { throw CommandFailure("name the clinics: --clinic ID or --all", exitCode: 2) }
-        return try await store.global.raw("SELECT id FROM clinics ORDER BY created_at_ms, id").all().map { try $0.decode(column: "id", as: UUID.self) }
+        // A deleted clinic has no keys left to show or move.
+        return try await store.global.raw("SELECT id FROM clinics WHERE status <> 'deleted' ORDER BY created_at_ms, id").all()
+            .map { try $0.decode(column: "id", as: UUID.self) }
     }
 }
 
@@ -44,16 +49,18 @@ extension ClinicSelectingSignature {
     }
 }
 
-struct KeysStatusCommand: AsyncCommand {
-    struct Signature: ClinicSelectingSignature {
-        @Option(name: "clinic", help: "Only this clinic")
-        var clinic: String?
-        @Flag(name: "all", help: "Every clinic (the default)")
-        var all: Bool
-        @Option(name: "data-dir", help: "Data directory (default ./clinickeep-data)")
-        var dataDir: String?
-    }
+/// `--clinic ID | --all`, shared by the key commands that work clinic by clinic.
+struct ClinicsSignature: ClinicSelectingSignature {
+    @Option(name: "clinic", help: "This clinic (its id)")
+    var clinic: String?
+    @Flag(name: "all", help: "Every clinic (the default of `keys status`)")
+    var all: Bool
+    @Option(name: "data-dir", help: "Data directory (default ./clinickeep-data)")
+    var dataDir: String?
+}
 
+struct KeysStatusCommand: AsyncCommand {
+    typealias Signature = ClinicsSignature
     let signature = Signature()
     var help: String { "Each clinic's key versions: which is current, and how many sealed values each still protects (same environment as serve)." }
 
@@ -71,15 +78,7 @@ struct KeysStatusCommand: AsyncCommand {
 }
 
 struct KeysRotateCommand: AsyncCommand {
-    struct Signature: ClinicSelectingSignature {
-        @Option(name: "clinic", help: "The clinic whose keys get a new version")
-        var clinic: String?
-        @Flag(name: "all", help: "Every clinic")
-        var all: Bool
-        @Option(name: "data-dir", help: "Data directory (default ./clinickeep-data)")
-        var dataDir: String?
-    }
-
+    typealias Signature = ClinicsSignature
     let signature = Signature()
     var help: String {
         "Adds a new data-key and blind-index-key version and makes it current; running servers seal with it within \(Int(RealmKeyring.refreshInterval)) s. Old versions keep opening (same environment as serve)."
@@ -95,15 +94,7 @@ struct KeysRotateCommand: AsyncCommand {
 }
 
 struct KeysReencryptCommand: AsyncCommand {
-    struct Signature: ClinicSelectingSignature {
-        @Option(name: "clinic", help: "The clinic whose sealed values move to its current version")
-        var clinic: String?
-        @Flag(name: "all", help: "Every clinic")
-        var all: Bool
-        @Option(name: "data-dir", help: "Data directory (default ./clinickeep-data)")
-        var dataDir: String?
-    }
-
+    typealias Signature = ClinicsSignature
     let signature = Signature()
     var help: String {
         "Moves every sealed value and blind index to the clinic's current key version, in batches, while the server keeps serving; safe to stop and run again (same environment as serve)."
