@@ -26,6 +26,7 @@ public enum ClinicResource: String, CaseIterable, Sendable, Hashable {
     case catalogue        // appointment types (later products)
     case formulary        // the clinic's herbal formula library
     case clinicalNote     // consultations, prescriptions
+    case document         // a patient's files: consent scans, referral letters, attachments
     case finance          // invoices, payments, revenue
     case staff
     case auditLog
@@ -81,6 +82,14 @@ public struct PermissionMatrix: Sendable {
             .read: [.owner, .practitioner],
             .create: [.owner, .practitioner],
             .update: [.owner, .practitioner],
+            .delete: [],
+        ],
+        // The front desk scans consent forms and referral letters in; bookkeepers never see them.
+        // Every version is kept: nobody deletes one.
+        .document: [
+            .read: [.owner, .admin, .practitioner, .receptionist],
+            .create: [.owner, .admin, .practitioner, .receptionist],
+            .update: [.owner, .admin, .practitioner, .receptionist],
             .delete: [],
         ],
         .finance: [

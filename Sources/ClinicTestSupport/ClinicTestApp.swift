@@ -58,7 +58,7 @@ public struct ClinicTestApp: Sendable {
     /// Sends a request through the whole middleware stack, as `session` when given (with its
     /// CSRF token on unsafe methods unless `csrf` is false).
     public func send(_ method: HTTPMethod, _ path: String, json: [String: any Sendable]? = nil, as session: TestSession? = nil,
-                     csrf: Bool = true, headers extra: HTTPHeaders = [:], rawBody: String? = nil) async throws -> TestResponse {
+                     csrf: Bool = true, headers extra: HTTPHeaders = [:], rawBody: String? = nil, bytes: Data? = nil) async throws -> TestResponse {
         var headers = extra
         var body: ByteBuffer?
         if let json {
@@ -67,6 +67,9 @@ public struct ClinicTestApp: Sendable {
         } else if let rawBody {
             if headers.contentType == nil { headers.contentType = .json }
             body = ByteBuffer(string: rawBody)
+        } else if let bytes {
+            if headers.contentType == nil { headers.contentType = .binary }
+            body = ByteBuffer(data: bytes)
         }
         if let session {
             headers.add(name: .cookie, value: "\(SessionStore.cookieName)=\(session.cookie)")

@@ -18,7 +18,7 @@ public enum FileCipher {
     public static let chunkSize = 64 * 1024
     static let magic = Array("CKF1".utf8)
     public static let headerSize = 4 + 4 + 16
-    static let overhead = 12 + 16
+    public static let overhead = 12 + 16
 
     /// Bytes of one stored chunk that holds `plaintext` bytes.
     public static var storedChunkSize: Int { chunkSize + overhead }

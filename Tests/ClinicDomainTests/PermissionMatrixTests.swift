@@ -32,4 +32,12 @@ struct PermissionMatrixTests {
         #expect(!matrix.allows(Set(Role.allCases), .auditLog, .delete))
         #expect(!matrix.allows([], .patient, .read))
     }
+
+    // DAO-6: every version of a file is kept
+    @Test("patients' files are the front desk's and clinicians', never the bookkeeper's, and nobody deletes one")
+    func documents() {
+        #expect(matrix.allows([.receptionist], .document, .create) && matrix.allows([.practitioner], .document, .read))
+        #expect(!matrix.allows([.bookkeeper], .document, .read))
+        #expect(!matrix.allows(Set(Role.allCases), .document, .delete))
+    }
 }

@@ -10,7 +10,7 @@ import Vapor
 @Suite("Clinic deletion")
 struct ClinicDeletionTests {
     static func delete(_ app: ClinicTestApp, _ clinic: String) async throws -> ClinicDeletion.Outcome {
-        try await ClinicDeletion(store: app.services.store, keyring: app.services.keyring)
+        try await ClinicDeletion(store: app.services.store, keyring: app.services.keyring, files: FileFolder(root: app.settings.filesPath))
             .delete(UUID(uuidString: clinic)!, context: RequestContext(actor: nil, address: nil, requestID: "test"))
     }
 

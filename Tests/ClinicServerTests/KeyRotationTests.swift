@@ -85,6 +85,9 @@ struct KeyRotationTests {
             let secret = try await app.send(.POST, team.path("integration-secrets"),
                                             json: ["kind": "integration-key", "label": "Lab", "value": "lab-key-1"], as: team.owner)
             #expect(secret.status == .created)
+            let scan = Data("%PDF-1.7 consent form, signed".utf8)
+            let uploaded = try await app.send(.POST, team.path("patients/\(team.patientID)/files?name=consent.pdf"), as: team.receptionist, bytes: scan)
+            let file = try #require(uploaded.json["id"] as? String)
 
             let rotation = Self.rotation(app)
             try await rotation.rotate(clinic)
@@ -119,6 +122,9 @@ struct KeyRotationTests {
             let ownerScope = ClinicScope(clinic: ClinicID(clinic), country: CountryCode.australia, actor: UserID(UUID(uuidString: team.owner.userID)!),
                                          roles: [.owner], context: RequestContext(actor: nil, address: nil, requestID: "test"))
             #expect(try await IntegrationSecrets(scope: ownerScope, services: app.services).use(.integrationKey, label: "Lab") == "lab-key-1")
+            let downloaded = try await app.send(.GET, team.path("files/\(file)/content"), as: team.receptionist)
+            #expect(downloaded.body == scan)
+            #expect(try await app.send(.GET, team.path("files/\(file)"), as: team.receptionist).json["name"] as? String == "consent.pdf")
 
             let actions = try await app.asOwner(realm: team.clinic) { sql in
                 try await sql.raw("SELECT action FROM audit_events WHERE chain_id = \(bind: clinic) AND action LIKE 'keys.%' ORDER BY sequence").all()

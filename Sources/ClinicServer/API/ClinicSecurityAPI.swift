@@ -30,7 +30,7 @@ enum ClinicSecurityAPI {
         }
         try await MeAPI.requireCurrentPassword(password, of: scope.actor, field: "password", request: request)
         let services = request.services
-        _ = try await ClinicDeletion(store: services.store, keyring: services.keyring).delete(scope.realm, context: scope.context)
+        _ = try await ClinicDeletion(store: services.store, keyring: services.keyring, files: FileFolder(root: services.settings.filesPath)).delete(scope.realm, context: scope.context)
         return .noContent
     }
 

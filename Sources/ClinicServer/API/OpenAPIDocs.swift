@@ -57,6 +57,29 @@ enum OpenAPIDocs {
         answers: [.init(status: 201, description: "Stored; the value is not answered back.", schema: ref("IntegrationSecret"))] + error)
     static let deleteIntegrationSecret = APIDoc(summary: "Remove a stored credential (owners)", tag: "clinics",
                                                 answers: [.init(status: 204, description: "Removed.")] + error)
+    static let fileErrors: [APIDoc.Answer] = [
+        .init(status: 413, description: "Larger than the server takes (`CLINICKEEP_MAX_UPLOAD_MB`).", schema: ref("Error")),
+        .init(status: 415, description: "Not a kind of file ClinicKeep keeps (told from its content, not its name).", schema: ref("Error")),
+    ]
+    static let fileBody: JSONValue = ["type": "string", "format": "binary"]
+    static let listFiles = APIDoc(summary: "A patient's files, newest first, each with its versions", tag: "files",
+                                  answers: [.init(status: 200, description: "The files.",
+                                                  schema: ["type": "object", "required": ["files"], "properties": ["files": ["type": "array", "items": ref("StoredFile")]]])] + error)
+    static let uploadFile = APIDoc(
+        summary: "Upload a file for a patient (the raw bytes as the body, streamed and encrypted in chunks); its kind is told from its content",
+        tag: "files", query: [.init(name: "name", description: "The file's name, shown to staff and offered on download")],
+        body: fileBody, bodyMediaType: "application/octet-stream",
+        answers: [.init(status: 201, description: "Stored as version 1.", schema: ref("StoredFile"))] + error + fileErrors)
+    static let describeFile = APIDoc(summary: "One file and every version of it", tag: "files",
+                                     answers: [.init(status: 200, description: "The file.", schema: ref("StoredFile"))] + error)
+    static let uploadFileVersion = APIDoc(
+        summary: "Upload a new version of a file; every earlier version is kept", tag: "files",
+        body: fileBody, bodyMediaType: "application/octet-stream",
+        answers: [.init(status: 201, description: "The file with its new version last.", schema: ref("StoredFile"))] + error + fileErrors)
+    static let downloadFile = APIDoc(
+        summary: "A file's content, streamed (the current version, or `version`); `Repr-Digest` carries its SHA-256", tag: "files",
+        query: [.init(name: "version", description: "A version number (default: the current one)", schema: ["type": "integer", "minimum": 1])],
+        answers: [.init(status: 200, description: "The file's bytes, as its kind.", schema: fileBody, mediaType: "application/octet-stream")] + error)
     static let deleteClinic = APIDoc(
         summary: "Delete the clinic: nobody signs in to it again and its keys are destroyed, so its data is unreadable everywhere, backups included (owners; re-authentication)",
         tag: "clinics",
@@ -152,6 +175,12 @@ enum OpenAPIDocs {
             "recoveryCodes": ["type": "array", "minItems": 10, "maxItems": 10, "items": string]]],
         "IntegrationSecret": ["type": "object", "required": ["id", "kind", "label", "createdAt"], "properties": [
             "id": ["type": "string", "format": "uuid"], "kind": string, "label": string, "createdAt": ["type": "string", "format": "date-time"]]],
+        "StoredFile": ["type": "object", "required": ["id", "patientId", "name", "createdAt", "versions"], "properties": [
+            "id": ["type": "string", "format": "uuid"], "patientId": ["type": "string", "format": "uuid"], "name": string,
+            "createdAt": ["type": "string", "format": "date-time"],
+            "versions": ["type": "array", "items": ["type": "object", "required": ["version", "size", "mediaType", "sha256", "createdBy", "createdAt"], "properties": [
+                "version": ["type": "integer"], "size": ["type": "integer"], "mediaType": string, "sha256": string,
+                "createdBy": ["type": "string", "format": "uuid"], "createdAt": ["type": "string", "format": "date-time"]]]]]],
         "SecurityPolicy": ["type": "object", "properties": [
             "mfaRequiredRoles": ["type": "array", "items": ref("Role")],
             "passwordMinimumLength": ["type": "integer", "minimum": 8, "maximum": 128]]],

@@ -41,11 +41,11 @@ enum OpenAPIDocument {
                 ("parameters", .array(parameters)),
             ]
             if let body = doc.body {
-                operation.append(("requestBody", ["required": true, "content": ["application/json": ["schema": body]]]))
+                operation.append(("requestBody", ["required": true, "content": .object([(doc.bodyMediaType, ["schema": body] as JSONValue)])]))
             }
             operation.append(("responses", .object(doc.answers.map { answer in
                 var value: [(String, JSONValue)] = [("description", .string(answer.description))]
-                if let schema = answer.schema { value.append(("content", ["application/json": ["schema": schema]])) }
+                if let schema = answer.schema { value.append(("content", .object([(answer.mediaType, ["schema": schema] as JSONValue)]))) }
                 return (String(answer.status), .object(value))
             })))
             if let permission = route.userInfo[RouteInfo.permission] {

@@ -38,7 +38,7 @@ struct ClinicDeleteCommand: AsyncCommand {
         }
         try await ClinicKeepApp.configure(context.application, settings: try signature.settings(), migrate: false)
         let services = context.application.clinicServices
-        let deletion = ClinicDeletion(store: services.store, keyring: services.keyring)
+        let deletion = ClinicDeletion(store: services.store, keyring: services.keyring, files: FileFolder(root: services.settings.filesPath))
         let name = clinic.uuidString.lowercased()
         let outcome: ClinicDeletion.Outcome
         do {

@@ -14,6 +14,10 @@ public struct ServerSettings: Sendable {
     /// Each realm's root key, outside the database (default `<data dir>/keystore`). Several
     /// servers on one PostgreSQL database share it.
     public var keystoreDirectory: String?
+    /// Where files' encrypted bytes are kept (default `<data dir>/files`).
+    public var filesDirectory: String?
+    /// The largest file an upload may carry.
+    public var maximumUploadBytes: Int64 = 256 * 1024 * 1024
     /// The server's own role: owns nothing, subject to row-level security. Absent: SQLite.
     public var databaseURL: String?
     /// The owner's role, used only to migrate.
@@ -53,6 +57,11 @@ public struct ServerSettings: Sendable {
         var settings = ServerSettings()
         if let value = environment["CLINICKEEP_DATA_DIR"], !value.isEmpty { settings.dataDirectory = value }
         if let value = environment["CLINICKEEP_KEYSTORE_DIR"], !value.isEmpty { settings.keystoreDirectory = value }
+        if let value = environment["CLINICKEEP_FILES_DIR"], !value.isEmpty { settings.filesDirectory = value }
+        if let value = environment["CLINICKEEP_MAX_UPLOAD_MB"], !value.isEmpty {
+            guard let megabytes = Int64(value), (1...4096).contains(megabytes) else { throw SettingsError("CLINICKEEP_MAX_UPLOAD_MB must be 1 to 4096") }
+            settings.maximumUploadBytes = megabytes * 1024 * 1024
+        }
         settings.keyProvider = try KeyProviderSetting.fromEnvironment(environment)
         if let value = environment["CLINICKEEP_HOSTNAME"], !value.isEmpty { settings.hostname = value }
         if let value = environment["CLINICKEEP_PORT"], !value.isEmpty { settings.port = try port(value) }
@@ -155,6 +164,8 @@ public struct ServerSettings: Sendable {
       CLINICKEEP_KMS_ENDPOINT            aws-kms: endpoint (default https://kms.<region>.amazonaws.com; http only on loopback)
       AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN  aws-kms: credentials (never logged)
       CLINICKEEP_KEYSTORE_DIR            each clinic's root key, outside the database (default <data dir>/keystore; shared by every server of one database)
+      CLINICKEEP_FILES_DIR               files' encrypted bytes (default <data dir>/files; shared by every server of one database)
+      CLINICKEEP_MAX_UPLOAD_MB           the largest file an upload may carry, in MiB (default 256)
       DATABASE_URL                       postgres://... for PostgreSQL as the server's own role (default: SQLite in the data directory)
       CLINICKEEP_MIGRATION_DATABASE_URL  postgres://... as the owner's role, used to migrate
       CLINICKEEP_SIGNUP                  'open' allows self-service clinic sign-up (default: one-time setup link only)
@@ -179,6 +190,7 @@ public struct ServerSettings: Sendable {
     var sqlitePath: String { dataDirectory + "/clinickeep.sqlite" }
     var keyFilePath: String { dataDirectory + "/key-encryption-key.json" }
     var keystorePath: String { keystoreDirectory ?? dataDirectory + "/keystore" }
+    var filesPath: String { filesDirectory ?? dataDirectory + "/files" }
     var generatedCertificatePath: String { dataDirectory + "/tls-certificate.pem" }
     var generatedPrivateKeyPath: String { dataDirectory + "/tls-private-key.pem" }
     var usesPostgres: Bool { databaseURL != nil }

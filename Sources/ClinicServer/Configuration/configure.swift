@@ -29,7 +29,7 @@ public enum ClinicKeepApp {
         let migrator = settings.migrationDatabaseURL == nil ? nil : ownerDatabase
         app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(),
                            CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(),
-                           AllowKeyRewrap(), CreateIntegrationSecrets(), to: migrator)
+                           AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -86,6 +86,7 @@ public enum ClinicKeepApp {
         MeAPI.register(api)
         ClinicSecurityAPI.register(api)
         IntegrationSecretsAPI.register(api)
+        FilesAPI.register(api)
         PasswordResetAPI.register(api)
         OpenAPIDocument.register(api)
         Pages.register(app)

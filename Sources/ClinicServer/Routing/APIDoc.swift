@@ -11,12 +11,14 @@ struct APIDoc: Sendable {
         let status: Int
         let description: String
         var schema: JSONValue?
+        var mediaType = "application/json"
     }
 
     let summary: String
     let tag: String
     var query: [Query] = []
     var body: JSONValue?
+    var bodyMediaType = "application/json"
     var answers: [Answer]
 }
 

@@ -40,18 +40,21 @@ extension RoutesBuilder {
 
     @discardableResult
     func inClinic<R: AsyncResponseEncodable>(_ method: HTTPMethod, _ path: PathComponent..., permission: (ClinicResource, ClinicAction),
-                                             doc: APIDoc? = nil,
+                                             doc: APIDoc? = nil, body: HTTPBodyStreamStrategy = .collect,
                                              use handler: @escaping @Sendable (Request, ClinicScope) async throws -> R) -> Route {
-        register(method, path, permission: .clinic(permission.0, permission.1), doc: doc) { request in
+        register(method, path, permission: .clinic(permission.0, permission.1), doc: doc, body: body) { request in
             let session = try await RequestGuards.requireSession(request)
             let scope = try await RequestGuards.clinicScope(request, session: session, resource: permission.0, action: permission.1)
             return try await handler(request, scope).encodeResponse(for: request)
         }
     }
 
+    /// `body: .stream` hands the handler the body as it arrives (file uploads); every other
+    /// route gets it collected, up to the application's default limit.
     private func register(_ method: HTTPMethod, _ path: [PathComponent], permission: Permission, doc: APIDoc?,
+                          body: HTTPBodyStreamStrategy = .collect,
                           handler: @escaping @Sendable (Request) async throws -> Response) -> Route {
-        let route = on(method, path, use: handler)
+        let route = on(method, path, body: body, use: handler)
         route.userInfo[RouteInfo.permission] = permission
         if let doc { route.userInfo[RouteInfo.apiDoc] = doc }
         return route

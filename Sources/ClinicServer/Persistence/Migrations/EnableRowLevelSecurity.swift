@@ -62,6 +62,10 @@ enum ServerRoleGrants {
             "GRANT SELECT, INSERT ON consultation_amendments, prescriptions TO \(quoted)",
             "GRANT UPDATE (reason, subjective, objective, assessment, plan) ON consultation_amendments TO \(quoted)",
             "GRANT UPDATE (content) ON prescriptions TO \(quoted)",
+            // Files and their versions are kept: added, and their sealed columns moved forward.
+            "GRANT SELECT, INSERT ON files, file_versions TO \(quoted)",
+            "GRANT UPDATE (name) ON files TO \(quoted)",
+            "GRANT UPDATE (file_key, sha256) ON file_versions TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",
             "GRANT SELECT, INSERT ON audit_events, audit_checkpoints, audit_signing_keys TO \(quoted)",
             // `keys rewrap` wraps the same signing keys again; the triggers admit nothing else (AllowKeyRewrap).

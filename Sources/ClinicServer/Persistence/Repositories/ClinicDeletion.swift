@@ -10,6 +10,8 @@ import SQLKit
 struct ClinicDeletion: Sendable {
     let store: Store
     let keyring: RealmKeyring
+    /// Where the clinic's files are; their keys die with the clinic's, the bytes are removed to free the space.
+    let files: FileFolder
 
     struct Outcome: Sendable, Equatable {
         /// The clinic's keys were wrapped by a root key, now destroyed: copies of the database are unreadable too.
@@ -22,7 +24,7 @@ struct ClinicDeletion: Sendable {
 
     /// In order, each step safe to repeat: the clinic closed, its memberships, invitations and
     /// wrapped keys removed, and the deletion recorded, in one transaction; then its root key
-    /// file removed. Killed between the two, running it again removes the file.
+    /// file removed, and its files' bytes. Killed between the two, running it again removes them.
     func delete(_ clinic: UUID, context: RequestContext) async throws -> Outcome {
         let hadRootKey = keyring.rootKeys.contains(clinic)
         let alreadyDeleted = try await store.transaction(realm: clinic) { tx -> Bool in
@@ -43,6 +45,7 @@ struct ClinicDeletion: Sendable {
             return false
         }
         try keyring.destroy(clinic)
+        try? await files.removeClinic(clinic)
         return Outcome(shreddedEverywhere: hadRootKey, alreadyDeleted: alreadyDeleted)
     }
 }
