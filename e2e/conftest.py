@@ -329,6 +329,21 @@ def personal_values(fields):
             fields["medicareNumber"], phone_digits]
 
 
+MEASUREMENTS = []
+
+
+def report_measurement(line):
+    """A figure a test measured, printed in the run's summary (passing or not)."""
+    MEASUREMENTS.append(line)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if MEASUREMENTS:
+        terminalreporter.section("measured")
+        for line in MEASUREMENTS:
+            terminalreporter.write_line(line)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
