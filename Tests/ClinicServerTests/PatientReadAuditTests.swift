@@ -45,6 +45,11 @@ struct PatientReadAuditTests {
         "/api/v1/clinics/:clinicId/security": Expected([], namesPatient: false),
         // Kinds and labels of the clinic's stored credentials: no personal data, and never a value.
         "/api/v1/clinics/:clinicId/integration-secrets": Expected([], namesPatient: false),
+        // Labels, roles and dates of the clinic's API tokens: no personal data, never a token.
+        "/api/v1/clinics/:clinicId/api-tokens": Expected([], namesPatient: false),
+        "/api/v1/clinics/:clinicId/patients/:patientId/files": Expected(["file.list"], namesPatient: true),
+        "/api/v1/clinics/:clinicId/files/:fileId": Expected(["file.describe"], namesPatient: true),
+        "/api/v1/clinics/:clinicId/files/:fileId/content": Expected(["file.read"], namesPatient: true),
         // Who accessed the patient: the question itself is recorded against the patient.
         "/api/v1/clinics/:clinicId/audit": Expected(["audit.read"], namesPatient: true, query: "?patientId=:patientId"),
         "/api/v1/clinics/:clinicId/audit/sign-in-failures": Expected(["audit.read"], namesPatient: false),
@@ -130,7 +135,10 @@ struct PatientReadAuditTests {
         let prescription = try await app.send(.POST, team.path("prescriptions"), json: ["patientId": team.patientID, "formulaId": formulaID],
                                               as: team.practitioner)
         try #require(prescription.status == .created, "\(prescription.text)")
-        return [("clinicId", team.clinic), ("patientId", team.patientID), ("appointmentId", try #require(booked.json["id"] as? String)),
+        let file = try await app.send(.POST, team.path("patients/\(team.patientID)/files?name=referral.txt"), as: team.owner,
+                                      bytes: Data("Referral for headaches\n".utf8))
+        try #require(file.status == .created, "\(file.text)")
+        return [("fileId", try #require(file.json["id"] as? String)),("clinicId", team.clinic), ("patientId", team.patientID), ("appointmentId", try #require(booked.json["id"] as? String)),
                 ("consultationId", consultation), ("prescriptionId", try #require(prescription.json["id"] as? String)),
                 ("formulaId", formulaID)]
     }

@@ -57,6 +57,20 @@ enum OpenAPIDocs {
         answers: [.init(status: 201, description: "Stored; the value is not answered back.", schema: ref("IntegrationSecret"))] + error)
     static let deleteIntegrationSecret = APIDoc(summary: "Remove a stored credential (owners)", tag: "clinics",
                                                 answers: [.init(status: 204, description: "Removed.")] + error)
+    static let listAPITokens = APIDoc(
+        summary: "The clinic's integration API tokens: label, roles, dates; never the token (owners, admins)", tag: "clinics",
+        answers: [.init(status: 200, description: "The tokens.",
+                        schema: ["type": "object", "required": ["apiTokens"], "properties": ["apiTokens": ["type": "array", "items": ref("APIToken")]]])] + error)
+    static let issueAPIToken = APIDoc(
+        summary: "Issue an API token for an integration (receptionist or bookkeeper roles only); the token is in this answer and never again (owners)",
+        tag: "clinics",
+        body: ["type": "object", "required": ["label", "roles"], "properties": [
+            "label": ["type": "string", "maxLength": 100],
+            "roles": ["type": "array", "items": ["type": "string", "enum": .array(APITokenRules.grantableRoles.sorted().map { .string($0.rawValue) })]],
+            "expiresInDays": ["type": "integer", "minimum": 1, "maximum": 365]]],
+        answers: [.init(status: 201, description: "Issued; send it as `Authorization: Bearer <token>`.", schema: ref("APIToken"))] + error)
+    static let revokeAPIToken = APIDoc(summary: "Revoke an API token at once (owners)", tag: "clinics",
+                                       answers: [.init(status: 204, description: "Revoked.")] + error)
     static let fileErrors: [APIDoc.Answer] = [
         .init(status: 413, description: "Larger than the server takes (`CLINICKEEP_MAX_UPLOAD_MB`).", schema: ref("Error")),
         .init(status: 415, description: "Not a kind of file ClinicKeep keeps (told from its content, not its name).", schema: ref("Error")),
@@ -175,6 +189,11 @@ enum OpenAPIDocs {
             "recoveryCodes": ["type": "array", "minItems": 10, "maxItems": 10, "items": string]]],
         "IntegrationSecret": ["type": "object", "required": ["id", "kind", "label", "createdAt"], "properties": [
             "id": ["type": "string", "format": "uuid"], "kind": string, "label": string, "createdAt": ["type": "string", "format": "date-time"]]],
+        "APIToken": ["type": "object", "required": ["id", "label", "roles", "createdBy", "createdAt", "expiresAt"], "properties": [
+            "id": ["type": "string", "format": "uuid"], "label": string, "roles": ["type": "array", "items": ref("Role")],
+            "createdBy": ["type": "string", "format": "uuid"], "createdAt": ["type": "string", "format": "date-time"],
+            "expiresAt": ["type": "string", "format": "date-time"], "revokedAt": ["type": "string", "format": "date-time"],
+            "lastUsedAt": ["type": "string", "format": "date-time"], "token": string]],
         "StoredFile": ["type": "object", "required": ["id", "patientId", "name", "createdAt", "versions"], "properties": [
             "id": ["type": "string", "format": "uuid"], "patientId": ["type": "string", "format": "uuid"], "name": string,
             "createdAt": ["type": "string", "format": "date-time"],

@@ -67,9 +67,11 @@ enum OpenAPIDocument {
                     "sessionCookie": ["type": "apiKey", "in": "cookie", "name": .string(SessionStore.cookieName)],
                     "csrfToken": ["type": "apiKey", "in": "header", "name": "X-CSRF-Token",
                                   "description": "Required with the cookie on POST, PATCH, PUT and DELETE."],
+                    "apiToken": ["type": "http", "scheme": "bearer",
+                                 "description": "An integration's API token, on the routes of the clinic it was issued for; no CSRF token."],
                 ],
             ],
-            "security": [["sessionCookie": [], "csrfToken": []], [:]],
+            "security": [["sessionCookie": [], "csrfToken": []], ["apiToken": []], [:]],
         ]
     }
 }

@@ -29,7 +29,8 @@ public enum ClinicKeepApp {
         let migrator = settings.migrationDatabaseURL == nil ? nil : ownerDatabase
         app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(),
                            CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(),
-                           AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(), to: migrator)
+                           AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
+                           CreateAPITokens(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -87,6 +88,7 @@ public enum ClinicKeepApp {
         ClinicSecurityAPI.register(api)
         IntegrationSecretsAPI.register(api)
         FilesAPI.register(api)
+        APITokensAPI.register(api)
         PasswordResetAPI.register(api)
         OpenAPIDocument.register(api)
         Pages.register(app)

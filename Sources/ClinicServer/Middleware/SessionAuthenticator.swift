@@ -1,11 +1,19 @@
 import ClinicDomain
 import Vapor
 
-/// Resumes the session named by the `__Host-` cookie, if any. Whether a route needs one is
-/// the route's business (see `Endpoints`); this only establishes who is asking.
+/// Resumes the session named by the `__Host-` cookie, or the integration named by an
+/// `Authorization: Bearer` API token. Whether a route needs either is the route's business (see
+/// `Endpoints`); this only establishes who is asking. A request that presents a token is that
+/// token's alone: a cookie beside it is not read, and a token that does not open is refused here.
 struct SessionAuthenticator: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if let token = request.cookies[SessionStore.cookieName]?.string {
+        if let presented = request.headers.bearerAuthorization?.token {
+            guard let bearer = try await APIBearer.resume(presented, services: request.services) else {
+                request.logger.notice("api token refused")
+                throw APIBearer.invalid
+            }
+            request.apiBearer = bearer
+        } else if let token = request.cookies[SessionStore.cookieName]?.string {
             request.staffSession = try await SessionStore(services: request.services).resume(token: token)
         }
         return try await next.respond(to: request)
@@ -21,6 +29,14 @@ extension Request {
         set { storage[StaffSessionKey.self] = newValue }
     }
 
+    private struct APIBearerKey: StorageKey { typealias Value = APIBearer }
+
+    /// The integration asking, when the request carried a live API token.
+    var apiBearer: APIBearer? {
+        get { storage[APIBearerKey.self] }
+        set { storage[APIBearerKey.self] = newValue }
+    }
+
     var sessionClient: SessionStore.Client {
         SessionStore.Client(address: remoteAddress?.ipAddress, userAgent: headers.first(name: .userAgent))
     }
@@ -31,7 +47,7 @@ extension Request {
     var sourceAddress: String { remoteAddress?.ipAddress ?? "in-process:\(services.instanceID)" }
 
     var requestContext: RequestContext {
-        RequestContext(actor: staffSession?.user, address: remoteAddress?.ipAddress, requestID: id)
+        RequestContext(actor: staffSession?.user ?? apiBearer.map { UserID($0.token) }, address: remoteAddress?.ipAddress, requestID: id)
     }
 }
 

@@ -8,7 +8,8 @@ import Vapor
 /// - `signedIn`: a live session (401 otherwise), and for unsafe methods its CSRF token;
 /// - `inClinic`: as `signedIn`, plus membership of the clinic in the path (404 otherwise, so
 ///   another clinic's ids are indistinguishable from ids that do not exist) and a role that
-///   the permission matrix allows (403 otherwise, audited).
+///   the permission matrix allows (403 otherwise, audited); or an integration's API token
+///   issued for that clinic, with the token's roles.
 extension RoutesBuilder {
     @discardableResult
     func anyone<R: AsyncResponseEncodable>(_ method: HTTPMethod, _ path: PathComponent..., doc: APIDoc? = nil,
@@ -43,8 +44,13 @@ extension RoutesBuilder {
                                              doc: APIDoc? = nil, body: HTTPBodyStreamStrategy = .collect,
                                              use handler: @escaping @Sendable (Request, ClinicScope) async throws -> R) -> Route {
         register(method, path, permission: .clinic(permission.0, permission.1), doc: doc, body: body) { request in
-            let session = try await RequestGuards.requireSession(request)
-            let scope = try await RequestGuards.clinicScope(request, session: session, resource: permission.0, action: permission.1)
+            let scope: ClinicScope
+            if let bearer = request.apiBearer {
+                scope = try await RequestGuards.clinicScope(request, bearer: bearer, resource: permission.0, action: permission.1)
+            } else {
+                let session = try await RequestGuards.requireSession(request)
+                scope = try await RequestGuards.clinicScope(request, session: session, resource: permission.0, action: permission.1)
+            }
             return try await handler(request, scope).encodeResponse(for: request)
         }
     }
@@ -106,14 +112,36 @@ enum RequestGuards {
             }
             throw ClinicError.mfaEnrolmentRequired
         }
-        guard PermissionMatrix.standard.allows(membership.roles, resource, action) else {
+        try await authorize(request, scope, resource: resource, action: action)
+        return scope
+    }
+
+    /// An integration's standing: only in the clinic its token was issued for (any other answers
+    /// 404, as for a person who is not a member), with the token's roles. No CSRF check: a
+    /// browser never sends the token on its own.
+    static func clinicScope(_ request: Request, bearer: APIBearer, resource: ClinicResource, action: ClinicAction) async throws -> ClinicScope {
+        guard let text = request.parameters.get("clinicId"), let clinic = ClinicID(string: text) else { throw ClinicError.notFound }
+        let row = try await request.services.store.global.raw("""
+            SELECT country FROM clinics WHERE id = \(bind: clinic.rawValue) AND status = 'active'
+            """).first()
+        guard clinic == bearer.clinic, let row, let country = CountryCode(try row.decode(column: "country", as: String.self)) else {
+            try await recordOutsider(request, user: UserID(bearer.token), clinic: clinic)
+            throw ClinicError.notFound
+        }
+        let scope = ClinicScope(clinic: clinic, country: country, actor: UserID(bearer.token), roles: bearer.roles, context: request.requestContext)
+        try await authorize(request, scope, resource: resource, action: action)
+        return scope
+    }
+
+    /// The permission matrix's answer for the scope's roles; a refusal is audited.
+    private static func authorize(_ request: Request, _ scope: ClinicScope, resource: ClinicResource, action: ClinicAction) async throws {
+        guard PermissionMatrix.standard.allows(scope.roles, resource, action) else {
             let store = request.services.store
             try await store.transaction(realm: scope.realm) { tx in
                 try await Ledger.append(scope.event("access.denied", outcome: .denied, detail: "needs=\(resource.rawValue).\(action.rawValue)"), in: tx)
             }
             throw ClinicError.forbidden()
         }
-        return scope
     }
 
     /// Someone signed in asked for a clinic they do not belong to: the answer is 404 either way,

@@ -62,6 +62,9 @@ enum ServerRoleGrants {
             "GRANT SELECT, INSERT ON consultation_amendments, prescriptions TO \(quoted)",
             "GRANT UPDATE (reason, subjective, objective, assessment, plan) ON consultation_amendments TO \(quoted)",
             "GRANT UPDATE (content) ON prescriptions TO \(quoted)",
+            // Tokens are revoked, never removed.
+            "GRANT SELECT, INSERT ON api_tokens TO \(quoted)",
+            "GRANT UPDATE (revoked_at_ms, last_used_at_ms) ON api_tokens TO \(quoted)",
             // Files and their versions are kept: added, and their sealed columns moved forward.
             "GRANT SELECT, INSERT ON files, file_versions TO \(quoted)",
             "GRANT UPDATE (name) ON files TO \(quoted)",
