@@ -17,7 +17,8 @@ enum OpenAPIDocs {
     static let login = APIDoc(summary: "Sign in with e-mail and password", tag: "auth", body: ref("LoginRequest"),
                               answers: [.init(status: 200, description: "Signed in; the session cookie is set.", schema: ref("LoginResponse"))] + error)
     static let secondFactor = APIDoc(summary: "Second step of sign-in: a TOTP code or a recovery code", tag: "auth", body: ref("CodeRequest"),
-                                     answers: [.init(status: 200, description: "Signed in; a new session cookie is set.", schema: ref("LoginResponse"))] + error)
+                                     answers: [.init(status: 200, description: "Signed in; a new session cookie is set.", schema: ref("LoginResponse")),
+                                               .init(status: 409, description: "This session has no second step pending (already signed in).", schema: ref("Error"))] + error)
     static let requestPasswordReset = APIDoc(summary: "E-mail a password-reset link (always 202, account or not)", tag: "auth",
                                              body: ["type": "object", "required": ["email"], "properties": ["email": string]],
                                              answers: [.init(status: 202, description: "Accepted.")] + error)
@@ -93,7 +94,8 @@ enum OpenAPIDocs {
     static let downloadFile = APIDoc(
         summary: "A file's content, streamed (the current version, or `version`); `Repr-Digest` carries its SHA-256", tag: "files",
         query: [.init(name: "version", description: "A version number (default: the current one)", schema: ["type": "integer", "minimum": 1])],
-        answers: [.init(status: 200, description: "The file's bytes, as its kind.", schema: fileBody, mediaType: "application/octet-stream")] + error)
+        answers: [.init(status: 200, description: "The file's bytes, as its kind.", schema: fileBody, mediaType: "application/octet-stream",
+                        alsoAs: FileKind.allCases.map { String($0.mediaType.split(separator: ";")[0]) })] + error)
     static let deleteClinic = APIDoc(
         summary: "Delete the clinic: nobody signs in to it again and its keys are destroyed, so its data is unreadable everywhere, backups included (owners; re-authentication)",
         tag: "clinics",
@@ -117,8 +119,9 @@ enum OpenAPIDocs {
                                     answers: [.init(status: 200, description: "The patient.", schema: ref("Patient"))] + error)
     static let updatePatient = APIDoc(summary: "Change a patient (fields left out stay; empty clears)", tag: "patients", body: ref("PatientInput"),
                                       answers: [.init(status: 200, description: "The patient.", schema: ref("Patient"))] + error)
-    static let deletePatient = APIDoc(summary: "Delete a patient", tag: "patients",
-                                      answers: [.init(status: 204, description: "Deleted.")] + error)
+    static let deletePatient = APIDoc(summary: "Delete a patient (refused while clinical records or files name them)", tag: "patients",
+                                      answers: [.init(status: 204, description: "Deleted."),
+                                                .init(status: 409, description: "Records or files name this patient; they are kept.", schema: ref("Error"))] + error)
     static let audit = APIDoc(
         summary: "The clinic's audit ledger", tag: "audit",
         query: [.init(name: "patientId", description: "Events about this patient (read directly or shown in a list)", schema: ["type": "string", "format": "uuid"]),
@@ -127,14 +130,14 @@ enum OpenAPIDocs {
                 .init(name: "to", description: "Up to this time (ISO 8601)", schema: ["type": "string", "format": "date-time"]),
                 .init(name: "limit", description: "At most this many (1-5000, default 500)", schema: ["type": "integer", "minimum": 1, "maximum": 5000]),
                 format],
-        answers: [.init(status: 200, description: "Events, oldest first (text/csv with format=csv).", schema: ref("AuditEventList"))] + error)
+        answers: [.init(status: 200, description: "Events, oldest first (text/csv with format=csv).", schema: ref("AuditEventList"), alsoAs: ["text/csv"])] + error)
 
     static let signInFailures = APIDoc(
         summary: "Failed sign-ins of the clinic's members, by address", tag: "audit",
         query: [.init(name: "from", description: "From this time (ISO 8601)", schema: ["type": "string", "format": "date-time"]),
                 .init(name: "to", description: "Up to this time (ISO 8601)", schema: ["type": "string", "format": "date-time"]),
                 format],
-        answers: [.init(status: 200, description: "Addresses, most failures first (text/csv with format=csv).", schema: ref("SignInFailureList"))] + error)
+        answers: [.init(status: 200, description: "Addresses, most failures first (text/csv with format=csv).", schema: ref("SignInFailureList"), alsoAs: ["text/csv"])] + error)
 
     private static let format = APIDoc.Query(name: "format", description: "json (default) or csv", schema: ["type": "string", "enum": ["json", "csv"]])
 

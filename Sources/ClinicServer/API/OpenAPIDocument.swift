@@ -15,6 +15,17 @@ enum OpenAPIDocument {
         }
     }
 
+    /// A route's answers, and those every route with a body may give: too large (413) and not
+    /// the declared media type (415).
+    static func answers(_ doc: APIDoc) -> [APIDoc.Answer] {
+        guard doc.body != nil else { return doc.answers }
+        let implied: [APIDoc.Answer] = [
+            .init(status: 413, description: "The body is larger than this route takes.", schema: OpenAPIDocs.ref("Error")),
+            .init(status: 415, description: "The body is not of the declared media type.", schema: OpenAPIDocs.ref("Error")),
+        ]
+        return doc.answers + implied.filter { answer in !doc.answers.contains { $0.status == answer.status } }
+    }
+
     static func openAPIPath(_ route: Route) -> String {
         "/" + route.path.map { component -> String in
             if case let .parameter(name) = component { return "{\(name)}" }
@@ -43,9 +54,12 @@ enum OpenAPIDocument {
             if let body = doc.body {
                 operation.append(("requestBody", ["required": true, "content": .object([(doc.bodyMediaType, ["schema": body] as JSONValue)])]))
             }
-            operation.append(("responses", .object(doc.answers.map { answer in
+            operation.append(("responses", .object(answers(doc).map { answer in
                 var value: [(String, JSONValue)] = [("description", .string(answer.description))]
-                if let schema = answer.schema { value.append(("content", .object([(answer.mediaType, ["schema": schema] as JSONValue)]))) }
+                if let schema = answer.schema {
+                    let alternatives = answer.alsoAs.map { ($0, ["schema": ["type": "string"]] as JSONValue) }
+                    value.append(("content", .object([(answer.mediaType, ["schema": schema] as JSONValue)] + alternatives)))
+                }
                 return (String(answer.status), .object(value))
             })))
             if let permission = route.userInfo[RouteInfo.permission] {

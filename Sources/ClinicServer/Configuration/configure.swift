@@ -61,6 +61,7 @@ public enum ClinicKeepApp {
                                             threadPool: app.threadPool, decoyPasswordHash: ClinicServices.hashScheme + decoy,
                                             breachedRange: settings.breachedRangeURL.map { BreachedPasswordRange(baseURL: $0, client: app.client, logger: app.logger) })
         registerRoutes(app)
+        app.middleware.use(AllowedMethods(app.routes.all))
 
         app.http.server.configuration.hostname = settings.hostname
         app.http.server.configuration.port = settings.port

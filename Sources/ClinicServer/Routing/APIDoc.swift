@@ -12,6 +12,8 @@ struct APIDoc: Sendable {
         let description: String
         var schema: JSONValue?
         var mediaType = "application/json"
+        /// Further media types the same answer may come as (CSV on request, a file as its kind).
+        var alsoAs: [String] = []
     }
 
     let summary: String
