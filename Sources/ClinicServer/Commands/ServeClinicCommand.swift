@@ -30,6 +30,12 @@ struct ServeClinicCommand: AsyncCommand {
         }
         try await app.server.start(address: .hostname(settings.hostname, port: settings.port))
         context.console.print("ClinicKeep is serving at \(settings.publicURL)")
+        var redirect: PlainHTTPRedirect?
+        if settings.tlsEnabled, let httpPort = settings.plainHTTPPort {
+            redirect = try await PlainHTTPRedirect.start(host: settings.hostname, port: httpPort, httpsBase: settings.publicURL,
+                                                         group: app.eventLoopGroup)
+            context.console.print("Plain HTTP on port \(httpPort) redirects to \(settings.publicURL)")
+        }
         if let token = try await SetupLink(services: app.clinicServices).issueIfUnclaimed() {
             // The link is for the operator's eyes, so it goes to the console, not the log.
             context.console.print("Set up the first clinic (this link works once): \(settings.publicURL)/setup?token=\(token)")
@@ -45,6 +51,7 @@ struct ServeClinicCommand: AsyncCommand {
         context.console.print("Stopping.")
         sweep.stop()
         delivery?.stop()
+        await redirect?.stop()
         await app.server.shutdown()
     }
 

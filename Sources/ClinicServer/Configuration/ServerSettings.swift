@@ -8,6 +8,8 @@ public struct ServerSettings: Sendable {
 
     public var hostname = "127.0.0.1"
     public var port = 8443
+    /// A plain-HTTP port that only redirects to HTTPS (off unless set).
+    public var plainHTTPPort: Int?
     public var dataDirectory = "./clinickeep-data"
     /// Where the key-encryption key lives: the key file (default) or AWS KMS.
     public var keyProvider = KeyProviderSetting.keyFile
@@ -65,6 +67,7 @@ public struct ServerSettings: Sendable {
         settings.keyProvider = try KeyProviderSetting.fromEnvironment(environment)
         if let value = environment["CLINICKEEP_HOSTNAME"], !value.isEmpty { settings.hostname = value }
         if let value = environment["CLINICKEEP_PORT"], !value.isEmpty { settings.port = try port(value) }
+        if let value = environment["CLINICKEEP_HTTP_PORT"], !value.isEmpty { settings.plainHTTPPort = try port(value) }
         if let value = environment["DATABASE_URL"], !value.isEmpty { settings.databaseURL = value }
         if let value = environment["CLINICKEEP_MIGRATION_DATABASE_URL"], !value.isEmpty { settings.migrationDatabaseURL = value }
         if let value = environment["CLINICKEEP_SIGNUP"] {
@@ -164,6 +167,7 @@ public struct ServerSettings: Sendable {
       CLINICKEEP_KMS_ENDPOINT            aws-kms: endpoint (default https://kms.<region>.amazonaws.com; http only on loopback)
       AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN  aws-kms: credentials (never logged)
       CLINICKEEP_KEYSTORE_DIR            each clinic's root key, outside the database (default <data dir>/keystore; shared by every server of one database)
+      CLINICKEEP_HTTP_PORT               a plain-HTTP port that only redirects to HTTPS (default: none)
       CLINICKEEP_FILES_DIR               files' encrypted bytes (default <data dir>/files; shared by every server of one database)
       CLINICKEEP_MAX_UPLOAD_MB           the largest file an upload may carry, in MiB (default 256)
       DATABASE_URL                       postgres://... for PostgreSQL as the server's own role (default: SQLite in the data directory)
