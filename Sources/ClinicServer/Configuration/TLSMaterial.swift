@@ -54,7 +54,9 @@ enum TLSMaterial {
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
+                // No KeyUsage: one without keyCertSign makes BoringSSL (NIOSSL, and so
+                // `security-report`) refuse this self-signed certificate as its own trust root,
+                // and keyCertSign on a non-CA certificate breaks RFC 5280. Its absence is allowed.
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectAlternativeNames(alternativeNames)
             },
