@@ -51,6 +51,8 @@ class Browser:
         for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors",
                      "--window-size=1024,1366", "--lang=en-AU"):
             options.add_argument(flag)
+        # The console is kept: the attack suite reads CSP violations from it.
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         self.driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
         self.server, self.person = server, person
 
