@@ -38,6 +38,8 @@ public enum ConsultationSubject {}
 public enum AmendmentSubject {}
 public enum PrescriptionSubject {}
 public enum FormulaSubject {}
+public enum ContactSubject {}
+public enum ProductSubject {}
 
 public typealias ClinicID = Identifier<ClinicSubject>
 public typealias PatientID = Identifier<PatientSubject>
@@ -48,4 +50,6 @@ public typealias AppointmentTypeID = Identifier<AppointmentTypeSubject>
 public typealias ConsultationID = Identifier<ConsultationSubject>
 public typealias AmendmentID = Identifier<AmendmentSubject>
 public typealias PrescriptionID = Identifier<PrescriptionSubject>
+public typealias ContactID = Identifier<ContactSubject>
+public typealias ProductID = Identifier<ProductSubject>
 public typealias FormulaID = Identifier<FormulaSubject>

@@ -76,21 +76,14 @@ public struct PatientSubmission: Sendable, Codable {
         }
     }
 
-    private static func blank(_ text: String) -> Bool { text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+    private static func blank(_ text: String) -> Bool { FieldText.isBlank(text) }
 
     private static func name(_ value: String?, field: String) throws(ClinicError) -> String {
-        guard let value, !blank(value) else { throw .invalid(field, "This name is required.", code: "required") }
-        return try text(value, field: field, maximum: 100)
+        try FieldText.required(value, field: field, maximum: 100, message: "This name is required.")
     }
 
     private static func text(_ value: String, field: String, maximum: Int) throws(ClinicError) -> String {
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count <= maximum else { throw .invalid(field, "Use at most \(maximum) characters.") }
-        // Control characters have no place in a name or address and can forge log lines.
-        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else {
-            throw .invalid(field, "Remove the control characters from this field.")
-        }
-        return trimmed
+        try FieldText.checked(value, field: field, maximum: maximum)
     }
 }
 

@@ -23,7 +23,9 @@ public enum Permission: Hashable, Sendable, CustomStringConvertible {
 public enum ClinicResource: String, CaseIterable, Sendable, Hashable {
     case patient          // demographics
     case schedule         // appointments
-    case catalogue        // appointment types (later products)
+    case catalogue        // appointment types and products
+    case stock            // counted changes to products' stock
+    case contact          // referrers, insurers, suppliers
     case formulary        // the clinic's herbal formula library
     case clinicalNote     // consultations, prescriptions
     case document         // a patient's files: consent scans, referral letters, attachments
@@ -69,6 +71,19 @@ public struct PermissionMatrix: Sendable {
             .read: [.owner, .admin, .practitioner, .receptionist, .bookkeeper],
             .create: [.owner, .admin],
             .update: [.owner, .admin],
+            .delete: [.owner, .admin],
+        ],
+        // The front desk sells and receives goods; bookkeepers count them. Prices are the catalogue's.
+        .stock: [
+            .read: [.owner, .admin, .practitioner, .receptionist, .bookkeeper],
+            .update: [.owner, .admin, .receptionist, .bookkeeper],
+        ],
+        // Referrers and other contacts name people: the front desk and clinicians keep them,
+        // bookkeepers read them to bill insurers; only owners and admins remove one.
+        .contact: [
+            .read: [.owner, .admin, .practitioner, .receptionist, .bookkeeper],
+            .create: [.owner, .admin, .practitioner, .receptionist],
+            .update: [.owner, .admin, .practitioner, .receptionist],
             .delete: [.owner, .admin],
         ],
         // Clinical knowledge rather than anyone's record: the people who prescribe keep it.

@@ -40,4 +40,19 @@ struct PermissionMatrixTests {
         #expect(!matrix.allows([.bookkeeper], .document, .read))
         #expect(!matrix.allows(Set(Role.allCases), .document, .delete))
     }
+
+    @Test("the front desk and bookkeepers count stock but only owners and admins price products; nobody deletes a product")
+    func productsAndStock() {
+        #expect(matrix.allows([.receptionist], .stock, .update) && matrix.allows([.bookkeeper], .stock, .update))
+        #expect(!matrix.allows([.practitioner], .stock, .update))
+        #expect(!matrix.allows([.receptionist, .bookkeeper], .catalogue, .update) && matrix.allows([.admin], .catalogue, .update))
+        #expect(!matrix.allows(Set(Role.allCases), .stock, .delete))
+    }
+
+    @Test("contacts are kept by the front desk and clinicians, read by bookkeepers, removed by owners and admins only")
+    func contacts() {
+        #expect(matrix.allows([.receptionist], .contact, .create) && matrix.allows([.practitioner], .contact, .update))
+        #expect(matrix.allows([.bookkeeper], .contact, .read) && !matrix.allows([.bookkeeper], .contact, .create))
+        #expect(!matrix.allows([.receptionist, .practitioner], .contact, .delete) && matrix.allows([.admin], .contact, .delete))
+    }
 }

@@ -88,6 +88,9 @@ struct KeyRotationTests {
             let scan = Data("%PDF-1.7 consent form, signed".utf8)
             let uploaded = try await app.send(.POST, team.path("patients/\(team.patientID)/files?name=consent.pdf"), as: team.receptionist, bytes: scan)
             let file = try #require(uploaded.json["id"] as? String)
+            let referrer = try await app.send(.POST, team.path("contacts"), json: ["kind": "referrer", "name": "Dr Okafor",
+                                                                                   "providerNumber": "2426621B", "notes": "Sports medicine"], as: team.owner)
+            let contact = try #require(referrer.json["id"] as? String)
 
             let rotation = Self.rotation(app)
             try await rotation.rotate(clinic)
@@ -125,6 +128,8 @@ struct KeyRotationTests {
             let downloaded = try await app.send(.GET, team.path("files/\(file)/content"), as: team.receptionist)
             #expect(downloaded.body == scan)
             #expect(try await app.send(.GET, team.path("files/\(file)"), as: team.receptionist).json["name"] as? String == "consent.pdf")
+            let readContact = try await app.send(.GET, team.path("contacts/\(contact)"), as: team.receptionist)
+            #expect(readContact.json["providerNumber"] as? String == "2426621B" && readContact.json["notes"] as? String == "Sports medicine")
 
             let actions = try await app.asOwner(realm: team.clinic) { sql in
                 try await sql.raw("SELECT action FROM audit_events WHERE chain_id = \(bind: clinic) AND action LIKE 'keys.%' ORDER BY sequence").all()

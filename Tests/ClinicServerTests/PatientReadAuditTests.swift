@@ -41,6 +41,11 @@ struct PatientReadAuditTests {
         "/api/v1/clinics/:clinicId/formulas": Expected(["formula.list"], namesPatient: false),
         "/api/v1/clinics/:clinicId/formulas/:formulaId": Expected(["formula.read"], namesPatient: false),
         "/api/v1/clinics/:clinicId/staff": Expected(["staff.list"], namesPatient: false),
+        // Contacts name people (referrers): every read is recorded. Products name nobody: none.
+        "/api/v1/clinics/:clinicId/contacts": Expected(["contact.list"], namesPatient: false),
+        "/api/v1/clinics/:clinicId/contacts/:contactId": Expected(["contact.read"], namesPatient: false),
+        "/api/v1/clinics/:clinicId/products": Expected([], namesPatient: false),
+        "/api/v1/clinics/:clinicId/products/:productId": Expected([], namesPatient: false),
         // The clinic's security policy: no personal data, no event.
         "/api/v1/clinics/:clinicId/security": Expected([], namesPatient: false),
         // Kinds and labels of the clinic's stored credentials: no personal data, and never a value.
@@ -138,7 +143,11 @@ struct PatientReadAuditTests {
         let file = try await app.send(.POST, team.path("patients/\(team.patientID)/files?name=referral.txt"), as: team.owner,
                                       bytes: Data("Referral for headaches\n".utf8))
         try #require(file.status == .created, "\(file.text)")
-        return [("fileId", try #require(file.json["id"] as? String)),("clinicId", team.clinic), ("patientId", team.patientID), ("appointmentId", try #require(booked.json["id"] as? String)),
+        let contact = try await app.send(.POST, team.path("contacts"), json: ["kind": "referrer", "name": "Dr Referrer"], as: team.owner)
+        let product = try await app.send(.POST, team.path("products"), json: ["name": "Arnica cream", "priceCents": 1850], as: team.owner)
+        try #require(contact.status == .created && product.status == .created, "\(contact.text) \(product.text)")
+        return [("contactId", try #require(contact.json["id"] as? String)), ("productId", try #require(product.json["id"] as? String)),
+                ("fileId", try #require(file.json["id"] as? String)),("clinicId", team.clinic), ("patientId", team.patientID), ("appointmentId", try #require(booked.json["id"] as? String)),
                 ("consultationId", consultation), ("prescriptionId", try #require(prescription.json["id"] as? String)),
                 ("formulaId", formulaID)]
     }

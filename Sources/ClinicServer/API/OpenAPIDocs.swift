@@ -167,7 +167,7 @@ enum OpenAPIDocs {
     /// Every schema the routes refer to, from each area's descriptions.
     static var allSchemas: JSONValue {
         var pairs: [(String, JSONValue)] = []
-        for case let .object(more) in [schemas, AppointmentDocs.schemas, ClinicalDocs.schemas] { pairs += more }
+        for case let .object(more) in [schemas, AppointmentDocs.schemas, ClinicalDocs.schemas, CatalogueDocs.schemas] { pairs += more }
         return .object(pairs)
     }
 

@@ -30,7 +30,7 @@ public enum ClinicKeepApp {
         app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(),
                            CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(),
                            AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
-                           CreateAPITokens(), to: migrator)
+                           CreateAPITokens(), CreateContactsAndProducts(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -90,6 +90,8 @@ public enum ClinicKeepApp {
         IntegrationSecretsAPI.register(api)
         FilesAPI.register(api)
         APITokensAPI.register(api)
+        ContactsAPI.register(api)
+        ProductsAPI.register(api)
         PasswordResetAPI.register(api)
         OpenAPIDocument.register(api)
         Pages.register(app)

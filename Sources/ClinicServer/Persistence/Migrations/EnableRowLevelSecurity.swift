@@ -56,6 +56,9 @@ enum ServerRoleGrants {
             "GRANT USAGE ON SCHEMA public TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE, DELETE ON clinics, users, memberships, sessions, setup_tokens, invitations, realm_keys, patients, patient_name_tokens, recovery_codes, sign_in_throttles, password_resets, outbox TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE, DELETE ON appointment_types, booking_locks, appointments, consultations, formulas, integration_secrets TO \(quoted)",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON contacts TO \(quoted)",
+            // Products are retired (active = false), never removed: invoices will name them.
+            "GRANT SELECT, INSERT, UPDATE ON products TO \(quoted)",
             // Written once: amendments and prescriptions are only ever added. The one change is
             // `keys reencrypt` sealing a column again under a newer key version: only the sealed
             // columns may be updated, and the triggers admit nothing else (AllowLockedReseal).

@@ -18,6 +18,7 @@ struct SealedTable: Sendable {
         SealedTable(name: ConsultationRecords.amendmentsTable, columns: ["reason"] + ConsultationNote.parts),
         SealedTable(name: PrescriptionRecords.table, columns: ["content"]),
         SealedTable(name: IntegrationSecrets.table, columns: ["secret"]),
+        SealedTable(name: ContactBook.table, columns: ContactBook.sealedColumns),
         // A file's bytes are sealed under a key of its own; only that key (and the name and
         // hash) are sealed with the clinic's keys, so rotation never rewrites a file.
         SealedTable(name: PatientFiles.filesTable, columns: ["name"]),
