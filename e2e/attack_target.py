@@ -73,11 +73,18 @@ def build_clinic(server, name):
     secret_id = _created(owner.request("POST", base + "/integration-secrets", json={
         "kind": "integration-key", "label": "Lab", "value": secret_value}), "integration secret")["id"]
     issued = _created(owner.request("POST", base + "/api-tokens", json={"label": "Widget", "roles": ["receptionist"]}), "api token")
-    canaries += [reason, note["subjective"], note["plan"], formula_name, file_text, file_name, secret_value, issued["token"]]
+    contact = {"kind": "referrer", "name": "Dr " + canary("Ct"), "notes": "Notes " + canary("Cn"),
+               "providerNumber": canary("Pv").upper()}
+    contact_id = _created(owner.request("POST", base + "/contacts", json=contact), "contact")["id"]
+    product_name = "Product " + canary("Pd")
+    product_id = _created(owner.request("POST", base + "/products", json={"name": product_name, "priceCents": 1200}), "product")["id"]
+    canaries += [reason, note["subjective"], note["plan"], formula_name, file_text, file_name, secret_value, issued["token"],
+                 contact["name"], contact["notes"], contact["providerNumber"], product_name]
     ids = {"clinicId": owner.clinic_id, "confirmClinicId": owner.clinic_id, "patientId": patient_id, "typeId": type_id,
            "appointmentTypeId": type_id, "appointmentId": appointment_id, "consultationId": consultation_id,
            "formulaId": formula_id, "prescriptionId": prescription_id, "fileId": file_id, "secretId": secret_id,
-           "tokenId": issued["id"], "userId": practitioner.user_id, "practitionerId": practitioner.user_id}
+           "tokenId": issued["id"], "userId": practitioner.user_id, "practitionerId": practitioner.user_id,
+           "contactId": contact_id, "productId": product_id}
     return ClinicFixture(name=name, owner=owner, members=members, token=issued["token"], ids=ids, canaries=canaries)
 
 

@@ -21,6 +21,10 @@ def test_the_demo_command_fills_clinics_that_sign_in_and_verify(server):
     assert len(diary.json()["appointments"]) >= 20, diary.text
     notes = owner.request("GET", "/api/v1/clinics/%s/consultations?limit=200" % clinic_id)
     assert notes.status_code == 200 and all(n["status"] == "signed" for n in notes.json()["consultations"]), notes.text
+    products = owner.request("GET", "/api/v1/clinics/%s/products" % clinic_id).json()["products"]
+    assert len(products) == 3 and all(p["stock"] > 0 for p in products), products
+    referrers = owner.request("GET", "/api/v1/clinics/%s/contacts?kind=referrer" % clinic_id).json()["contacts"]
+    assert len(referrers) == 2 and all(r["name"].startswith("Dr ") and r.get("providerNumber") for r in referrers), referrers
     verified = server.command("audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
 

@@ -2,8 +2,9 @@ import ClinicDomain
 import Foundation
 
 /// One synthetic clinic: an owner, two practitioners, a receptionist and a bookkeeper, three
-/// appointment types; `fill` adds patients with a month of appointments around today, and for
-/// past ones signed consultations and some prescriptions. Every value is made up.
+/// appointment types, three products in stock and two referrers; `fill` adds patients with a
+/// month of appointments around today, and for past ones signed consultations and some
+/// prescriptions. Every value is made up.
 struct SyntheticClinic: Sendable {
     let id: ClinicID
     let ownerEmail: String
@@ -43,6 +44,19 @@ struct SyntheticClinic: Sendable {
         var types: [AppointmentTypeID] = []
         for (name, minutes, price) in [("Initial consultation", 60, 12_000), ("Follow-up", 30, 8_000), ("Acupuncture", 45, 9_500)] {
             types.append(try await catalogue.create(AppointmentKind(name: name, durationMinutes: minutes, priceCents: price)).id)
+        }
+        let products = ProductCatalogue(scope: ownerScope, services: services)
+        for (name, price, gst, received) in [("Arnica cream 50 g", 1_850, true, 24), ("Magnesium powder 200 g", 3_200, true, 12),
+                                             ("Herbal granules, per gram", 45, false, 2_000)] {
+            let product = try await products.create(ProductDetails(name: name, priceCents: price, gstApplies: gst))
+            _ = try await products.changeStock(product.id, by: try StockChange(delta: received, reason: "received"))
+        }
+        let contacts = ContactBook(scope: ownerScope, services: services)
+        for index in 1...2 {
+            let name = names.name()
+            _ = try await contacts.create(ContactDetails(kind: .referrer, name: "Dr \(name.given) \(name.family)", organisation: "\(names.name().family) Medical Centre",
+                                                         phone: try PhoneNumber(parsing: "02 9\(index)00 0000", country: country),
+                                                         providerNumber: try ProviderNumber(parsing: "\(240_000 + index * 1_111)\(index)A")))
         }
         return SyntheticClinic(id: created.clinic, ownerEmail: ownerEmail, services: services, owner: created.owner,
                                practitioners: practitioners, receptionist: receptionist, types: types)
