@@ -79,7 +79,7 @@ public struct ContactSubmission: Sendable, Codable {
 
     public func validatedForCreation(country: CountryCode) throws(ClinicError) -> ContactDetails {
         guard let kind else { throw .invalid("kind", Self.kindMessage, code: "required") }
-        var details = ContactDetails(kind: try Self.kind(kind), name: try FieldText.required(name, field: "name", maximum: 200))
+        var details = ContactDetails(kind: try Self.kind(kind), name: try FieldText.required(name, field: "name", maximum: 200, singleLine: true))
         try apply(optionalFieldsTo: &details, country: country)
         return details
     }
@@ -87,13 +87,13 @@ public struct ContactSubmission: Sendable, Codable {
     public func applied(to existing: ContactDetails, country: CountryCode) throws(ClinicError) -> ContactDetails {
         var details = existing
         if let kind { details.kind = try Self.kind(kind) }
-        if name != nil { details.name = try FieldText.required(name, field: "name", maximum: 200) }
+        if name != nil { details.name = try FieldText.required(name, field: "name", maximum: 200, singleLine: true) }
         try apply(optionalFieldsTo: &details, country: country)
         return details
     }
 
     private func apply(optionalFieldsTo details: inout ContactDetails, country: CountryCode) throws(ClinicError) {
-        if case let .some(value) = try FieldText.optional(organisation, field: "organisation", maximum: 200) { details.organisation = value }
+        if case let .some(value) = try FieldText.optional(organisation, field: "organisation", maximum: 200, singleLine: true) { details.organisation = value }
         if case let .some(value) = try FieldText.optional(notes, field: "notes", maximum: 2000) { details.notes = value }
         if let phone { details.phone = FieldText.isBlank(phone) ? nil : try PhoneNumber(parsing: phone, country: country) }
         if let email { details.email = FieldText.isBlank(email) ? nil : try EmailAddress(parsing: email) }

@@ -75,7 +75,6 @@ public struct PermissionMatrix: Sendable {
         ],
         // The front desk sells and receives goods; bookkeepers count them. Prices are the catalogue's.
         .stock: [
-            .read: [.owner, .admin, .practitioner, .receptionist, .bookkeeper],
             .update: [.owner, .admin, .receptionist, .bookkeeper],
         ],
         // Referrers and other contacts name people: the front desk and clinicians keep them,

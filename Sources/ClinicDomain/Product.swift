@@ -43,21 +43,21 @@ public struct ProductSubmission: Sendable, Codable {
 
     public func validatedForCreation() throws(ClinicError) -> ProductDetails {
         guard let priceCents else { throw .invalid("priceCents", "Give the price in cents.", code: "required") }
-        var details = ProductDetails(name: try FieldText.required(name, field: "name", maximum: 200), priceCents: try Self.price(priceCents))
+        var details = ProductDetails(name: try FieldText.required(name, field: "name", maximum: 200, singleLine: true), priceCents: try Self.price(priceCents))
         try apply(to: &details)
         return details
     }
 
     public func applied(to existing: ProductDetails) throws(ClinicError) -> ProductDetails {
         var details = existing
-        if name != nil { details.name = try FieldText.required(name, field: "name", maximum: 200) }
+        if name != nil { details.name = try FieldText.required(name, field: "name", maximum: 200, singleLine: true) }
         if let priceCents { details.priceCents = try Self.price(priceCents) }
         try apply(to: &details)
         return details
     }
 
     private func apply(to details: inout ProductDetails) throws(ClinicError) {
-        if case let .some(value) = try FieldText.optional(sku, field: "sku", maximum: 64) { details.sku = value }
+        if case let .some(value) = try FieldText.optional(sku, field: "sku", maximum: 64, singleLine: true) { details.sku = value }
         if let gstApplies { details.gstApplies = gstApplies }
         if let active { details.active = active }
     }
@@ -80,7 +80,8 @@ public struct StockChange: Sendable, Equatable {
     public let reason: Reason
 
     public init(delta: Int?, reason: String?) throws(ClinicError) {
-        guard let delta, delta != 0, abs(delta) <= ProductDetails.maximumStock else {
+        // `magnitude`, not `abs`: abs(Int.min) traps, and a client may send exactly that.
+        guard let delta, delta != 0, delta.magnitude <= UInt(ProductDetails.maximumStock) else {
             throw .invalid("change", "Give a change in whole units, not 0, at most \(ProductDetails.maximumStock) either way.")
         }
         guard let reason, let parsed = Reason(rawValue: reason) else {

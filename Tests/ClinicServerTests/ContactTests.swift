@@ -47,7 +47,8 @@ struct ContactTests {
                 (["name": "Dr A"], "kind"), (["kind": "friend", "name": "Dr A"], "kind"), (["kind": "referrer", "name": "  "], "name"),
                 (["kind": "referrer", "name": "Dr A", "phone": "call me"], "phone"), (["kind": "referrer", "name": "Dr A", "email": "nope"], "email"),
                 (["kind": "referrer", "name": "Dr A", "providerNumber": "24-26"], "providerNumber"),
-                (["kind": "referrer", "name": "Dr A\u{1B}[2J"], "name"),
+                (["kind": "referrer", "name": "Dr A\u{1B}[2J"], "name"), (["kind": "referrer", "name": "Dr A\nDr B"], "name"),
+                (["kind": "referrer", "name": "Dr A", "organisation": "Clinic \u{202E}latipsoH"], "organisation"),
             ]
             for (body, field) in cases {
                 let answer = try await app.send(.POST, path, json: body, as: owner)

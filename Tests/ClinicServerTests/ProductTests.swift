@@ -73,6 +73,8 @@ struct ProductTests {
             let id = try await Self.add(app, team)
             let stock = team.path("products/\(id)/stock")
             #expect(try await app.send(.POST, stock, json: ["change": 0, "reason": "counted"], as: team.owner).errorField == "change")
+            #expect(try await app.send(.POST, stock, json: ["change": 1_000_000, "reason": "received"], as: team.owner).status == .ok)
+            #expect(try await app.send(.POST, stock, json: ["change": 1, "reason": "received"], as: team.owner).errorCode == "stock_limit")
             #expect(try await app.send(.POST, stock, json: ["change": 2, "reason": "found"], as: team.owner).errorField == "reason")
             #expect(try await app.send(.POST, stock, json: ["change": 1, "reason": "received"], as: team.practitioner).status == .forbidden)
             #expect(try await app.send(.PATCH, team.path("products/\(id)"), json: ["priceCents": 1], as: team.receptionist).status == .forbidden)

@@ -20,6 +20,7 @@ struct ProductCatalogue: Sendable {
     private static let columns = "id, name, sku, price_cents, gst_applies, stock, active, created_at_ms, updated_at_ms"
 
     static let outOfStock = ClinicError.conflict("stock_insufficient", "There is not that much in stock.", field: "change")
+    static let overLimit = ClinicError.conflict("stock_limit", "That would take the stock over \(ProductDetails.maximumStock) units.", field: "change")
 
     func list(includeInactive: Bool, limit: Int, offset: Int) async throws -> [ProductRecord] {
         let scope = self.scope
@@ -80,8 +81,8 @@ struct ProductCatalogue: Sendable {
         }.get()
     }
 
-    /// Applies a counted change; refused (409) when it would take the stock below zero or above
-    /// the maximum, and nothing changes then.
+    /// Applies a counted change; refused (409 `stock_insufficient` below zero, `stock_limit` above
+    /// the maximum), and nothing changes then.
     func changeStock(_ id: ProductID, by change: StockChange) async throws -> ProductRecord {
         let scope = self.scope
         return try await services.store.transaction(realm: scope.realm) { tx -> Outcome<ProductRecord> in
@@ -98,7 +99,8 @@ struct ProductCatalogue: Sendable {
                 let exists = try await Self.row(id, clinic: scope.realm, lock: false, in: tx) != nil
                 try await Ledger.append(scope.event("product.stock", resourceType: "product", resource: id.rawValue, outcome: .failure,
                                                     detail: "change=\(change.delta) reason=\(change.reason.rawValue)"), in: tx)
-                return .refused(exists ? Self.outOfStock : .notFound)
+                guard exists else { return .refused(.notFound) }
+                return .refused(change.delta < 0 ? Self.outOfStock : Self.overLimit)
             }
             try await Ledger.append(scope.event("product.stock", resourceType: "product", resource: id.rawValue,
                                                 detail: "change=\(change.delta) reason=\(change.reason.rawValue) stock=\(changed.stock)"), in: tx)
