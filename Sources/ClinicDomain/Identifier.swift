@@ -40,6 +40,7 @@ public enum PrescriptionSubject {}
 public enum FormulaSubject {}
 public enum ContactSubject {}
 public enum ProductSubject {}
+public enum InvoiceSubject {}
 
 public typealias ClinicID = Identifier<ClinicSubject>
 public typealias PatientID = Identifier<PatientSubject>
@@ -52,4 +53,5 @@ public typealias AmendmentID = Identifier<AmendmentSubject>
 public typealias PrescriptionID = Identifier<PrescriptionSubject>
 public typealias ContactID = Identifier<ContactSubject>
 public typealias ProductID = Identifier<ProductSubject>
+public typealias InvoiceID = Identifier<InvoiceSubject>
 public typealias FormulaID = Identifier<FormulaSubject>

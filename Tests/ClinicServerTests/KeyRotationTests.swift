@@ -91,6 +91,13 @@ struct KeyRotationTests {
             let referrer = try await app.send(.POST, team.path("contacts"), json: ["kind": "referrer", "name": "Dr Okafor",
                                                                                    "providerNumber": "2426621B", "notes": "Sports medicine"], as: team.owner)
             let contact = try #require(referrer.json["id"] as? String)
+            let drafted = try await app.send(.POST, team.path("invoices"), json: ["patientId": team.patientID, "notes": "Fund claim",
+                                                                                  "lines": [["appointmentTypeId": team.typeID]]], as: team.owner)
+            let invoice = try #require(drafted.json["id"] as? String)
+            #expect(try await app.send(.POST, team.path("invoices/\(invoice)/issue"), as: team.owner).status == .ok)
+            #expect(try await app.send(.POST, team.path("invoices/\(invoice)/payments"), json: ["amountCents": 500, "method": "card", "reference": "R-1"],
+                                       as: team.owner).status == .created)
+            #expect(try await app.send(.POST, team.path("invoices/\(invoice)/void"), json: ["reason": "x"], as: team.owner).status == .conflict)
 
             let rotation = Self.rotation(app)
             try await rotation.rotate(clinic)
@@ -130,6 +137,9 @@ struct KeyRotationTests {
             #expect(try await app.send(.GET, team.path("files/\(file)"), as: team.receptionist).json["name"] as? String == "consent.pdf")
             let readContact = try await app.send(.GET, team.path("contacts/\(contact)"), as: team.receptionist)
             #expect(readContact.json["providerNumber"] as? String == "2426621B" && readContact.json["notes"] as? String == "Sports medicine")
+            let readInvoice = try await app.send(.GET, team.path("invoices/\(invoice)"), as: team.bookkeeper)
+            #expect(readInvoice.json["notes"] as? String == "Fund claim" && (readInvoice.json["lines"] as? [[String: Any]])?.count == 1)
+            #expect((readInvoice.json["payments"] as? [[String: Any]])?.first?["reference"] as? String == "R-1")
 
             let actions = try await app.asOwner(realm: team.clinic) { sql in
                 try await sql.raw("SELECT action FROM audit_events WHERE chain_id = \(bind: clinic) AND action LIKE 'keys.%' ORDER BY sequence").all()

@@ -46,6 +46,8 @@ struct PatientReadAuditTests {
         "/api/v1/clinics/:clinicId/contacts/:contactId": Expected(["contact.read"], namesPatient: false),
         "/api/v1/clinics/:clinicId/products": Expected([], namesPatient: false),
         "/api/v1/clinics/:clinicId/products/:productId": Expected([], namesPatient: false),
+        "/api/v1/clinics/:clinicId/invoices": Expected(["invoice.list"], namesPatient: true),
+        "/api/v1/clinics/:clinicId/invoices/:invoiceId": Expected(["invoice.read"], namesPatient: true),
         // The clinic's security policy: no personal data, no event.
         "/api/v1/clinics/:clinicId/security": Expected([], namesPatient: false),
         // Kinds and labels of the clinic's stored credentials: no personal data, and never a value.
@@ -146,7 +148,10 @@ struct PatientReadAuditTests {
         let contact = try await app.send(.POST, team.path("contacts"), json: ["kind": "referrer", "name": "Dr Referrer"], as: team.owner)
         let product = try await app.send(.POST, team.path("products"), json: ["name": "Arnica cream", "priceCents": 1850], as: team.owner)
         try #require(contact.status == .created && product.status == .created, "\(contact.text) \(product.text)")
-        return [("contactId", try #require(contact.json["id"] as? String)), ("productId", try #require(product.json["id"] as? String)),
+        let invoice = try await app.send(.POST, team.path("invoices"), json: ["patientId": team.patientID,
+                                                                             "lines": [["appointmentTypeId": team.typeID]]], as: team.owner)
+        try #require(invoice.status == .created, "\(invoice.text)")
+        return [("invoiceId", try #require(invoice.json["id"] as? String)), ("contactId", try #require(contact.json["id"] as? String)), ("productId", try #require(product.json["id"] as? String)),
                 ("fileId", try #require(file.json["id"] as? String)),("clinicId", team.clinic), ("patientId", team.patientID), ("appointmentId", try #require(booked.json["id"] as? String)),
                 ("consultationId", consultation), ("prescriptionId", try #require(prescription.json["id"] as? String)),
                 ("formulaId", formulaID)]

@@ -167,7 +167,7 @@ enum OpenAPIDocs {
     /// Every schema the routes refer to, from each area's descriptions.
     static var allSchemas: JSONValue {
         var pairs: [(String, JSONValue)] = []
-        for case let .object(more) in [schemas, AppointmentDocs.schemas, ClinicalDocs.schemas, CatalogueDocs.schemas] { pairs += more }
+        for case let .object(more) in [schemas, AppointmentDocs.schemas, ClinicalDocs.schemas, CatalogueDocs.schemas, InvoiceDocs.schemas] { pairs += more }
         return .object(pairs)
     }
 
@@ -228,7 +228,7 @@ enum OpenAPIDocs {
         "RolesRequest": ["type": "object", "required": ["roles"], "properties": ["roles": ["type": "array", "minItems": 1, "items": ref("Role")]]],
         "Member": ["type": "object", "required": ["userId", "name", "email", "roles", "mfa"], "properties": [
             "userId": string, "name": string, "email": string, "roles": ["type": "array", "items": ref("Role")],
-            "mfa": ["type": "object", "required": ["totp"], "properties": ["totp": ["type": "boolean"]]]]],
+            "mfa": ["type": "object", "required": ["totp"], "properties": ["totp": ["type": "boolean"]]], "providerNumber": string]],
         "StaffList": ["type": "object", "required": ["staff", "invitations"], "properties": [
             "staff": ["type": "array", "items": ref("Member")],
             "invitations": ["type": "array", "items": ["type": "object", "required": ["id", "email", "roles", "expiresAt"], "properties": [

@@ -10,6 +10,7 @@ enum StaffAPI {
         staff.inClinic(.POST, permission: (.staff, .create), doc: OpenAPIDocs.invite, use: invite)
         staff.inClinic(.PATCH, ":userId", permission: (.staff, .update), doc: OpenAPIDocs.changeRoles, use: changeRoles)
         staff.inClinic(.DELETE, ":userId", permission: (.staff, .delete), doc: OpenAPIDocs.removeMember, use: remove)
+        staff.inClinic(.PUT, ":userId", "provider-number", permission: (.staff, .update), doc: InvoiceDocs.setProviderNumber, use: setProviderNumber)
         api.anyone(.POST, "invitations", "accept", doc: OpenAPIDocs.acceptInvitation, use: accept)
     }
 
@@ -17,7 +18,8 @@ enum StaffAPI {
     struct Invitation: Content { let id: String; let inviteToken: String; let expiresAt: String }
     struct RolesBody: Content { let roles: [String]? }
     struct MFAState: Content { let totp: Bool }
-    struct Member: Content { let userId: String; let name: String; let email: String; let roles: [String]; let mfa: MFAState }
+    struct Member: Content { let userId: String; let name: String; let email: String; let roles: [String]; let mfa: MFAState; var providerNumber: String? = nil }
+    struct ProviderNumberBody: Content { let providerNumber: String? }
     struct Pending: Content { let id: String; let email: String; let roles: [String]; let expiresAt: String }
     struct StaffList: Content { let staff: [Member]; let invitations: [Pending] }
     struct AcceptBody: Content { let inviteToken: String?; let name: String?; let password: String? }
@@ -44,7 +46,7 @@ enum StaffAPI {
         let (members, pending) = try await StaffDirectory(scope: scope, services: request.services).list()
         return StaffList(
             staff: members.map { Member(userId: $0.user.description, name: $0.name, email: $0.email, roles: $0.roles.sorted().map(\.rawValue),
-                                        mfa: MFAState(totp: $0.hasTOTP)) },
+                                        mfa: MFAState(totp: $0.hasTOTP), providerNumber: $0.providerNumber) },
             invitations: pending.map { Pending(id: $0.id.uuidString.lowercased(), email: $0.email, roles: $0.roles.sorted().map(\.rawValue),
                                                expiresAt: Timestamp.string($0.expiresAt)) })
     }
@@ -66,6 +68,15 @@ enum StaffAPI {
             response.headers.replaceOrAdd(name: "X-CSRF-Token", value: replacement.csrfToken)
         }
         return response
+    }
+
+    /// An empty or absent number clears it.
+    static func setProviderNumber(_ request: Request, scope: ClinicScope) async throws -> HTTPStatus {
+        let user = try userID(request)
+        let text = try request.decodeBody(ProviderNumberBody.self).providerNumber ?? ""
+        let number = FieldText.isBlank(text) ? nil : try ProviderNumber(parsing: text)
+        try await StaffDirectory(scope: scope, services: request.services).setProviderNumber(of: user, to: number)
+        return .noContent
     }
 
     static func remove(_ request: Request, scope: ClinicScope) async throws -> HTTPStatus {

@@ -30,7 +30,7 @@ public enum ClinicKeepApp {
         app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(),
                            CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(),
                            AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
-                           CreateAPITokens(), CreateContactsAndProducts(), to: migrator)
+                           CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -92,6 +92,7 @@ public enum ClinicKeepApp {
         APITokensAPI.register(api)
         ContactsAPI.register(api)
         ProductsAPI.register(api)
+        InvoicesAPI.register(api)
         PasswordResetAPI.register(api)
         OpenAPIDocument.register(api)
         Pages.register(app)

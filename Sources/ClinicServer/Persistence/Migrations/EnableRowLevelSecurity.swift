@@ -59,6 +59,11 @@ enum ServerRoleGrants {
             "GRANT SELECT, INSERT, UPDATE, DELETE ON contacts TO \(quoted)",
             // Products are retired (active = false), never removed: invoices will name them.
             "GRANT SELECT, INSERT, UPDATE ON products TO \(quoted)",
+            // Invoices are voided, never removed, so their numbers have no holes; payments are
+            // only ever added (a refund would be a payment of its own, not an edit).
+            "GRANT SELECT, INSERT, UPDATE ON invoices TO \(quoted)",
+            "GRANT SELECT, INSERT ON payments TO \(quoted)",
+            "GRANT UPDATE (reference) ON payments TO \(quoted)",
             // Written once: amendments and prescriptions are only ever added. The one change is
             // `keys reencrypt` sealing a column again under a newer key version: only the sealed
             // columns may be updated, and the triggers admit nothing else (AllowLockedReseal).

@@ -194,14 +194,14 @@ struct PatientRepository: Sendable {
         let deleted = try await services.store.transaction(realm: scope.realm) { tx -> Outcome<Bool> in
             // Clinical and booking records must be kept for their retention period; they are
             // never removed as a side effect of removing the person they are about.
-            for table in ["appointments", "consultations", "prescriptions", "files"] {
+            for table in ["appointments", "consultations", "prescriptions", "files", "invoices"] {
                 let held = try await tx.sql.raw("""
                     SELECT 1 AS held FROM \(unsafeRaw: table) WHERE clinic_id = \(bind: scope.realm) AND patient_id = \(bind: id.rawValue) LIMIT 1
                     """).first()
                 if held != nil {
                     try await Ledger.append(scope.event("patient.delete", resourceType: "patient", resource: id.rawValue,
                                                         outcome: .failure, detail: "has=\(table)"), in: tx)
-                    return .refused(.conflict("patient_has_records", "This patient has appointments, clinical records or files, which are kept; the patient cannot be deleted."))
+                    return .refused(.conflict("patient_has_records", "This patient has appointments, clinical records, files or invoices, which are kept; the patient cannot be deleted."))
                 }
             }
             let gone = try await tx.sql.raw("""

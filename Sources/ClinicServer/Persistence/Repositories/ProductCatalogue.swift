@@ -108,6 +108,11 @@ struct ProductCatalogue: Sendable {
         }.get()
     }
 
+    /// Reads one product inside another record's transaction (an invoice line).
+    static func find(_ id: ProductID, clinic: UUID, in tx: ScopedSQL) async throws -> ProductRecord? {
+        try await row(id, clinic: clinic, lock: false, in: tx).map(record)
+    }
+
     private static func row(_ id: ProductID, clinic: UUID, lock: Bool, in tx: ScopedSQL) async throws -> (any SQLRow)? {
         let lock = lock && tx.kind == .postgres ? " FOR UPDATE" : ""
         return try await tx.sql.raw("""

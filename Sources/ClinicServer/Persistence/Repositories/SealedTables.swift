@@ -19,6 +19,8 @@ struct SealedTable: Sendable {
         SealedTable(name: PrescriptionRecords.table, columns: ["content"]),
         SealedTable(name: IntegrationSecrets.table, columns: ["secret"]),
         SealedTable(name: ContactBook.table, columns: ContactBook.sealedColumns),
+        SealedTable(name: InvoiceRecords.table, columns: InvoiceRecords.sealedColumns),
+        SealedTable(name: InvoiceRecords.paymentsTable, columns: ["reference"]),
         // A file's bytes are sealed under a key of its own; only that key (and the name and
         // hash) are sealed with the clinic's keys, so rotation never rewrites a file.
         SealedTable(name: PatientFiles.filesTable, columns: ["name"]),

@@ -19,6 +19,7 @@ struct StaffDirectory: Sendable {
         let email: String
         let roles: Set<Role>
         let hasTOTP: Bool
+        let providerNumber: String?
     }
 
     struct Pending: Sendable {
@@ -68,13 +69,14 @@ struct StaffDirectory: Sendable {
                 try keys.openRequiredColumn(row, table: table, column: column, id: id)
             }
             let members = try await tx.sql.raw("""
-                SELECT u.id, u.email, u.name, u.totp_enabled_at_ms, m.roles FROM memberships m JOIN users u ON u.id = m.user_id
+                SELECT u.id, u.email, u.name, u.totp_enabled_at_ms, m.roles, m.provider_number FROM memberships m JOIN users u ON u.id = m.user_id
                 WHERE m.clinic_id = \(bind: scope.realm) ORDER BY m.created_at_ms
                 """).all().map { row -> Member in
                     let id = try row.decode(column: "id", as: UUID.self)
                     return Member(user: UserID(id), name: try open(row, "users", "name", id), email: try open(row, "users", "email", id),
                                   roles: Role.parseList(try row.decode(column: "roles", as: String.self)) ?? [],
-                                  hasTOTP: try row.decode(column: "totp_enabled_at_ms", as: Int64?.self) != nil)
+                                  hasTOTP: try row.decode(column: "totp_enabled_at_ms", as: Int64?.self) != nil,
+                                  providerNumber: try row.decode(column: "provider_number", as: String?.self))
                 }
             let pending = try await tx.sql.raw("""
                 SELECT id, email, roles, expires_at_ms FROM invitations
@@ -116,6 +118,23 @@ struct StaffDirectory: Sendable {
             try await Ledger.append(scope.context.event(chain: IdentityRealm.id, action: "session.revoke-all", resourceType: "user",
                                                         resource: user.rawValue, detail: "reason=roles-changed sessions-ended=\(ended)"), in: tx)
             return user == scope.actor ? try await sessions.open(for: user, client: client, in: tx) : nil
+        }
+    }
+
+    /// Sets or clears (nil) a practitioner's Medicare provider number at this clinic. Invoices
+    /// issued afterwards carry it; those already issued keep the one they were issued with.
+    func setProviderNumber(of user: UserID, to number: ProviderNumber?) async throws {
+        let scope = self.scope
+        try await services.store.transaction(realm: scope.realm) { tx in
+            guard let roles = try await Self.roles(of: user, in: scope.clinic, tx: tx) else { throw ClinicError.notFound }
+            guard roles.contains(.practitioner) || number == nil else {
+                throw ClinicError.invalid("providerNumber", "Provider numbers are for members who hold the practitioner role.")
+            }
+            try await tx.sql.raw("""
+                UPDATE memberships SET provider_number = \(bind: number?.value) WHERE clinic_id = \(bind: scope.realm) AND user_id = \(bind: user.rawValue)
+                """).run()
+            try await Ledger.append(scope.event("membership.update", resourceType: "user", resource: user.rawValue,
+                                                detail: number == nil ? "providerNumber=cleared" : "providerNumber=set"), in: tx)
         }
     }
 
