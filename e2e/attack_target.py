@@ -78,13 +78,23 @@ def build_clinic(server, name):
     contact_id = _created(owner.request("POST", base + "/contacts", json=contact), "contact")["id"]
     product_name = "Product " + canary("Pd")
     product_id = _created(owner.request("POST", base + "/products", json={"name": product_name, "priceCents": 1200}), "product")["id"]
+    bill = {"patientId": patient_id, "appointmentId": appointment_id, "notes": "Billing " + canary("Bn"),
+            "lines": [{"appointmentTypeId": type_id, "unitCents": 9500}, {"productId": product_id, "quantity": 2},
+                      {"description": "Item " + canary("Bl"), "unitCents": 3300, "gstApplies": True}]}
+    invoice_id = _created(owner.request("POST", base + "/invoices", json=bill), "invoice")["id"]
+    settled_id = _created(owner.request("POST", base + "/invoices", json=bill), "second invoice")["id"]
+    assert owner.request("POST", base + "/invoices/%s/issue" % settled_id).status_code == 200
+    receipt = "Receipt " + canary("Rc")
+    _created(owner.request("POST", base + "/invoices/%s/payments" % settled_id, json={"amountCents": 100, "method": "card", "reference": receipt}),
+             "payment")
     canaries += [reason, note["subjective"], note["plan"], formula_name, file_text, file_name, secret_value, issued["token"],
-                 contact["name"], contact["notes"], contact["providerNumber"], product_name]
+                 contact["name"], contact["notes"], contact["providerNumber"], product_name, bill["notes"], bill["lines"][2]["description"],
+                 receipt]
     ids = {"clinicId": owner.clinic_id, "confirmClinicId": owner.clinic_id, "patientId": patient_id, "typeId": type_id,
            "appointmentTypeId": type_id, "appointmentId": appointment_id, "consultationId": consultation_id,
            "formulaId": formula_id, "prescriptionId": prescription_id, "fileId": file_id, "secretId": secret_id,
            "tokenId": issued["id"], "userId": practitioner.user_id, "practitionerId": practitioner.user_id,
-           "contactId": contact_id, "productId": product_id}
+           "contactId": contact_id, "productId": product_id, "invoiceId": invoice_id}
     return ClinicFixture(name=name, owner=owner, members=members, token=issued["token"], ids=ids, canaries=canaries)
 
 

@@ -17,7 +17,9 @@ def pages(ids):
     return ["/login", "/forgot-password", "/me", "/me/sessions", "/me/two-step",
             clinic + "/patients", clinic + "/patients/new", patient, patient + "/chart", patient + "/consultations/new",
             patient + "/prescriptions/new", clinic + "/consultations/%s" % ids["consultationId"],
-            clinic + "/prescriptions/%s/print" % ids["prescriptionId"], clinic + "/calendar?date=2031-05-06", clinic + "/audit"]
+            clinic + "/prescriptions/%s/print" % ids["prescriptionId"], clinic + "/calendar?date=2031-05-06", clinic + "/audit",
+            clinic + "/invoices", clinic + "/invoices/%s" % ids["invoiceId"], patient + "/invoices/new", clinic + "/staff",
+            "/invitations/accept?token=unknown"]
 
 
 class WatchedBrowser(Browser):

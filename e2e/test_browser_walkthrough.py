@@ -1,7 +1,7 @@
 """The clinic's day in a real headless Chromium (Debian's chromium and chromedriver, driven by
 Selenium): people sign in on the login page and use the staff pages with their own hands, with
-a screenshot of each page kept for the test output. Staff are invited through the API, which has
-no page yet."""
+a screenshot of each page kept for the test output. The owner invites the staff on the staff
+page; each joins on the invitation page."""
 import os
 import shutil
 import tempfile
@@ -15,7 +15,7 @@ from selenium.common.exceptions import StaleElementReferenceException, WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import canary
+from conftest import canary, password
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -70,7 +70,7 @@ class Browser:
         field.send_keys(value)
 
     def choose(self, name, visible_text):
-        Select(self.driver.find_element(By.NAME, name)).select_by_visible_text(visible_text)
+        Select(self.driver.find_element(By.CSS_SELECTOR, "select[name='%s']" % name)).select_by_visible_text(visible_text)
 
     def press(self, label):
         """Clicks the button and waits for the page the form leads to."""
@@ -92,6 +92,9 @@ class Browser:
         assert "/login" not in self.driver.current_url, self.text()
         return self
 
+    def options(self, name):
+        return [option.text for option in Select(self.driver.find_element(By.NAME, name)).options]
+
     def shot(self, name):
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / ("%s.png" % name)
@@ -102,17 +105,61 @@ class Browser:
         self.driver.quit()
 
 
-# Issue 7: a receptionist registers a patient and books; the practitioner writes, signs and
+class Person:
+    """Someone the owner invites on the staff page: what they type to join and to sign in."""
+
+    def __init__(self, role):
+        self.role = role
+        self.name = "%s %s" % (role.capitalize(), canary("Stf"))
+        self.email = "%s@%s.example" % (canary("s").lower(), canary("d").lower())
+        self.password = password()
+
+
+def invite_in_the_browser(server, owner, roles):
+    """The owner invites one person per role on the staff page and hands each the link it shows;
+    each opens it in a browser of their own, chooses a password and joins."""
+    people = [Person(role) for role in roles]
+    admin = Browser(server, owner)
+    try:
+        admin.sign_in().follow("Staff")
+        for person in people:
+            admin.fill("name", person.name, within="form[action$='/staff']")
+            admin.fill("email", person.email, within="form[action$='/staff']")
+            admin.driver.find_element(By.CSS_SELECTOR, "input[name='roles[]'][value='%s']" % person.role).click()
+            admin.press("Invite")
+            link = admin.driver.find_element(By.ID, "invitation-link").get_attribute("href")
+            assert "/invitations/accept?token=" in link, admin.text()
+            admin.shot("00-owner-invites-a-%s" % person.role)
+            joining = Browser(server, person)
+            try:
+                joining.driver.get(link)
+                joining.fill("password", person.password)
+                joining.press("Join")
+                assert joining.driver.current_url.endswith("/login"), joining.text()
+            finally:
+                joining.close()
+        admin.open("/clinics/%s/staff" % owner.clinic_id)
+        shown = admin.text()
+        assert all(person.name in shown for person in people), shown
+    finally:
+        admin.close()
+    staff = owner.request("GET", "/api/v1/clinics/%s/staff" % owner.clinic_id).json()["staff"]
+    for person in people:
+        person.user_id = next(member["userId"] for member in staff if member["email"] == person.email)
+        assert next(member["roles"] for member in staff if member["email"] == person.email) == [person.role]
+    return people
+
+
+# Issue 7: the owner invites the staff; a receptionist registers a patient and books; the practitioner writes, signs and
 # prescribes a formula; the receptionist's pages never show the consultation (DAO-15, DC-11)
 def test_a_clinic_day_in_a_real_browser(sqlite_server):
     server = sqlite_server
     owner = server.client().sign_up()
-    practitioner = owner.invite(["practitioner"]).log_in()
-    receptionist = owner.invite(["receptionist"])
     clinic = "/clinics/%s" % owner.clinic_id
-    kind = owner.request("POST", "/api/v1%s/appointment-types" % clinic, json={"name": "Acupuncture", "durationMinutes": 45})
+    practitioner, receptionist, bookkeeper = invite_in_the_browser(server, owner, ["practitioner", "receptionist", "bookkeeper"])
+    kind = owner.request("POST", "/api/v1%s/appointment-types" % clinic, json={"name": "Acupuncture", "durationMinutes": 45, "priceCents": 9500})
     assert kind.status_code == 201, kind.text
-    formula = practitioner.request("POST", "/api/v1%s/formulas" % clinic, json={
+    formula = owner.request("POST", "/api/v1%s/formulas" % clinic, json={
         "name": "Xiao Yao San", "herbs": [{"herb": "Chai Hu", "grams": 9}, {"herb": "Dang Gui", "grams": 9}]})
     assert formula.status_code == 201, formula.text
     family, note = canary("Fm"), canary("Note")
@@ -132,7 +179,7 @@ def test_a_clinic_day_in_a_real_browser(sqlite_server):
         desk.shot("01-receptionist-new-patient")
         desk.open(clinic + "/calendar?date=2031-02-03")
         desk.choose("patientId", "%s, Ada" % family)
-        desk.fill("practitionerId", practitioner.user_id, within="form[action$='/calendar/book']")
+        desk.choose("practitionerId", practitioner.name)
         desk.choose("appointmentTypeId", "Acupuncture (45 min)")
         # A datetime-local field's typing order depends on the locale; its value is set directly.
         desk.driver.execute_script("document.getElementsByName('startsAt')[0].value = '2031-02-03T09:00'")
@@ -164,14 +211,57 @@ def test_a_clinic_day_in_a_real_browser(sqlite_server):
     finally:
         clinician.close()
 
+    # The bookkeeper bills the visit and settles it; the notes are never on their pages (DC-11).
+    books = Browser(server, bookkeeper)
+    try:
+        books.sign_in().open("%s/patients/%s/chart" % (clinic, patient_id))
+        assert note not in books.text() and "Invoices" in books.text()
+        books.follow("New invoice")
+        books.choose("appointmentId", [option for option in books.options("appointmentId") if "Acupuncture" in option][0])
+        books.fill("description", "Heat pack")
+        books.fill("amount", "22.00")
+        books.driver.find_element(By.NAME, "gstApplies").click()
+        books.press("Save draft")
+        assert "Draft invoice" in books.text() and "$117.00" in books.text() and "$2.00" in books.text(), books.text()
+        books.shot("06-bookkeeper-draft-invoice")
+        books.press("Issue invoice")
+        assert "Invoice 1" in books.text() and books.driver.find_element(By.ID, "invoice-status").text == "issued"
+        books.shot("07-bookkeeper-issued-invoice")
+        books.fill("amount", "117.00")
+        books.choose("method", "card")
+        books.fill("reference", "EFT-2031")
+        books.press("Record payment")
+        assert books.driver.find_element(By.ID, "invoice-status").text == "paid", books.text()
+        assert books.driver.find_element(By.ID, "invoice-balance").text == "$0.00"
+        books.shot("08-bookkeeper-settled-invoice")
+        invoice_url = books.driver.current_url
+    finally:
+        books.close()
+
+    # The practitioner's pages never show revenue: no invoices on the chart or in the menu, and
+    # the invoice itself is refused.
+    clinician = Browser(server, practitioner)
+    try:
+        clinician.sign_in().open("%s/patients/%s/chart" % (clinic, patient_id))
+        shown = clinician.text()
+        assert "Invoices" not in shown and "$117.00" not in shown and "$" not in shown, shown
+        clinician.driver.get(invoice_url)
+        assert "Not allowed" in clinician.driver.title and "$117.00" not in clinician.text()
+        clinician.open(clinic + "/invoices")
+        assert "Not allowed" in clinician.driver.title
+        clinician.shot("09-practitioner-refused-invoice")
+    finally:
+        clinician.close()
+
     desk = Browser(server, receptionist)
     try:
         desk.sign_in().open("%s/patients/%s/chart" % (clinic, patient_id))
         assert family in desk.text() and note not in desk.text()
-        desk.shot("06-receptionist-chart-without-notes")
+        assert "$117.00" not in desk.text() and "Invoices" not in desk.text()
+        desk.shot("10-receptionist-chart-without-notes")
         desk.driver.get(consultation_url)
         assert note not in desk.text() and "Not allowed" in desk.driver.title, desk.driver.title
-        desk.shot("07-receptionist-refused-consultation")
+        desk.shot("11-receptionist-refused-consultation")
     finally:
         desk.close()
 
@@ -183,7 +273,7 @@ def test_a_clinic_day_in_a_real_browser(sqlite_server):
         shown = books.text()
         assert "consultation.sign" in shown and practitioner.user_id in shown and "patient.create" in shown, shown
         assert note not in shown and family not in shown, "the audit page shows ids, never what was written"
-        books.shot("08-owner-who-accessed-the-record")
+        books.shot("12-owner-who-accessed-the-record")
     finally:
         books.close()
 
@@ -199,12 +289,12 @@ def test_an_owner_turns_on_two_step_sign_in_in_a_real_browser(sqlite_server):
         browser.press("Set up an authenticator app")
         secret = browser.driver.find_element(By.ID, "totp-secret").text.replace(" ", "")
         assert browser.driver.find_element(By.ID, "otpauth-link").get_attribute("href").startswith("otpauth://totp/")
-        browser.shot("09-owner-sets-up-two-step")
+        browser.shot("13-owner-sets-up-two-step")
         browser.fill("code", pyotp.TOTP(secret).now())
         browser.press("Turn on two-step sign-in")
         codes = [item.text for item in browser.driver.find_elements(By.CSS_SELECTOR, "#recovery-codes code")]
         assert len(set(codes)) == 10, browser.text()
-        browser.shot("10-owner-recovery-codes")
+        browser.shot("14-owner-recovery-codes")
         browser.press("Sign out")
         browser.open("/login")
         browser.fill("email", owner.email)

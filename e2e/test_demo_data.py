@@ -25,6 +25,11 @@ def test_the_demo_command_fills_clinics_that_sign_in_and_verify(server):
     assert len(products) == 3 and all(p["stock"] > 0 for p in products), products
     referrers = owner.request("GET", "/api/v1/clinics/%s/contacts?kind=referrer" % clinic_id).json()["contacts"]
     assert len(referrers) == 2 and all(r["name"].startswith("Dr ") and r.get("providerNumber") for r in referrers), referrers
+    # Each signed visit was billed: an issued invoice with the practitioner's provider number, most of them paid.
+    invoices = owner.request("GET", "/api/v1/clinics/%s/invoices?limit=500" % clinic_id).json()["invoices"]
+    signed = len(notes.json()["consultations"])
+    assert len(invoices) == signed and all(i["status"] in ("issued", "paid") and i["number"] and i.get("providerNumber") for i in invoices), invoices
+    assert sorted(i["number"] for i in invoices) == list(range(1, signed + 1))
     verified = server.command("audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
 

@@ -87,7 +87,7 @@ public enum ClinicalText {
         guard let value else { return nil }
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return nil }
-        guard trimmed.count <= maximum else { throw .invalid(field, "Use at most \(maximum) characters.") }
+        guard trimmed.unicodeScalars.count <= maximum else { throw .invalid(field, "Use at most \(maximum) characters.") }
         guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" && $0 != "\r" }) else {
             throw .invalid(field, "Remove the control characters from this field.")
         }

@@ -20,7 +20,9 @@ public enum FieldText {
 
     public static func checked(_ value: String, field: String, maximum: Int, singleLine: Bool = false) throws(ClinicError) -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count <= maximum else { throw .invalid(field, "Use at most \(maximum) characters.") }
+        // Code points, as JSON Schema's maxLength counts them: one letter with a hundred combining
+        // marks is one Character but a hundred and one code points (and as many bytes stored).
+        guard trimmed.unicodeScalars.count <= maximum else { throw .invalid(field, "Use at most \(maximum) characters.") }
         guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else {
             throw .invalid(field, "Remove the control characters from this field.")
         }

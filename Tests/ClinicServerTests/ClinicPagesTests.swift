@@ -161,7 +161,7 @@ struct ClinicPagesTests {
     }
 }
 
-private func firstMatch(_ pattern: String, in text: String) -> String? {
+func firstMatch(_ pattern: String, in text: String) -> String? {
     guard let regex = try? NSRegularExpression(pattern: pattern),
           let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
           let range = Range(match.range(at: 1), in: text) else { return nil }
@@ -170,7 +170,7 @@ private func firstMatch(_ pattern: String, in text: String) -> String? {
 
 extension ClinicTestApp {
     /// Posts a page form as a browser would: URL-encoded, with the session's CSRF token as a field.
-    fileprivate func postForm(_ path: String, as session: TestSession, _ fields: [(String, String)]) async throws -> TestResponse {
+    func postForm(_ path: String, as session: TestSession, _ fields: [(String, String)]) async throws -> TestResponse {
         let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "" }
         let body = ([("csrfToken", session.csrfToken)] + fields).map { "\($0.0)=\(encode($0.1))" }.joined(separator: "&")
         return try await send(.POST, path, as: session, csrf: false, headers: ["Content-Type": "application/x-www-form-urlencoded"], rawBody: body)

@@ -65,7 +65,7 @@ struct PatientReadAuditTests {
         "/clinics/:clinicId/patients/new": Expected([], namesPatient: false),
         "/clinics/:clinicId/patients/:patientId": Expected(["patient.read"], namesPatient: true),
         "/clinics/:clinicId/patients/:patientId/chart": Expected(
-            ["patient.read", "appointmentType.list", "appointment.list", "consultation.list", "prescription.list"], namesPatient: true),
+            ["patient.read", "appointmentType.list", "appointment.list", "consultation.list", "prescription.list", "invoice.list"], namesPatient: true),
         // Blank forms: they show the patient's id in their links, nothing read from the record.
         "/clinics/:clinicId/patients/:patientId/consultations/new": Expected([], namesPatient: false),
         "/clinics/:clinicId/patients/:patientId/prescriptions/new": Expected(["formula.list"], namesPatient: false),
@@ -73,6 +73,10 @@ struct PatientReadAuditTests {
         "/clinics/:clinicId/prescriptions/:prescriptionId/print": Expected(["prescription.read", "patient.read"], namesPatient: true),
         "/clinics/:clinicId/calendar": Expected(["appointment.list", "appointmentType.list", "patient.list", "staff.list"], namesPatient: true,
                                                 query: "?date=\(day)"),
+        "/clinics/:clinicId/invoices": Expected(["invoice.list"], namesPatient: true),
+        "/clinics/:clinicId/invoices/:invoiceId": Expected(["invoice.read", "patient.read"], namesPatient: true),
+        "/clinics/:clinicId/patients/:patientId/invoices/new": Expected(["patient.read", "appointmentType.list", "appointment.list"], namesPatient: true),
+        "/clinics/:clinicId/staff": Expected(["staff.list"], namesPatient: false),
         "/clinics/:clinicId/audit": Expected(["audit.read", "audit.read", "staff.list"], namesPatient: true, query: "?patientId=:patientId"),
     ]
 

@@ -135,7 +135,7 @@ extension Request {
     /// An optional query parameter as text, refusing absurd lengths.
     func queryText(_ name: String, maximum: Int = 200) throws -> String? {
         guard let value = try? query.get(String.self, at: name) else { return nil }
-        guard value.count <= maximum else { throw ClinicError.invalid(name, "Use at most \(maximum) characters.") }
+        guard value.unicodeScalars.count <= maximum else { throw ClinicError.invalid(name, "Use at most \(maximum) characters.") }
         return value
     }
 

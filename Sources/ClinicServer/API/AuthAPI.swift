@@ -23,7 +23,7 @@ enum AuthAPI {
     static func validate(_ body: APIShapes.SignUpRequest, policy: PasswordPolicy) throws -> ValidSignUp {
         let clinicName = (body.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !clinicName.isEmpty else { throw ClinicError.invalid("name", "Give the clinic a name.", code: "required") }
-        guard clinicName.count <= 200 else { throw ClinicError.invalid("name", "Use at most 200 characters.") }
+        guard clinicName.unicodeScalars.count <= 200 else { throw ClinicError.invalid("name", "Use at most 200 characters.") }
         var country = CountryCode.australia
         if let text = body.country {
             guard let code = CountryCode(text) else {

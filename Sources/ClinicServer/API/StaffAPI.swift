@@ -34,7 +34,7 @@ enum StaffAPI {
         let body = try request.decodeBody(InviteBody.self)
         let email = try EmailAddress(parsing: body.email ?? "")
         let name = (body.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 200 else { throw ClinicError.invalid("name", "Give the person's name (at most 200 characters).", code: "required") }
+        guard !name.isEmpty, name.unicodeScalars.count <= 200 else { throw ClinicError.invalid("name", "Give the person's name (at most 200 characters).", code: "required") }
         let roles = try Role.parseSubmitted(body.roles)
         let issued = try await StaffDirectory(scope: scope, services: request.services).invite(email: email, name: name, roles: roles)
         let response = Response(status: .created)
@@ -86,14 +86,22 @@ enum StaffAPI {
 
     static func accept(_ request: Request) async throws -> Response {
         let body = try request.decodeBody(AcceptBody.self)
-        guard let token = body.inviteToken, !token.isEmpty else { throw ClinicError.invalid("inviteToken", "Give the invitation's token.", code: "required") }
-        guard let password = body.password, !password.isEmpty else { throw ClinicError.invalid("password", "Choose a password, or give your existing one.", code: "required") }
-        if let name = body.name, name.count > 200 { throw ClinicError.invalid("name", "Use at most 200 characters.") }
+        let accepted = try await acceptInvitation(token: body.inviteToken, name: body.name, password: body.password, request: request)
+        let response = Response(status: .created)
+        try response.content.encode(Accepted(userId: accepted.user.description, clinicId: accepted.clinic.description))
+        return response
+    }
+
+    /// Accepting an invitation, for the API and the invitation page alike.
+    static func acceptInvitation(token: String?, name: String?, password: String?, request: Request) async throws -> InvitationAcceptance.Accepted {
+        guard let token, !token.isEmpty else { throw ClinicError.invalid("inviteToken", "Give the invitation's token.", code: "required") }
+        guard let password, !password.isEmpty else { throw ClinicError.invalid("password", "Choose a password, or give your existing one.", code: "required") }
+        if let name, name.unicodeScalars.count > 200 { throw ClinicError.invalid("name", "Use at most 200 characters.") }
         let services = request.services
         // Hashed up front: whether the invitee already has an account is not told before the token is checked.
         let acceptable = (try? await services.checkNewPassword(password, field: "password")) != nil
         let newHash: String? = acceptable ? try await services.hashPassword(password) : nil
-        let outcome = try await InvitationAcceptance(services: services).accept(token: token, name: body.name, password: password,
+        let outcome = try await InvitationAcceptance(services: services).accept(token: token, name: name, password: password,
                                                                                   newPasswordHash: newHash, context: request.requestContext)
         switch outcome {
         case .notFound:
@@ -102,9 +110,7 @@ enum StaffAPI {
             if newHash == nil { try await services.checkNewPassword(password, field: "password") }
             throw ClinicError.invalid("password", "This e-mail address already has an account: give that account's password.", code: "invalid_credentials")
         case let .accepted(accepted):
-            let response = Response(status: .created)
-            try response.content.encode(Accepted(userId: accepted.user.description, clinicId: accepted.clinic.description))
-            return response
+            return accepted
         }
     }
 }

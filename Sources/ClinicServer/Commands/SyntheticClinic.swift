@@ -3,8 +3,8 @@ import Foundation
 
 /// One synthetic clinic: an owner, two practitioners, a receptionist and a bookkeeper, three
 /// appointment types, three products in stock and two referrers; `fill` adds patients with a
-/// month of appointments around today, and for past ones signed consultations and some
-/// prescriptions. Every value is made up.
+/// month of appointments around today, and for past ones signed consultations, some
+/// prescriptions and an issued invoice, most of them paid. Every value is made up.
 struct SyntheticClinic: Sendable {
     let id: ClinicID
     let ownerEmail: String
@@ -12,6 +12,7 @@ struct SyntheticClinic: Sendable {
     let owner: UserID
     let practitioners: [UserID]
     let receptionist: UserID
+    let bookkeeper: UserID
     let types: [AppointmentTypeID]
 
     static let country = CountryCode.australia
@@ -39,7 +40,10 @@ struct SyntheticClinic: Sendable {
         }
         let practitioners = [try await member(.practitioner, 1), try await member(.practitioner, 2)]
         let receptionist = try await member(.receptionist, 1)
-        _ = try await member(.bookkeeper, 1)
+        let bookkeeper = try await member(.bookkeeper, 1)
+        for (index, practitioner) in practitioners.enumerated() {
+            try await staff.setProviderNumber(of: practitioner, to: try ProviderNumber(parsing: "\(212_340 + index)\(index + 1)A"))
+        }
         let catalogue = AppointmentTypes(scope: ownerScope, services: services)
         var types: [AppointmentTypeID] = []
         for (name, minutes, price) in [("Initial consultation", 60, 12_000), ("Follow-up", 30, 8_000), ("Acupuncture", 45, 9_500)] {
@@ -59,7 +63,7 @@ struct SyntheticClinic: Sendable {
                                                          providerNumber: try ProviderNumber(parsing: "\(240_000 + index * 1_111)\(index)A")))
         }
         return SyntheticClinic(id: created.clinic, ownerEmail: ownerEmail, services: services, owner: created.owner,
-                               practitioners: practitioners, receptionist: receptionist, types: types)
+                               practitioners: practitioners, receptionist: receptionist, bookkeeper: bookkeeper, types: types)
     }
 
     static func scope(_ clinic: ClinicID, actor: UserID, roles: Set<Role>) -> ClinicScope {
@@ -98,6 +102,7 @@ struct SyntheticClinic: Sendable {
                 }
                 _ = try await book.setStatus(appointment.id, to: .completed)
                 try await writeNotes(patient: patient, appointment: appointment.id, practitioner: practitioner)
+                try await bill(patient: patient, appointment: appointment)
             }
             if index % 100 == 0 || index == patients { progress(index) }
         }
@@ -115,6 +120,16 @@ struct SyntheticClinic: Sendable {
                                               quantity: 20, repeats: 0)
         _ = try await PrescriptionRecords(scope: clinician, services: services).create(
             PrescriptionRequest(patient: patient, consultation: consultation.id, medications: [medication], formulaSource: nil, formula: nil))
+    }
+
+    /// The visit's invoice, issued; four in five are paid in full.
+    private func bill(patient: PatientID, appointment: AppointmentRecord) async throws {
+        let invoices = InvoiceRecords(scope: Self.scope(id, actor: bookkeeper, roles: [.bookkeeper]), services: services)
+        let draft = try await invoices.create(InvoiceRequest(patient: patient, practitioner: nil, appointment: .some(appointment.id),
+                                                             lines: [InvoiceLineSubmission(appointmentTypeId: appointment.type.description)], notes: nil))
+        let issued = try await invoices.issue(draft.id)
+        guard issued.balanceCents > 0, Int.random(in: 0..<5) > 0 else { return }
+        _ = try await invoices.pay(draft.id, try PaymentSubmission(amountCents: issued.balanceCents, method: "eftpos", reference: nil))
     }
 
     static let notes: [(String, String, String, String)] = [

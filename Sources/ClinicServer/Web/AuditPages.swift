@@ -69,6 +69,6 @@ enum AuditPages {
             noFailures: failures.isEmpty,
             eventsCSV: api + "?" + (filters.percentEncodedQuery ?? "format=csv"),
             failuresCSV: api + "/sign-in-failures?" + (filters.percentEncodedQuery ?? "format=csv"))
-        return try await request.render("audit", Layout("Audit", request: request, clinicId: scope.clinic.description), content)
+        return try await request.render("audit", Layout("Audit", request: request, scope: scope), content)
     }
 }

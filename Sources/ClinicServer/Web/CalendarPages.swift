@@ -66,9 +66,8 @@ enum CalendarPages {
                 names[id] = PageFormat.patientName(record)
             }
         }
-        // Staff names are only for those who may read the staff list; others give a practitioner's id.
-        let staff = scope.may(.staff, .read)
-            ? try await StaffDirectory(scope: scope, services: services).list().members.filter { $0.roles.contains(.practitioner) } : []
+        // Practitioners by name for everyone who reads the diary: the desk books with them.
+        let staff = try await StaffDirectory(scope: scope, services: services).practitioners()
         let staffNames = Dictionary(staff.map { ($0.user, $0.name) }, uniquingKeysWith: { first, _ in first })
         let typeNames = Dictionary(types.map { ($0.id, $0.kind.name) }, uniquingKeysWith: { first, _ in first })
         var form = form ?? BookingForm()
@@ -89,7 +88,7 @@ enum CalendarPages {
                                                       selected: $0.id.description == form.appointmentTypeId) },
             practitioners: staff.map { Choice(value: $0.user.description, label: $0.name, selected: $0.user.description == form.practitionerId) },
             choosePractitioner: !staff.isEmpty, form: form, error: error?.message)
-        return try await request.render("calendar", Layout("Calendar", request: request, clinicId: scope.clinic.description), content,
+        return try await request.render("calendar", Layout("Calendar", request: request, scope: scope), content,
                                         status: error?.pageStatus ?? .ok)
     }
 

@@ -29,6 +29,10 @@ enum ChartPages {
         let prescriptions: [PrescriptionView]
         /// Owners and admins see who accessed this record.
         let canAudit: Bool
+        /// Owners and bookkeepers see what the patient was billed; nobody else's chart reads invoices.
+        let showInvoices: Bool
+        let canInvoice: Bool
+        let invoices: [InvoicePages.Summary]
     }
 
     static func consultationView(_ record: ConsultationRecord) -> ConsultationView {
@@ -63,13 +67,16 @@ enum ChartPages {
                 PrescriptionView(id: $0.id.description, createdAt: PageFormat.time($0.createdAt), summary: PrescriptionPages.summary($0.content))
             }
         }
+        let showInvoices = scope.may(.finance, .read)
+        let invoices = showInvoices
+            ? try await InvoiceRecords(scope: scope, services: services).list(InvoiceFilter(patient: id, limit: 50)).map(InvoicePages.Summary.init) : []
         let details = patient.details
         let content = ChartContent(
             patientId: id.description, name: PageFormat.patientName(patient), birthDate: details.birthDate?.description,
             phone: details.phone?.e164, email: details.email?.value, address: details.address, medicareNumber: details.medicareNumber?.value,
             showAppointments: scope.may(.schedule, .read), appointments: visits, showClinical: showClinical,
             canWrite: scope.may(.clinicalNote, .create), consultations: consultations, prescriptions: prescriptions,
-            canAudit: scope.may(.auditLog, .read))
-        return try await request.render("chart", Layout("Chart", request: request, clinicId: scope.clinic.description), content)
+            canAudit: scope.may(.auditLog, .read), showInvoices: showInvoices, canInvoice: scope.may(.finance, .create), invoices: invoices)
+        return try await request.render("chart", Layout("Chart", request: request, scope: scope), content)
     }
 }

@@ -47,7 +47,7 @@ enum ConsultationPages {
 
     static func renderNew(_ request: Request, _ scope: ClinicScope, patient: PatientID, form: NoteForm, error: ClinicError? = nil) async throws -> Response {
         let base = "/clinics/\(scope.clinic)/patients/\(patient)"
-        return try await request.render("consultation-new", Layout("New consultation", request: request, clinicId: scope.clinic.description),
+        return try await request.render("consultation-new", Layout("New consultation", request: request, scope: scope),
                                         NewContent(action: base + "/consultations/new", chartLink: base + "/chart", form: form, error: error?.message),
                                         status: error?.pageStatus ?? .ok)
     }
@@ -93,7 +93,7 @@ enum ConsultationPages {
             canEdit: record.state == .draft && isAuthor && scope.may(.clinicalNote, .update),
             canAmend: record.state == .signed && scope.may(.clinicalNote, .update),
             draft: draft ?? NoteForm(record.note), amendment: amendment ?? NoteForm(), error: error?.message)
-        return try await request.render("consultation", Layout("Consultation", request: request, clinicId: scope.clinic.description), content,
+        return try await request.render("consultation", Layout("Consultation", request: request, scope: scope), content,
                                         status: error?.pageStatus ?? .ok)
     }
 

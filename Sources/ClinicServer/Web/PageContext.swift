@@ -7,6 +7,9 @@ struct Layout: Encodable {
     let signedIn: Bool
     let csrfToken: String?
     let clinicId: String?
+    /// The clinic's links a role may follow: the menu offers nothing the matrix would refuse.
+    var showInvoices = false
+    var showStaff = false
 
     init(_ title: String, request: Request, clinicId: String? = nil) {
         self.title = title
@@ -14,6 +17,12 @@ struct Layout: Encodable {
         self.signedIn = session != nil
         self.csrfToken = session?.csrfToken
         self.clinicId = clinicId
+    }
+
+    init(_ title: String, request: Request, scope: ClinicScope) {
+        self.init(title, request: request, clinicId: scope.clinic.description)
+        showInvoices = scope.may(.finance, .read)
+        showStaff = scope.may(.staff, .read)
     }
 }
 

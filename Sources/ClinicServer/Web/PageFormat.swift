@@ -37,6 +37,21 @@ enum PageFormat {
     }
 
     static func patientName(_ record: PatientRecord) -> String { "\(record.details.familyName), \(record.details.givenName)" }
+
+    /// Cents as dollars: 13900 -> "$139.00".
+    static func money(_ cents: Int) -> String { String(format: "$%d.%02d", cents / 100, cents % 100) }
+
+    /// Dollars as typed on a form ("33", "33.5", "$1,033.50") as cents; nil when it is not an amount.
+    static func cents(_ text: String?) -> Int? {
+        guard var text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        text = text.replacingOccurrences(of: "$", with: "").replacingOccurrences(of: ",", with: "")
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              !parts[0].isEmpty, parts[0].count <= 7, let dollars = Int(parts[0]) else { return nil }
+        guard parts.count == 2 else { return dollars * 100 }
+        guard (1...2).contains(parts[1].count), let fraction = Int(parts[1]) else { return nil }
+        return dollars * 100 + (parts[1].count == 1 ? fraction * 10 : fraction)
+    }
 }
 
 extension ClinicScope {

@@ -27,6 +27,8 @@ enum Pages {
         CalendarPages.register(clinic)
         ConsultationPages.register(patients: patients, clinic: clinic)
         PrescriptionPages.register(patients: patients, clinic: clinic)
+        InvoicePages.register(patients: patients, clinic: clinic)
+        StaffPages.register(clinic: clinic, pages: pages)
         AuditPages.register(clinic)
     }
 

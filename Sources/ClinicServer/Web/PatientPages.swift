@@ -14,7 +14,7 @@ enum PatientPages {
     }
 
     static func list(_ request: Request, scope: ClinicScope) async throws -> Response {
-        let layout = Layout("Patients", request: request, clinicId: scope.clinic.description)
+        let layout = Layout("Patients", request: request, scope: scope)
         let q = try? request.queryText("q"), phone = try? request.queryText("phone", maximum: 32)
         let canCreate = PermissionMatrix.standard.allows(scope.roles, .patient, .create)
         do {
@@ -39,7 +39,7 @@ enum PatientPages {
     }
 
     static func newForm(_ request: Request, scope: ClinicScope) async throws -> Response {
-        try await request.render("patient-form", Layout("New patient", request: request, clinicId: scope.clinic.description),
+        try await request.render("patient-form", Layout("New patient", request: request, scope: scope),
                                  FormContent(heading: "New patient", action: "/clinics/\(scope.clinic)/patients", deleteAction: nil, form: PatientSubmission()))
     }
 
@@ -50,7 +50,7 @@ enum PatientPages {
                 .create(try submission.validatedForCreation(country: scope.country))
             return request.redirect(to: "/clinics/\(scope.clinic)/patients/\(record.id)")
         } catch let error as ClinicError where error.status == 400 {
-            return try await request.render("patient-form", Layout("New patient", request: request, clinicId: scope.clinic.description),
+            return try await request.render("patient-form", Layout("New patient", request: request, scope: scope),
                                             FormContent(heading: "New patient", action: "/clinics/\(scope.clinic)/patients", deleteAction: nil,
                                                         form: submission, error: error.message), status: .badRequest)
         }
@@ -73,7 +73,7 @@ enum PatientPages {
     static func show(_ request: Request, scope: ClinicScope) async throws -> Response {
         let id = try PatientsAPI.patientID(request)
         let record = try await PatientRepository(scope: scope, services: request.services).find(id)
-        return try await request.render("patient-form", Layout("Patient", request: request, clinicId: scope.clinic.description),
+        return try await request.render("patient-form", Layout("Patient", request: request, scope: scope),
                                         formContent(scope, id: id, form: submission(record)))
     }
 
@@ -84,7 +84,7 @@ enum PatientPages {
             _ = try await PatientRepository(scope: scope, services: request.services).update(id, with: submission)
             return request.redirect(to: "/clinics/\(scope.clinic)/patients/\(id)")
         } catch let error as ClinicError where error.status == 400 {
-            return try await request.render("patient-form", Layout("Patient", request: request, clinicId: scope.clinic.description),
+            return try await request.render("patient-form", Layout("Patient", request: request, scope: scope),
                                             formContent(scope, id: id, form: submission, error: error.message), status: .badRequest)
         }
     }

@@ -54,7 +54,7 @@ enum PrescriptionPages {
                                   formulas: formulas.map { Choice(value: $0.id.description, label: $0.formula.name,
                                                                   selected: $0.id.description == form.formulaId) },
                                   form: form, error: error?.message)
-        return try await request.render("prescription-form", Layout("New prescription", request: request, clinicId: scope.clinic.description),
+        return try await request.render("prescription-form", Layout("New prescription", request: request, scope: scope),
                                         content, status: error?.pageStatus ?? .ok)
     }
 
@@ -108,6 +108,6 @@ enum PrescriptionPages {
             hasMedications: !content.medications.isEmpty, formulaName: content.formula?.name,
             herbs: content.formula?.herbs.map { HerbLine(herb: $0.herb, grams: String(format: "%.1f", $0.grams)) } ?? [],
             instructions: content.formula?.instructions)
-        return try await request.render("prescription-print", Layout("Prescription", request: request, clinicId: scope.clinic.description), page)
+        return try await request.render("prescription-print", Layout("Prescription", request: request, scope: scope), page)
     }
 }

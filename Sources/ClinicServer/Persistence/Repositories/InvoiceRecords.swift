@@ -83,8 +83,11 @@ struct InvoiceRecords: Sendable {
         let id = InvoiceID.random(), now = Date().milliseconds
         return try await services.store.transaction(realm: scope.realm) { tx in
             try await ClinicReferences.requirePatient(patient, clinic: scope.realm, in: tx)
-            let practitioner = request.practitioner ?? nil, appointment = request.appointment ?? nil
-            try await Self.checkPeople(practitioner: practitioner, appointment: appointment, patient: patient, clinic: scope.realm, in: tx)
+            let appointment = request.appointment ?? nil
+            let seen = try await Self.checkPeople(practitioner: request.practitioner ?? nil, appointment: appointment, patient: patient,
+                                                  clinic: scope.realm, in: tx)
+            // An invoice for an appointment is the appointment's practitioner's unless it names another.
+            let practitioner = request.practitioner ?? seen
             let lines = try await Self.resolve(submitted, clinic: scope.realm, in: tx)
             let notes = try FieldText.optional(request.notes ?? nil, field: "notes", maximum: 2000) ?? nil
             let totals = InvoiceTotals(lines)
@@ -159,7 +162,7 @@ struct InvoiceRecords: Sendable {
             }
             let practitioner = request.practitioner ?? existing.practitioner
             let appointment = request.appointment ?? existing.appointment
-            try await Self.checkPeople(practitioner: practitioner, appointment: appointment, patient: existing.patient, clinic: scope.realm, in: tx)
+            _ = try await Self.checkPeople(practitioner: practitioner, appointment: appointment, patient: existing.patient, clinic: scope.realm, in: tx)
             let lines = try await request.lines.asyncMap { try await Self.resolve($0, clinic: scope.realm, in: tx) } ?? existing.lines
             let notes = try request.notes.map { try FieldText.optional($0, field: "notes", maximum: 2000) ?? nil } ?? existing.notes
             let totals = InvoiceTotals(lines), now = Date().milliseconds
@@ -338,17 +341,19 @@ struct InvoiceRecords: Sendable {
         try value.map { try keys.seal($0, table: table, column: column, row: id.rawValue).bytes }
     }
 
-    /// The practitioner must hold the practitioner role here, and an appointment must be this patient's.
-    private static func checkPeople(practitioner: UserID?, appointment: AppointmentID?, patient: PatientID, clinic: UUID, in tx: ScopedSQL) async throws {
+    /// The practitioner must hold the practitioner role here, and an appointment must be this
+    /// patient's. Answers the appointment's practitioner.
+    private static func checkPeople(practitioner: UserID?, appointment: AppointmentID?, patient: PatientID, clinic: UUID,
+                                    in tx: ScopedSQL) async throws -> UserID? {
         if let practitioner { try await ClinicReferences.requirePractitioner(practitioner, clinic: clinic, in: tx) }
-        if let appointment {
-            let row = try await tx.sql.raw("""
-                SELECT patient_id FROM appointments WHERE clinic_id = \(bind: clinic) AND id = \(bind: appointment.rawValue)
-                """).first()
-            guard let row, try row.decode(column: "patient_id", as: UUID.self) == patient.rawValue else {
-                throw ClinicError.invalid("appointmentId", "No appointment of this patient with this id in this clinic.", code: "unknown_reference")
-            }
+        guard let appointment else { return nil }
+        let row = try await tx.sql.raw("""
+            SELECT patient_id, practitioner_id FROM appointments WHERE clinic_id = \(bind: clinic) AND id = \(bind: appointment.rawValue)
+            """).first()
+        guard let row, try row.decode(column: "patient_id", as: UUID.self) == patient.rawValue else {
+            throw ClinicError.invalid("appointmentId", "No appointment of this patient with this id in this clinic.", code: "unknown_reference")
         }
+        return UserID(try row.decode(column: "practitioner_id", as: UUID.self))
     }
 
     /// Lines as charged: catalogue lines take their name and price from the catalogue now.

@@ -95,6 +95,27 @@ struct StaffDirectory: Sendable {
         }
     }
 
+    /// The clinic's practitioners by name: what the diary needs to book and show appointments,
+    /// for people who may not read the staff list (receptionists, bookkeepers). No e-mail, no roles.
+    func practitioners() async throws -> [(user: UserID, name: String)] {
+        let scope = self.scope, keyring = services.keyring
+        return try await services.store.transaction(realm: IdentityRealm.id) { tx in
+            let keys = try await keyring.keys(for: IdentityRealm.id, in: tx)
+            let people = try await tx.sql.raw("""
+                SELECT u.id, u.name, m.roles FROM memberships m JOIN users u ON u.id = m.user_id
+                WHERE m.clinic_id = \(bind: scope.realm) ORDER BY m.created_at_ms
+                """).all().compactMap { row -> (user: UserID, name: String)? in
+                    guard Role.parseList(try row.decode(column: "roles", as: String.self))?.contains(.practitioner) == true else { return nil }
+                    let id = try row.decode(column: "id", as: UUID.self)
+                    return (UserID(id), try keys.openRequiredColumn(row, table: "users", column: "name", id: id))
+                }
+            try await tx.enter(realm: scope.realm)
+            let shown = people.map(\.user.description).joined(separator: ",")
+            try await Ledger.append(scope.event("staff.list", resourceType: "user", detail: shown.isEmpty ? nil : shown), in: tx)
+            return people
+        }
+    }
+
     /// Replaces a member's roles and ends their sessions. The last owner keeps the owner role.
     /// When the member is the actor, answers the session that replaces theirs.
     func changeRoles(of user: UserID, to roles: Set<Role>, client: SessionStore.Client) async throws -> SessionStore.Issued? {
