@@ -47,6 +47,9 @@ struct PatientReadAuditTests {
         "/api/v1/clinics/:clinicId/products": Expected([], namesPatient: false),
         "/api/v1/clinics/:clinicId/products/:productId": Expected([], namesPatient: false),
         "/api/v1/clinics/:clinicId/invoices": Expected(["invoice.list"], namesPatient: true),
+        // A practitioner's working week is about them, not a patient; the clinic's time zone about nobody.
+        "/api/v1/clinics/:clinicId/practitioners/:userId/hours": Expected(["hours.read"], namesPatient: false),
+        "/api/v1/clinics/:clinicId/settings": Expected([], namesPatient: false),
         "/api/v1/clinics/:clinicId/invoices/:invoiceId": Expected(["invoice.read"], namesPatient: true),
         // The clinic's security policy: no personal data, no event.
         "/api/v1/clinics/:clinicId/security": Expected([], namesPatient: false),
@@ -77,6 +80,7 @@ struct PatientReadAuditTests {
         "/clinics/:clinicId/invoices/:invoiceId": Expected(["invoice.read", "patient.read"], namesPatient: true),
         "/clinics/:clinicId/patients/:patientId/invoices/new": Expected(["patient.read", "appointmentType.list", "appointment.list"], namesPatient: true),
         "/clinics/:clinicId/staff": Expected(["staff.list"], namesPatient: false),
+        "/clinics/:clinicId/practitioners/:userId/hours": Expected(["hours.read", "staff.list"], namesPatient: false),
         "/clinics/:clinicId/audit": Expected(["audit.read", "audit.read", "staff.list"], namesPatient: true, query: "?patientId=:patientId"),
     ]
 
@@ -155,7 +159,7 @@ struct PatientReadAuditTests {
         let invoice = try await app.send(.POST, team.path("invoices"), json: ["patientId": team.patientID,
                                                                              "lines": [["appointmentTypeId": team.typeID]]], as: team.owner)
         try #require(invoice.status == .created, "\(invoice.text)")
-        return [("invoiceId", try #require(invoice.json["id"] as? String)), ("contactId", try #require(contact.json["id"] as? String)), ("productId", try #require(product.json["id"] as? String)),
+        return [("invoiceId", try #require(invoice.json["id"] as? String)), ("userId", team.practitioner.userID), ("contactId", try #require(contact.json["id"] as? String)), ("productId", try #require(product.json["id"] as? String)),
                 ("fileId", try #require(file.json["id"] as? String)),("clinicId", team.clinic), ("patientId", team.patientID), ("appointmentId", try #require(booked.json["id"] as? String)),
                 ("consultationId", consultation), ("prescriptionId", try #require(prescription.json["id"] as? String)),
                 ("formulaId", formulaID)]

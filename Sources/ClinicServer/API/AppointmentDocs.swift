@@ -5,7 +5,8 @@ enum AppointmentDocs {
     static let string = OpenAPIDocs.string
     static let uuid: JSONValue = ["type": "string", "format": "uuid"]
     static let time: JSONValue = ["type": "string", "format": "date-time"]
-    static let slotTaken = APIDoc.Answer(status: 409, description: "The practitioner already has an appointment then (`slot_taken`).", schema: ref("Error"))
+    static let slotTaken = APIDoc.Answer(status: 409, description: "The practitioner already has an appointment then (`slot_taken`), or does not work then (`outside_hours`).",
+                                         schema: ref("Error"))
 
     static let listTypes = APIDoc(summary: "The clinic's appointment types", tag: "appointments",
                                   query: [.init(name: "includeInactive", description: "`true` to include retired types")],
@@ -38,7 +39,25 @@ enum AppointmentDocs {
                                answers: [.init(status: 200, description: "The appointment.", schema: ref("Appointment")),
                                          .init(status: 409, description: "Not a move the status allows (`invalid_transition`).", schema: ref("Error"))] + error)
 
+    static let readHours = APIDoc(summary: "A practitioner's working week, in the clinic's time zone (none: bookable at any time)", tag: "appointments",
+                                  answers: [.init(status: 200, description: "The week.", schema: ref("WorkingWeek"))] + error)
+    static let replaceHours = APIDoc(summary: "Replace a practitioner's working week; bookings outside it are refused with `outside_hours`",
+                                     tag: "appointments", body: ["type": "object", "required": ["hours"], "properties": [
+                                         "hours": ["type": "array", "maxItems": 28, "items": ref("WorkingPeriod")]]],
+                                     answers: [.init(status: 200, description: "The week.", schema: ref("WorkingWeek"))] + error)
+    static let readSettings = APIDoc(summary: "The clinic's settings: the time zone its wall clock keeps", tag: "clinics",
+                                     answers: [.init(status: 200, description: "The settings.", schema: ref("ClinicSettings"))] + error)
+    static let updateSettings = APIDoc(summary: "Set the clinic's time zone (an IANA name)", tag: "clinics", body: ref("ClinicSettings"),
+                                       answers: [.init(status: 200, description: "The settings.", schema: ref("ClinicSettings"))] + error)
+    static let clock: JSONValue = ["type": "string", "pattern": "^([01][0-9]|2[0-4]):[0-5][0-9]$"]
+
     static let schemas: JSONValue = [
+        "WorkingPeriod": ["type": "object", "required": ["weekday", "starts", "ends"], "properties": [
+            "weekday": ["type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]],
+            "starts": clock, "ends": clock]],
+        "WorkingWeek": ["type": "object", "required": ["timeZone", "hours"], "properties": [
+            "timeZone": string, "hours": ["type": "array", "items": ref("WorkingPeriod")]]],
+        "ClinicSettings": ["type": "object", "required": ["timeZone"], "properties": ["timeZone": ["type": "string", "maxLength": 64]]],
         "AppointmentStatus": ["type": "string", "enum": ["booked", "arrived", "completed", "cancelled", "no_show"]],
         "AppointmentTypeInput": ["type": "object", "properties": [
             "name": string, "durationMinutes": ["type": "integer", "minimum": 5, "maximum": 480, "multipleOf": 5],

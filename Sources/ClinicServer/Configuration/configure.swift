@@ -30,7 +30,7 @@ public enum ClinicKeepApp {
         app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(),
                            CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(),
                            AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
-                           CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), to: migrator)
+                           CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), CreateWorkingHours(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -93,6 +93,7 @@ public enum ClinicKeepApp {
         ContactsAPI.register(api)
         ProductsAPI.register(api)
         InvoicesAPI.register(api)
+        WorkingHoursAPI.register(api)
         PasswordResetAPI.register(api)
         OpenAPIDocument.register(api)
         Pages.register(app)

@@ -36,6 +36,8 @@ enum CalendarPages {
         let patients: [Choice]
         let types: [Choice]
         let practitioners: [Choice]
+        /// The same people for the filter, marked by the one shown.
+        let filterChoices: [Choice]
         let choosePractitioner: Bool
         let form: BookingForm
         let error: String?
@@ -87,6 +89,7 @@ enum CalendarPages {
             types: types.filter(\.active).map { Choice(value: $0.id.description, label: "\($0.kind.name) (\($0.kind.durationMinutes) min)",
                                                       selected: $0.id.description == form.appointmentTypeId) },
             practitioners: staff.map { Choice(value: $0.user.description, label: $0.name, selected: $0.user.description == form.practitionerId) },
+            filterChoices: staff.map { Choice(value: $0.user.description, label: $0.name, selected: $0.user == practitioner) },
             choosePractitioner: !staff.isEmpty, form: form, error: error?.message)
         return try await request.render("calendar", Layout("Calendar", request: request, scope: scope), content,
                                         status: error?.pageStatus ?? .ok)

@@ -29,6 +29,7 @@ enum Pages {
         PrescriptionPages.register(patients: patients, clinic: clinic)
         InvoicePages.register(patients: patients, clinic: clinic)
         StaffPages.register(clinic: clinic, pages: pages)
+        HoursPages.register(clinic)
         AuditPages.register(clinic)
     }
 

@@ -64,6 +64,8 @@ enum ServerRoleGrants {
             "GRANT SELECT, INSERT, UPDATE ON invoices TO \(quoted)",
             "GRANT SELECT, INSERT ON payments TO \(quoted)",
             "GRANT UPDATE (reference) ON payments TO \(quoted)",
+            // A practitioner's week is replaced whole.
+            "GRANT SELECT, INSERT, DELETE ON working_hours TO \(quoted)",
             // Written once: amendments and prescriptions are only ever added. The one change is
             // `keys reencrypt` sealing a column again under a newer key version: only the sealed
             // columns may be updated, and the triggers admit nothing else (AllowLockedReseal).

@@ -55,6 +55,12 @@ struct AppointmentBook: Sendable {
             }
             let minutes = booking.durationMinutes ?? type.kind.durationMinutes
             let slot = TimeSlot(start: booking.start.milliseconds, end: booking.start.milliseconds + Int64(minutes) * 60_000)
+            if let refusal = try await WorkingHours.refusal(Date(milliseconds: slot.start), Date(milliseconds: slot.end),
+                                                            practitioner: booking.practitioner, clinic: scope.realm, in: tx) {
+                try await Ledger.append(scope.event("appointment.create", resourceType: "appointment", outcome: .failure,
+                                                    detail: "outside-hours"), in: tx)
+                return .refused(refusal)
+            }
             if let clash = try await Self.claim(slot, of: booking.practitioner, excluding: nil, scope: scope, in: tx) {
                 try await Ledger.append(scope.event("appointment.create", resourceType: "appointment", outcome: .failure,
                                                     detail: "slot-taken-by=\(clash)"), in: tx)
@@ -140,6 +146,12 @@ struct AppointmentBook: Sendable {
             if practitioner != nil { try await ClinicReferences.requirePractitioner(who, clinic: scope.realm, in: tx) }
             let startMs = start?.milliseconds ?? existing.slot.start
             let slot = TimeSlot(start: startMs, end: startMs + (existing.slot.end - existing.slot.start))
+            if let refusal = try await WorkingHours.refusal(Date(milliseconds: slot.start), Date(milliseconds: slot.end),
+                                                            practitioner: who, clinic: scope.realm, in: tx) {
+                try await Ledger.append(scope.event("appointment.move", resourceType: "appointment", resource: id.rawValue, outcome: .failure,
+                                                    detail: "outside-hours"), in: tx)
+                return .refused(refusal)
+            }
             if let clash = try await Self.claim(slot, of: who, excluding: id, scope: scope, in: tx) {
                 try await Ledger.append(scope.event("appointment.move", resourceType: "appointment", resource: id.rawValue, outcome: .failure,
                                                     detail: "slot-taken-by=\(clash)"), in: tx)
