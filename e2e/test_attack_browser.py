@@ -18,7 +18,8 @@ def pages(ids):
             clinic + "/patients", clinic + "/patients/new", patient, patient + "/chart", patient + "/consultations/new",
             patient + "/prescriptions/new", clinic + "/consultations/%s" % ids["consultationId"],
             clinic + "/prescriptions/%s/print" % ids["prescriptionId"], clinic + "/calendar?date=2031-05-06", clinic + "/audit",
-            clinic + "/invoices", clinic + "/invoices/%s" % ids["invoiceId"], patient + "/invoices/new", clinic + "/staff",
+            clinic + "/invoices", clinic + "/invoices/%s" % ids["invoiceId"], patient + "/invoices/new", clinic + "/staff", clinic + "/today",
+            clinic + "/practitioners/%s/hours" % ids["practitionerId"],
             "/invitations/accept?token=unknown"]
 
 

@@ -69,8 +69,9 @@ class Browser:
         field.clear()
         field.send_keys(value)
 
-    def choose(self, name, visible_text):
-        Select(self.driver.find_element(By.CSS_SELECTOR, "select[name='%s']" % name)).select_by_visible_text(visible_text)
+    def choose(self, name, visible_text, within="form"):
+        """Picks `visible_text` in the list called `name` of the first form matching the CSS `within`."""
+        Select(self.driver.find_element(By.CSS_SELECTOR, "%s select[name='%s']" % (within, name))).select_by_visible_text(visible_text)
 
     def press(self, label):
         """Clicks the button and waits for the page the form leads to."""
@@ -179,7 +180,7 @@ def test_a_clinic_day_in_a_real_browser(sqlite_server):
         desk.shot("01-receptionist-new-patient")
         desk.open(clinic + "/calendar?date=2031-02-03")
         desk.choose("patientId", "%s, Ada" % family)
-        desk.choose("practitionerId", practitioner.name)
+        desk.choose("practitionerId", practitioner.name, within="form[action$='/calendar/book']")
         desk.choose("appointmentTypeId", "Acupuncture (45 min)")
         # A datetime-local field's typing order depends on the locale; its value is set directly.
         desk.driver.execute_script("document.getElementsByName('startsAt')[0].value = '2031-02-03T09:00'")

@@ -99,10 +99,11 @@ def test_a_practitioner_without_required_mfa_gets_403_on_clinical_notes(server):
 
 
 def clinical_canaries(team):
-    """Writes an appointment reason, a signed note with an amendment and a prescription, every
-    value a canary; answers the canaries."""
+    """Writes an appointment reason, a signed note with an amendment, a prescription, a referrer,
+    and an invoice with a payment, every value a canary; answers the canaries."""
     values = {name: canary(name[:2].title()) for name in
-              ["reason", "subjective", "objective", "assessment", "plan", "amendment", "medication"]}
+              ["reason", "subjective", "objective", "assessment", "plan", "amendment", "medication", "referrer", "line", "billing",
+               "receipt"]}
     booked = team.receptionist.request("POST", team.path("appointments"), json={
         "patientId": team.patient_id, "practitionerId": team.practitioner.user_id, "appointmentTypeId": team.type_id,
         "startsAt": "2031-02-03T10:00:00Z", "reason": values["reason"]})
@@ -119,6 +120,16 @@ def clinical_canaries(team):
     assert written.status_code == 201, written.text
     read = team.practitioner.request("GET", team.path("consultations/" + cid))
     assert read.json()["original"]["plan"] == values["plan"], read.text
+    referrer = team.receptionist.request("POST", team.path("contacts"), json={"kind": "referrer", "name": "Dr " + values["referrer"]})
+    assert referrer.status_code == 201, referrer.text
+    invoice = team.bookkeeper.request("POST", team.path("invoices"), json={
+        "patientId": team.patient_id, "appointmentId": booked.json()["id"], "notes": values["billing"],
+        "lines": [{"appointmentTypeId": team.type_id}, {"description": values["line"], "unitCents": 2200, "gstApplies": True}]})
+    assert invoice.status_code == 201, invoice.text
+    invoice_path = team.path("invoices/%s" % invoice.json()["id"])
+    assert team.bookkeeper.request("POST", invoice_path + "/issue").status_code == 200
+    paid = team.bookkeeper.request("POST", invoice_path + "/payments", json={"amountCents": 11700, "method": "card", "reference": values["receipt"]})
+    assert paid.status_code == 201 and paid.json()["status"] == "paid", paid.text
     return list(values.values())
 
 
@@ -141,5 +152,6 @@ def test_no_clinical_plaintext_in_a_postgresql_dump(postgres_server):
                           capture_output=True, timeout=120)
     assert dump.returncode == 0, dump.stderr
     assert b"COPY public.consultations" in dump.stdout and b"COPY public.prescriptions" in dump.stdout
+    assert b"COPY public.invoices" in dump.stdout and b"COPY public.payments" in dump.stdout
     for value in canaries:
         assert value.encode() not in dump.stdout, "plaintext %r at rest" % value

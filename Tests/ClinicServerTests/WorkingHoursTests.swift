@@ -83,3 +83,32 @@ struct WorkingHoursTests {
         }
     }
 }
+
+@Suite("Today page")
+struct TodayPageTests {
+    @Test("signing in opens today: the practitioner's own list with names, the clinic's counts, and what is owed for finance roles only",
+          arguments: [TestDatabase.sqlite])
+    func today(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let patient = try await app.send(.GET, team.path("patients/\(team.patientID)"), as: team.owner)
+            let family = try #require(patient.json["familyName"] as? String)
+            let now = Date()
+            let slot = ISO8601DateFormatter().string(from: Calendar(identifier: .gregorian).startOfDay(for: now).addingTimeInterval(60))
+            #expect(try await app.book(team, as: team.receptionist, at: slot).status == .created)
+            let invoice = try await app.send(.POST, team.path("invoices"), json: ["patientId": team.patientID,
+                                                                                  "lines": [["appointmentTypeId": team.typeID]]], as: team.bookkeeper)
+            let id = try #require(invoice.json["id"] as? String)
+            #expect(try await app.send(.POST, team.path("invoices/\(id)/issue"), as: team.bookkeeper).status == .ok)
+            let home = try await app.send(.GET, "/", as: team.practitioner)
+            #expect(home.headers.first(name: .location) == "/clinics/\(team.clinic)/today")
+            let mine = try await app.send(.GET, "/clinics/\(team.clinic)/today", as: team.practitioner)
+            #expect(mine.status == .ok && mine.text.contains("Your appointments") && mine.text.contains("1 appointments") && mine.text.contains(family))
+            #expect(!mine.text.contains("Owing") && !mine.text.contains("$95.00"))
+            let books = try await app.send(.GET, "/clinics/\(team.clinic)/today", as: team.bookkeeper)
+            #expect(books.text.contains("1 issued invoices") && books.text.contains("$95.00") && !books.text.contains("Your appointments"))
+            let desk = try await app.send(.GET, "/clinics/\(team.clinic)/today", as: team.receptionist)
+            #expect(!desk.text.contains("Owing") && !desk.text.contains(family))
+        }
+    }
+}

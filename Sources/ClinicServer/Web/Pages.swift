@@ -30,6 +30,7 @@ enum Pages {
         InvoicePages.register(patients: patients, clinic: clinic)
         StaffPages.register(clinic: clinic, pages: pages)
         HoursPages.register(clinic)
+        DashboardPages.register(clinic)
         AuditPages.register(clinic)
     }
 
@@ -40,7 +41,7 @@ enum Pages {
             return try await request.render("message", Layout("No clinic", request: request),
                                             PageErrorMiddleware.Message(message: "You are not a member of any clinic yet."))
         }
-        return request.redirect(to: "/clinics/\(first.clinic)/patients")
+        return request.redirect(to: "/clinics/\(first.clinic)/today")
     }
 
     struct LoginForm: Encodable {
