@@ -101,6 +101,8 @@ public struct WorkingWeek: Sendable, Equatable {
         } else {
             return false
         }
+        // On the night the clocks go back the wall clock can end before it starts: no such slot fits.
+        guard from < to else { return false }
         return periods.contains { $0.weekday == weekday && Double($0.startMinute) <= from && to <= Double($0.endMinute) }
     }
 }

@@ -30,6 +30,15 @@ struct WorkingWeekTests {
         #expect(Self.mondays.admits(start: Self.date("2031-06-01T23:00:00Z"), end: Self.date("2031-06-01T23:30:00Z"), in: sydney))
     }
 
+    @Test("on the night the clocks go back, a slot that starts after the period ends does not fit though its wall-clock end is inside")
+    func clocksGoBack() throws {
+        let early = try WorkingWeek(validating: [.init(weekday: "sunday", starts: "00:00", ends: "02:30")])
+        let sydney = TimeZone(identifier: "Australia/Sydney")!
+        // 2031-04-06 02:50 AEDT to 02:20 AEST: thirty minutes that end "before" they start.
+        #expect(!early.admits(start: Self.date("2031-04-05T15:50:00Z"), end: Self.date("2031-04-05T16:20:00Z"), in: sydney))
+        #expect(early.admits(start: Self.date("2031-04-05T14:00:00Z"), end: Self.date("2031-04-05T14:30:00Z"), in: sydney))
+    }
+
     @Test("a period ending at 24:00 takes an appointment up to midnight; none crosses it")
     func midnight() throws {
         let late = try WorkingWeek(validating: [.init(weekday: "friday", starts: "20:00", ends: "24:00"),

@@ -93,7 +93,8 @@ struct InvoicePageTests {
     func dollarsToCents() {
         let read = ["22": 2_200, "$22": 2_200, "22.5": 2_250, "22.05": 2_205, "1,033.50": 103_350, " 0.99 ": 99]
         for (text, cents) in read { #expect(PageFormat.cents(text) == cents, "\(text)") }
-        for text in ["", "abc", "22.555", ".5", "1e3", "-5", "22.", "99999999", "٣٣"] { #expect(PageFormat.cents(text) == nil, "\(text)") }
+        for text in ["", "abc", "22.555", ".5", "1e3", "-5", "22.", "99999999", "٣٣", "1,5", "33,50", "1,0335", ",100"] { #expect(PageFormat.cents(text) == nil, "\(text)") }
         #expect(PageFormat.money(103_350) == "$1033.50" && PageFormat.money(5) == "$0.05")
+        #expect(PageFormat.money(5_000_000_000_00) == "$5000000000.00", "beyond 32 bits")
     }
 }

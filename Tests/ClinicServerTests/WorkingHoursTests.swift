@@ -44,6 +44,29 @@ struct WorkingHoursTests {
         }
     }
 
+    @Test("the pages keep the clinic's clock: the diary takes and shows Sydney times and books them inside Sydney hours",
+          arguments: [TestDatabase.sqlite])
+    func pagesOnTheClinicsClock(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            #expect(try await app.send(.PUT, team.path("settings"), json: ["timeZone": "Australia/Sydney"], as: team.owner).status == .ok)
+            #expect(try await app.send(.PUT, team.path("practitioners/\(team.practitioner.userID)/hours"), json: Self.week, as: team.owner).status == .ok)
+            let calendar = "/clinics/\(team.clinic)/calendar"
+            let booked = try await app.postForm(calendar + "/book", as: team.receptionist, [
+                ("patientId", team.patientID), ("practitionerId", team.practitioner.userID), ("appointmentTypeId", team.typeID),
+                ("startsAt", "2031-03-03T09:00")])
+            #expect(booked.status == .seeOther && booked.headers.first(name: .location) == calendar + "?date=2031-03-03")
+            let listed = try await app.send(.GET, team.path("appointments?from=2031-03-02T00:00:00Z&to=2031-03-04T00:00:00Z"), as: team.owner)
+            #expect((listed.json["appointments"] as? [[String: Any]])?.first?["startsAt"] as? String == "2031-03-02T22:00:00.000Z")
+            let day = try await app.send(.GET, calendar + "?date=2031-03-03", as: team.receptionist)
+            #expect(day.text.contains("Times are in Australia/Sydney") && day.text.contains("09:00–09:30"))
+            let early = try await app.postForm(calendar + "/book", as: team.receptionist, [
+                ("patientId", team.patientID), ("practitionerId", team.practitioner.userID), ("appointmentTypeId", team.typeID),
+                ("startsAt", "2031-03-03T08:00")])
+            #expect(early.status == .conflict && early.text.contains("does not work at this time"))
+        }
+    }
+
     @Test("hours are set for practitioners of this clinic only; the bookkeeper reads them but cannot change them", arguments: [TestDatabase.sqlite])
     func whoAndWhose(_ database: TestDatabase) async throws {
         try await ClinicTestApp.with(database) { app in

@@ -104,7 +104,7 @@ enum RequestGuards {
             throw ClinicError.notFound
         }
         let scope = ClinicScope(clinic: clinic, country: membership.country, actor: session.user, roles: membership.roles,
-                                context: request.requestContext)
+                                context: request.requestContext, timeZone: membership.timeZone)
         if !session.hasTOTP, membership.requiresMFA() {
             let store = request.services.store
             try await store.transaction(realm: scope.realm) { tx in
@@ -122,13 +122,14 @@ enum RequestGuards {
     static func clinicScope(_ request: Request, bearer: APIBearer, resource: ClinicResource, action: ClinicAction) async throws -> ClinicScope {
         guard let text = request.parameters.get("clinicId"), let clinic = ClinicID(string: text) else { throw ClinicError.notFound }
         let row = try await request.services.store.global.raw("""
-            SELECT country FROM clinics WHERE id = \(bind: clinic.rawValue) AND status = 'active'
+            SELECT country, time_zone FROM clinics WHERE id = \(bind: clinic.rawValue) AND status = 'active'
             """).first()
         guard clinic == bearer.clinic, let row, let country = CountryCode(try row.decode(column: "country", as: String.self)) else {
             try await recordOutsider(request, user: UserID(bearer.token), clinic: clinic)
             throw ClinicError.notFound
         }
-        let scope = ClinicScope(clinic: clinic, country: country, actor: UserID(bearer.token), roles: bearer.roles, context: request.requestContext)
+        let scope = ClinicScope(clinic: clinic, country: country, actor: UserID(bearer.token), roles: bearer.roles, context: request.requestContext,
+                                timeZone: ClinicTimeZone(storedIdentifier: try row.decode(column: "time_zone", as: String.self)))
         try await authorize(request, scope, resource: resource, action: action)
         return scope
     }

@@ -34,12 +34,13 @@ enum AuditPages {
         let fromText = try request.queryText("from", maximum: 10) ?? ""
         let toText = try request.queryText("to", maximum: 10) ?? ""
         var query = AuditQuery()
+        let clock = PageClock(scope)
         query.resource = patient?.rawValue
         query.actor = user?.rawValue
         query.newestFirst = true
-        query.from = fromText.isEmpty ? nil : try PageFormat.startOfDay(fromText)
+        query.from = fromText.isEmpty ? nil : try clock.startOfDay(fromText)
         // Up to the end of the day named.
-        query.to = toText.isEmpty ? nil : try PageFormat.startOfDay(toText).addingTimeInterval(86_400 - 0.001)
+        query.to = toText.isEmpty ? nil : clock.day(after: try clock.startOfDay(toText)).addingTimeInterval(-0.001)
         if let from = query.from, let to = query.to, from > to { throw ClinicError.invalid("to", "The last day comes before the first.") }
         let questions = AuditQueries(scope: scope, services: request.services)
         let entries = try await questions.events(query)
@@ -48,7 +49,7 @@ enum AuditPages {
         let staff = scope.may(.staff, .read) ? try await StaffDirectory(scope: scope, services: request.services).list().members : []
         let names = Dictionary(staff.map { ($0.user.rawValue, $0.name) }, uniquingKeysWith: { first, _ in first })
         let rows = entries.map { entry in
-            Row(sequence: String(entry.sequence), time: PageFormat.time(entry.event.occurredAt),
+            Row(sequence: String(entry.sequence), time: clock.time(entry.event.occurredAt),
                 actor: entry.event.actor.map { actor in
                     let id = actor.uuidString.lowercased()
                     return names[actor].map { "\($0) (\(id))" } ?? id
@@ -65,7 +66,7 @@ enum AuditPages {
             patientId: patient?.description ?? "", userId: user?.description ?? "", from: fromText, to: toText,
             rows: rows, empty: rows.isEmpty,
             failures: failures.map { FailureRow(address: $0.address, failures: String($0.failures), accounts: String($0.accounts),
-                                                last: PageFormat.time($0.lastAt)) },
+                                                last: clock.time($0.lastAt)) },
             noFailures: failures.isEmpty,
             eventsCSV: api + "?" + (filters.percentEncodedQuery ?? "format=csv"),
             failuresCSV: api + "/sign-in-failures?" + (filters.percentEncodedQuery ?? "format=csv"))

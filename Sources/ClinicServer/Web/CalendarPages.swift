@@ -43,18 +43,18 @@ enum CalendarPages {
         let error: String?
     }
 
-    static func path(_ scope: ClinicScope, _ day: Date) -> String { "/clinics/\(scope.clinic)/calendar?date=\(PageFormat.day(day))" }
+    static func path(_ scope: ClinicScope, _ day: Date) -> String { "/clinics/\(scope.clinic)/calendar?date=\(PageClock(scope).day(day))" }
 
     static func day(_ request: Request, scope: ClinicScope) async throws -> Response {
-        let day = try PageFormat.startOfDay(try request.queryText("date", maximum: 10))
+        let day = try PageClock(scope).startOfDay(try request.queryText("date", maximum: 10))
         let practitioner: UserID? = try request.queryID("practitionerId")
         return try await render(request, scope, day: day, practitioner: practitioner)
     }
 
     static func render(_ request: Request, _ scope: ClinicScope, day: Date, practitioner: UserID?, form: BookingForm? = nil,
                        error: ClinicError? = nil) async throws -> Response {
-        let services = request.services
-        var filter = AppointmentFilter(from: day, to: day.addingTimeInterval(86_400), practitioner: practitioner)
+        let services = request.services, clock = PageClock(scope)
+        var filter = AppointmentFilter(from: day, to: clock.day(after: day), practitioner: practitioner)
         filter.limit = 500
         let appointments = try await AppointmentBook(scope: scope, services: services).list(filter)
         let types = try await AppointmentTypes(scope: scope, services: services).list(includeInactive: true)
@@ -75,14 +75,14 @@ enum CalendarPages {
         var form = form ?? BookingForm()
         if form.practitionerId == nil, scope.roles.contains(.practitioner) { form.practitionerId = scope.actor.description }
         let rows = appointments.map { record in
-            Row(id: record.id.description, starts: PageFormat.clock(record.slot.start), ends: PageFormat.clock(record.slot.end),
+            Row(id: record.id.description, starts: clock.clock(record.slot.start), ends: clock.clock(record.slot.end),
                 patientId: record.patient.description, patientName: names[record.patient] ?? record.patient.description,
                 practitioner: staffNames[record.practitioner] ?? record.practitioner.description,
                 type: typeNames[record.type] ?? "", status: record.status.rawValue.replacingOccurrences(of: "_", with: " "),
                 transitions: AppointmentStatus.allCases.filter(record.status.next.contains).map(transition))
         }
         let content = DayContent(
-            date: PageFormat.day(day), previous: PageFormat.day(day.addingTimeInterval(-86_400)), next: PageFormat.day(day.addingTimeInterval(86_400)),
+            date: clock.day(day), previous: clock.day(clock.day(after: day, days: -1)), next: clock.day(clock.day(after: day)),
             practitionerId: practitioner?.description, rows: rows, empty: rows.isEmpty, canBook: canBook,
             canChangeStatus: scope.may(.schedule, .update), canOpenChart: scope.may(.patient, .read),
             patients: recent.map { Choice(value: $0.id.description, label: PageFormat.patientName($0), selected: $0.id.description == form.patientId) },
@@ -102,13 +102,14 @@ enum CalendarPages {
 
     static func book(_ request: Request, scope: ClinicScope) async throws -> Response {
         let form = try request.content.decode(BookingForm.self)
-        let start = try? BodyValue.time(PageFormat.zonedInput(form.startsAt), field: "startsAt")
-        let day = try PageFormat.startOfDay(PageFormat.day(start ?? Date()))
+        let clock = PageClock(scope)
+        let start = try? clock.instant(form.startsAt, field: "startsAt")
+        let day = try clock.startOfDay(clock.day(start ?? Date()))
         do {
             let booking = Booking(patient: try BodyValue.id(form.patientId, field: "patientId"),
                                   practitioner: try BodyValue.id(form.practitionerId, field: "practitionerId"),
                                   type: try BodyValue.id(form.appointmentTypeId, field: "appointmentTypeId"),
-                                  start: try BodyValue.time(PageFormat.zonedInput(form.startsAt), field: "startsAt"),
+                                  start: try clock.instant(form.startsAt, field: "startsAt"),
                                   durationMinutes: nil, reason: try ClinicalText.optional(form.reason, field: "reason", maximum: 500))
             _ = try await AppointmentBook(scope: scope, services: request.services).book(booking)
             return request.redirect(to: path(scope, day))
@@ -122,8 +123,9 @@ enum CalendarPages {
     static func setStatus(_ request: Request, scope: ClinicScope) async throws -> Response {
         let id: AppointmentID = try request.pathID("appointmentId")
         let form = try request.content.decode(StatusForm.self)
-        let today = try PageFormat.startOfDay(nil)
-        let day = (try? PageFormat.startOfDay(form.date)) ?? today
+        let clock = PageClock(scope)
+        let today = try clock.startOfDay(nil)
+        let day = (try? clock.startOfDay(form.date)) ?? today
         do {
             _ = try await AppointmentBook(scope: scope, services: request.services).setStatus(id, to: try AppointmentStatus.parse(form.status))
             return request.redirect(to: path(scope, day))

@@ -35,26 +35,26 @@ enum ChartPages {
         let invoices: [InvoicePages.Summary]
     }
 
-    static func consultationView(_ record: ConsultationRecord) -> ConsultationView {
-        ConsultationView(id: record.id.description, createdAt: PageFormat.time(record.createdAt), status: record.state.rawValue,
-                         note: NoteView(record.note), amendments: record.amendments.map(amendmentView))
+    static func consultationView(_ record: ConsultationRecord, clock: PageClock) -> ConsultationView {
+        ConsultationView(id: record.id.description, createdAt: clock.time(record.createdAt), status: record.state.rawValue,
+                         note: NoteView(record.note), amendments: record.amendments.map { amendmentView($0, clock: clock) })
     }
 
-    static func amendmentView(_ record: AmendmentRecord) -> AmendmentView {
-        AmendmentView(author: record.author.description, reason: record.reason, createdAt: PageFormat.time(record.createdAt),
+    static func amendmentView(_ record: AmendmentRecord, clock: PageClock) -> AmendmentView {
+        AmendmentView(author: record.author.description, reason: record.reason, createdAt: clock.time(record.createdAt),
                       note: NoteView(record.note))
     }
 
     static func show(_ request: Request, scope: ClinicScope) async throws -> Response {
         let id = try PatientsAPI.patientID(request)
-        let services = request.services
+        let services = request.services, clock = PageClock(scope)
         let patient = try await PatientRepository(scope: scope, services: services).find(id)
         var visits: [Visit] = []
         if scope.may(.schedule, .read) {
             let types = scope.may(.catalogue, .read) ? try await AppointmentTypes(scope: scope, services: services).list(includeInactive: true) : []
             let typeNames = Dictionary(types.map { ($0.id, $0.kind.name) }, uniquingKeysWith: { first, _ in first })
             visits = try await AppointmentBook(scope: scope, services: services).list(AppointmentFilter(patient: id)).map {
-                Visit(when: PageFormat.time(Date(milliseconds: $0.slot.start)), status: $0.status.rawValue.replacingOccurrences(of: "_", with: " "),
+                Visit(when: clock.time(Date(milliseconds: $0.slot.start)), status: $0.status.rawValue.replacingOccurrences(of: "_", with: " "),
                       type: typeNames[$0.type] ?? "")
             }
         }
@@ -62,14 +62,14 @@ enum ChartPages {
         var consultations: [ConsultationView] = [], prescriptions: [PrescriptionView] = []
         if showClinical {
             consultations = try await ConsultationRecords(scope: scope, services: services).list(patient: id, limit: 50, offset: 0)
-                .map(consultationView)
+                .map { consultationView($0, clock: clock) }
             prescriptions = try await PrescriptionRecords(scope: scope, services: services).list(patient: id, limit: 50, offset: 0).map {
-                PrescriptionView(id: $0.id.description, createdAt: PageFormat.time($0.createdAt), summary: PrescriptionPages.summary($0.content))
+                PrescriptionView(id: $0.id.description, createdAt: clock.time($0.createdAt), summary: PrescriptionPages.summary($0.content))
             }
         }
         let showInvoices = scope.may(.finance, .read)
         let invoices = showInvoices
-            ? try await InvoiceRecords(scope: scope, services: services).list(InvoiceFilter(patient: id, limit: 50)).map(InvoicePages.Summary.init) : []
+            ? try await InvoiceRecords(scope: scope, services: services).list(InvoiceFilter(patient: id, limit: 50)).map { InvoicePages.Summary($0, clock: clock) } : []
         let details = patient.details
         let content = ChartContent(
             patientId: id.description, name: PageFormat.patientName(patient), birthDate: details.birthDate?.description,

@@ -85,11 +85,11 @@ enum ConsultationPages {
                        error: ClinicError? = nil) async throws -> Response {
         let record = try await ConsultationRecords(scope: scope, services: request.services).find(id)
         // The repository refuses others too; this only spares them a form they cannot use.
-        let isAuthor = record.practitioner == scope.actor
+        let isAuthor = record.practitioner == scope.actor, clock = PageClock(scope)
         let content = ShowContent(
             id: id.description, chartLink: "/clinics/\(scope.clinic)/patients/\(record.patient)/chart", status: record.state.rawValue,
-            createdAt: PageFormat.time(record.createdAt), author: isAuthor ? "you" : record.practitioner.description,
-            signedAt: record.signedAt.map(PageFormat.time), original: NoteView(record.note), amendments: record.amendments.map(ChartPages.amendmentView),
+            createdAt: clock.time(record.createdAt), author: isAuthor ? "you" : record.practitioner.description,
+            signedAt: record.signedAt.map(clock.time), original: NoteView(record.note), amendments: record.amendments.map { ChartPages.amendmentView($0, clock: clock) },
             canEdit: record.state == .draft && isAuthor && scope.may(.clinicalNote, .update),
             canAmend: record.state == .signed && scope.may(.clinicalNote, .update),
             draft: draft ?? NoteForm(record.note), amendment: amendment ?? NoteForm(), error: error?.message)

@@ -27,9 +27,9 @@ enum DashboardPages {
     }
 
     static func today(_ request: Request, scope: ClinicScope) async throws -> Response {
-        let services = request.services
-        let day = try PageFormat.startOfDay(nil)
-        var filter = AppointmentFilter(from: day, to: day.addingTimeInterval(86_400))
+        let services = request.services, clock = PageClock(scope)
+        let day = try clock.startOfDay(nil)
+        var filter = AppointmentFilter(from: day, to: clock.day(after: day))
         filter.limit = 500
         let appointments = try await AppointmentBook(scope: scope, services: services).list(filter).filter { $0.status.holdsTime }
         let staff = try await StaffDirectory(scope: scope, services: services).practitioners()
@@ -43,11 +43,11 @@ enum DashboardPages {
         let types = Dictionary(try await AppointmentTypes(scope: scope, services: services).list(includeInactive: true).map { ($0.id, $0.kind.name) },
                                uniquingKeysWith: { first, _ in first })
         let showOwing = scope.may(.finance, .read)
-        let unpaid = showOwing ? try await InvoiceRecords(scope: scope, services: services).list(InvoiceFilter(status: .issued, limit: 500)) : []
+        let owing = showOwing ? try await InvoiceRecords(scope: scope, services: services).owing() : (count: 0, cents: 0)
         let content = Content(
-            date: PageFormat.day(day), isPractitioner: isPractitioner,
+            date: clock.day(day), isPractitioner: isPractitioner,
             own: own.map {
-                Visit(time: PageFormat.clock($0.slot.start), patientId: $0.patient.description,
+                Visit(time: clock.clock($0.slot.start), patientId: $0.patient.description,
                       patientName: names[$0.patient] ?? $0.patient.description, type: types[$0.type] ?? "",
                       status: $0.status.rawValue.replacingOccurrences(of: "_", with: " "))
             },
@@ -56,7 +56,7 @@ enum DashboardPages {
             },
             practitioners: staff.map { person in Count(label: person.name, count: appointments.filter { $0.practitioner == person.user }.count) },
             total: appointments.count, canOpenChart: scope.may(.patient, .read),
-            showOwing: showOwing, owingCount: unpaid.count, owing: PageFormat.money(unpaid.reduce(0) { $0 + $1.balanceCents }))
+            showOwing: showOwing, owingCount: owing.count, owing: PageFormat.money(owing.cents))
         return try await request.render("today", Layout("Today", request: request, scope: scope), content)
     }
 }

@@ -19,12 +19,12 @@ enum InvoicePages {
     struct Summary: Encodable {
         let id, number, status, patientId, created, total, balance: String
 
-        init(_ record: InvoiceRecord) {
+        init(_ record: InvoiceRecord, clock: PageClock) {
             id = record.id.description
             number = record.number.map(String.init) ?? "draft"
             status = record.status.rawValue
             patientId = record.patient.description
-            created = PageFormat.time(record.createdAt)
+            created = clock.time(record.createdAt)
             total = PageFormat.money(record.totals.totalCents)
             balance = PageFormat.money(record.balanceCents)
         }
@@ -44,7 +44,8 @@ enum InvoicePages {
             filter.status = parsed
         }
         let records = try await InvoiceRecords(scope: scope, services: request.services).list(filter)
-        let content = ListContent(invoices: records.map(Summary.init),
+        let clock = PageClock(scope)
+        let content = ListContent(invoices: records.map { Summary($0, clock: clock) },
                                   statuses: InvoiceStatus.allCases.map { Choice(value: $0.rawValue, label: $0.rawValue, selected: $0.rawValue == status) },
                                   empty: records.isEmpty)
         return try await request.render("invoices", Layout("Invoices", request: request, scope: scope), content)
@@ -74,12 +75,12 @@ enum InvoicePages {
     static func render(_ request: Request, _ scope: ClinicScope, id: InvoiceID, error: ClinicError? = nil) async throws -> Response {
         let record = try await InvoiceRecords(scope: scope, services: request.services).find(id)
         let patient = try await PatientRepository(scope: scope, services: request.services).find(record.patient)
-        let open = record.status == .issued
+        let open = record.status == .issued, clock = PageClock(scope)
         let content = InvoiceContent(
             id: id.description, heading: record.number.map { "Invoice \($0)" } ?? "Draft invoice", status: record.status.rawValue,
             patientId: record.patient.description, patientName: PageFormat.patientName(patient),
             medicareNumber: patient.details.medicareNumber?.value, providerNumber: record.providerNumber,
-            issuedAt: record.issuedAt.map(PageFormat.time), notes: record.notes, voidReason: record.voidReason,
+            issuedAt: record.issuedAt.map(clock.time), notes: record.notes, voidReason: record.voidReason,
             lines: record.lines.map {
                 LineView(description: $0.description, quantity: String($0.quantity), unit: PageFormat.money($0.unitCents),
                          total: PageFormat.money($0.totalCents), gst: $0.gstApplies ? PageFormat.money($0.gstCents) : "GST-free")
@@ -87,14 +88,14 @@ enum InvoicePages {
             total: PageFormat.money(record.totals.totalCents), gst: PageFormat.money(record.totals.gstCents),
             paid: PageFormat.money(record.paidCents), balance: PageFormat.money(record.balanceCents),
             payments: record.payments.map {
-                PaymentView(received: PageFormat.time($0.receivedAt), amount: PageFormat.money($0.amountCents), method: $0.method.rawValue,
+                PaymentView(received: clock.time($0.receivedAt), amount: PageFormat.money($0.amountCents), method: $0.method.rawValue,
                             reference: $0.reference ?? "")
             },
             canIssue: record.status == .draft && scope.may(.finance, .update),
             canPay: open && scope.may(.finance, .create),
             canVoid: [.draft, .issued].contains(record.status) && record.paidCents == 0 && scope.may(.finance, .update),
             methods: PaymentMethod.allCases.map { Choice(value: $0.rawValue, label: $0.rawValue, selected: $0 == .eftpos) },
-            balanceInput: String(format: "%d.%02d", record.balanceCents / 100, record.balanceCents % 100),
+            balanceInput: "\(record.balanceCents / 100).\(String(format: "%02ld", record.balanceCents % 100))",
             error: error?.message)
         return try await request.render("invoice", Layout(content.heading, request: request, scope: scope), content, status: error?.pageStatus ?? .ok)
     }
@@ -163,17 +164,19 @@ enum InvoicePages {
     }
 
     static func renderForm(_ request: Request, _ scope: ClinicScope, patient: PatientID, form: Form, error: ClinicError? = nil) async throws -> Response {
-        let services = request.services
+        let services = request.services, clock = PageClock(scope)
         let record = try await PatientRepository(scope: scope, services: services).find(patient)
         let types = try await AppointmentTypes(scope: scope, services: services).list(includeInactive: false)
         let typeNames = Dictionary(types.map { ($0.id, $0.kind.name) }, uniquingKeysWith: { first, _ in first })
-        let visits = try await AppointmentBook(scope: scope, services: services).list(AppointmentFilter(patient: patient, limit: 50))
+        // The visits of the last three months and those booked ahead: what is billed, not the oldest on file.
+        let visits = try await AppointmentBook(scope: scope, services: services)
+            .list(AppointmentFilter(from: Date().addingTimeInterval(-90 * 86_400), patient: patient, limit: 50))
         let products = try await ProductCatalogue(scope: scope, services: services).list(includeInactive: false, limit: 500, offset: 0)
         let base = "/clinics/\(scope.clinic)/patients/\(patient)"
         let content = FormContent(
             action: base + "/invoices/new", chartLink: base + "/chart", patientName: PageFormat.patientName(record),
             appointments: visits.map {
-                Choice(value: $0.id.description, label: "\(PageFormat.time(Date(milliseconds: $0.slot.start))) · \(typeNames[$0.type] ?? "")",
+                Choice(value: $0.id.description, label: "\(clock.time(Date(milliseconds: $0.slot.start))) · \(typeNames[$0.type] ?? "")",
                        selected: $0.id.description == form.appointmentId)
             },
             types: types.map {

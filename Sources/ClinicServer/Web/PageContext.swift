@@ -10,6 +10,8 @@ struct Layout: Encodable {
     /// The clinic's links a role may follow: the menu offers nothing the matrix would refuse.
     var showInvoices = false
     var showStaff = false
+    /// The zone the page's times are in.
+    var timeZone = "UTC"
 
     init(_ title: String, request: Request, clinicId: String? = nil) {
         self.title = title
@@ -23,6 +25,7 @@ struct Layout: Encodable {
         self.init(title, request: request, clinicId: scope.clinic.description)
         showInvoices = scope.may(.finance, .read)
         showStaff = scope.may(.staff, .read)
+        timeZone = scope.timeZone.identifier
     }
 }
 

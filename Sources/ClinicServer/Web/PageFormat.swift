@@ -2,49 +2,73 @@ import ClinicDomain
 import Foundation
 import Vapor
 
-/// What the clinic-day pages share: how times are shown and read, and who may see what.
-///
-/// Times are shown and taken in UTC: a clinic's own time zone is not stored yet, and a page
-/// that guessed one would put appointments at the wrong hour without anyone noticing.
-enum PageFormat {
-    private static func formatter(_ pattern: String) -> DateFormatter {
+/// How the pages show and read times: on the clinic's wall clock, in the time zone the clinic
+/// set (UTC until it sets one), so the diary, the working hours and the day's boundaries agree.
+struct PageClock {
+    let zone: TimeZone
+
+    init(_ scope: ClinicScope) { zone = scope.timeZone.zone }
+
+    private func formatter(_ pattern: String) -> DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.timeZone = zone
         formatter.dateFormat = pattern
         return formatter
     }
 
-    static func time(_ date: Date) -> String { formatter("yyyy-MM-dd HH:mm").string(from: date) }
-    static func clock(_ milliseconds: Int64) -> String { formatter("HH:mm").string(from: Date(milliseconds: milliseconds)) }
-    static func day(_ date: Date) -> String { formatter("yyyy-MM-dd").string(from: date) }
+    private var calendar: Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        return calendar
+    }
 
-    /// The start of the day named `YYYY-MM-DD`, or of today when none is named.
-    static func startOfDay(_ text: String?) throws -> Date {
-        guard let text, !text.isEmpty else { return try startOfDay(day(Date())) }
+    func time(_ date: Date) -> String { formatter("yyyy-MM-dd HH:mm").string(from: date) }
+    func clock(_ milliseconds: Int64) -> String { formatter("HH:mm").string(from: Date(milliseconds: milliseconds)) }
+    func day(_ date: Date) -> String { formatter("yyyy-MM-dd").string(from: date) }
+
+    /// The local midnight starting the day named `YYYY-MM-DD`, or today when none is named.
+    func startOfDay(_ text: String?) throws -> Date {
+        guard let text, !text.isEmpty else { return calendar.startOfDay(for: Date()) }
         guard text.count == 10, let date = formatter("yyyy-MM-dd").date(from: text) else {
             throw ClinicError.invalid("date", "Give a date as YYYY-MM-DD.")
         }
-        return date
+        return calendar.startOfDay(for: date)
     }
 
-    /// A `datetime-local` field sends no zone (`2026-01-31T09:00`); read it as UTC like the page shows.
-    static func zonedInput(_ text: String?) -> String? {
-        guard let text, !text.isEmpty else { return nil }
-        if text.count == 16 { return text + ":00Z" }
-        if text.count == 19 { return text + "Z" }
-        return text
+    /// The local midnight `days` days after the one starting at `day`: a calendar day, which
+    /// is 23 or 25 hours long when the clocks change.
+    func day(after day: Date, days: Int = 1) -> Date {
+        calendar.date(byAdding: .day, value: days, to: day) ?? day.addingTimeInterval(Double(days) * 86_400)
     }
 
+    /// A `datetime-local` field (`2026-01-31T09:00`, no zone) read on the clinic's clock; a full
+    /// ISO 8601 time with its zone is taken as it is.
+    func instant(_ text: String?, field: String) throws -> Date {
+        guard let text, text.count == 16 || text.count == 19, !text.hasSuffix("Z") else { return try BodyValue.time(text, field: field) }
+        guard let date = formatter(text.count == 16 ? "yyyy-MM-dd'T'HH:mm" : "yyyy-MM-dd'T'HH:mm:ss").date(from: text) else {
+            throw ClinicError.invalid(field, "Give a date and time, such as 2026-01-31T09:00.")
+        }
+        return try BodyValue.time(Timestamp.string(date), field: field)
+    }
+}
+
+/// What the clinic-day pages share besides times: names, money, who may see what.
+enum PageFormat {
     static func patientName(_ record: PatientRecord) -> String { "\(record.details.familyName), \(record.details.givenName)" }
 
     /// Cents as dollars: 13900 -> "$139.00".
-    static func money(_ cents: Int) -> String { String(format: "$%d.%02d", cents / 100, cents % 100) }
+    static func money(_ cents: Int) -> String { "$\(cents / 100)." + String(format: "%02ld", cents % 100) }
 
-    /// Dollars as typed on a form ("33", "33.5", "$1,033.50") as cents; nil when it is not an amount.
+    /// Dollars as typed on a form ("33", "33.5", "$1,033.50") as cents; nil when it is not an
+    /// amount. A comma only separates thousands: "1,5" is refused, never read as 15 dollars.
     static func cents(_ text: String?) -> Int? {
         guard var text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-        text = text.replacingOccurrences(of: "$", with: "").replacingOccurrences(of: ",", with: "")
+        if text.hasPrefix("$") { text.removeFirst() }
+        let whole = text.split(separator: ".", omittingEmptySubsequences: false)[0]
+        let groups = whole.split(separator: ",", omittingEmptySubsequences: false)
+        guard groups.count == 1 || ((1...3).contains(groups[0].count) && groups.dropFirst().allSatisfy { $0.count == 3 }) else { return nil }
+        text = text.replacingOccurrences(of: ",", with: "")
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
               !parts[0].isEmpty, parts[0].count <= 7, let dollars = Int(parts[0]) else { return nil }

@@ -100,7 +100,7 @@ enum PrescriptionPages {
         let content = record.content
         let page = PrintContent(
             patientName: patient.map(PageFormat.patientName), birthDate: patient?.details.birthDate?.description, address: patient?.details.address,
-            chartLink: "/clinics/\(scope.clinic)/patients/\(record.patient)/chart", writtenAt: PageFormat.time(record.createdAt),
+            chartLink: "/clinics/\(scope.clinic)/patients/\(record.patient)/chart", writtenAt: PageClock(scope).time(record.createdAt),
             prescriber: record.prescriber == scope.actor ? "you" : record.prescriber.description,
             medications: content.medications.map {
                 MedicationLine(name: $0.name, dose: $0.dose, route: $0.route, frequency: $0.frequency, quantity: $0.quantity, repeats: $0.repeats)

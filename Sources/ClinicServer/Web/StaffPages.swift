@@ -56,7 +56,7 @@ enum StaffPages {
                            twoStep: $0.hasTOTP, isPractitioner: $0.roles.contains(.practitioner), providerNumber: $0.providerNumber)
             },
             pending: pending.map { PendingView(email: $0.email, roles: $0.roles.sorted().map(\.rawValue).joined(separator: ", "),
-                                               expires: PageFormat.time($0.expiresAt)) },
+                                               expires: PageClock(scope).time($0.expiresAt)) },
             canInvite: scope.may(.staff, .create), canChange: scope.may(.staff, .update),
             roles: offered.map { RoleChoice(value: $0.rawValue, checked: form.roles?.contains($0.rawValue) ?? false) },
             form: form, invitationLink: invitationLink, error: error?.message)

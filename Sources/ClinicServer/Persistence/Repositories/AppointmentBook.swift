@@ -55,16 +55,17 @@ struct AppointmentBook: Sendable {
             }
             let minutes = booking.durationMinutes ?? type.kind.durationMinutes
             let slot = TimeSlot(start: booking.start.milliseconds, end: booking.start.milliseconds + Int64(minutes) * 60_000)
+            if let clash = try await Self.claim(slot, of: booking.practitioner, excluding: nil, scope: scope, in: tx) {
+                try await Ledger.append(scope.event("appointment.create", resourceType: "appointment", outcome: .failure,
+                                                    detail: "slot-taken-by=\(clash)"), in: tx)
+                return .refused(Self.slotTaken)
+            }
+            // Read under the diary lock `claim` took, which a change of hours takes too.
             if let refusal = try await WorkingHours.refusal(Date(milliseconds: slot.start), Date(milliseconds: slot.end),
                                                             practitioner: booking.practitioner, clinic: scope.realm, in: tx) {
                 try await Ledger.append(scope.event("appointment.create", resourceType: "appointment", outcome: .failure,
                                                     detail: "outside-hours"), in: tx)
                 return .refused(refusal)
-            }
-            if let clash = try await Self.claim(slot, of: booking.practitioner, excluding: nil, scope: scope, in: tx) {
-                try await Ledger.append(scope.event("appointment.create", resourceType: "appointment", outcome: .failure,
-                                                    detail: "slot-taken-by=\(clash)"), in: tx)
-                return .refused(Self.slotTaken)
             }
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             let reason = try booking.reason.map { try keys.seal($0, table: Self.table, column: "reason", row: id.rawValue).bytes }
@@ -146,16 +147,16 @@ struct AppointmentBook: Sendable {
             if practitioner != nil { try await ClinicReferences.requirePractitioner(who, clinic: scope.realm, in: tx) }
             let startMs = start?.milliseconds ?? existing.slot.start
             let slot = TimeSlot(start: startMs, end: startMs + (existing.slot.end - existing.slot.start))
+            if let clash = try await Self.claim(slot, of: who, excluding: id, scope: scope, in: tx) {
+                try await Ledger.append(scope.event("appointment.move", resourceType: "appointment", resource: id.rawValue, outcome: .failure,
+                                                    detail: "slot-taken-by=\(clash)"), in: tx)
+                return .refused(Self.slotTaken)
+            }
             if let refusal = try await WorkingHours.refusal(Date(milliseconds: slot.start), Date(milliseconds: slot.end),
                                                             practitioner: who, clinic: scope.realm, in: tx) {
                 try await Ledger.append(scope.event("appointment.move", resourceType: "appointment", resource: id.rawValue, outcome: .failure,
                                                     detail: "outside-hours"), in: tx)
                 return .refused(refusal)
-            }
-            if let clash = try await Self.claim(slot, of: who, excluding: id, scope: scope, in: tx) {
-                try await Ledger.append(scope.event("appointment.move", resourceType: "appointment", resource: id.rawValue, outcome: .failure,
-                                                    detail: "slot-taken-by=\(clash)"), in: tx)
-                return .refused(Self.slotTaken)
             }
             let now = Date().milliseconds
             try await tx.sql.raw("""
@@ -196,15 +197,21 @@ struct AppointmentBook: Sendable {
 
     static let slotTaken = ClinicError.conflict("slot_taken", "The practitioner already has an appointment at this time.", field: "startsAt")
 
+    /// Takes the practitioner's booking lock to the end of the transaction: bookings, moves and
+    /// changes of working hours of one practitioner happen one at a time.
+    static func lockDiary(of practitioner: UserID, clinic: UUID, in tx: ScopedSQL) async throws {
+        try await tx.sql.raw("""
+            INSERT INTO booking_locks (clinic_id, practitioner_id, version) VALUES (\(bind: clinic), \(bind: practitioner.rawValue), \(bind: Int64(1)))
+            ON CONFLICT (clinic_id, practitioner_id) DO UPDATE SET version = booking_locks.version + 1
+            """).run()
+    }
+
     /// Takes the practitioner's booking lock, then looks for an appointment holding any of the
     /// slot; answers the clashing appointment's id, or nil when the time is free. The lock is
     /// held to the end of the transaction, so the insert that follows cannot race another.
     private static func claim(_ slot: TimeSlot, of practitioner: UserID, excluding: AppointmentID?, scope: ClinicScope,
                               in tx: ScopedSQL) async throws -> String? {
-        try await tx.sql.raw("""
-            INSERT INTO booking_locks (clinic_id, practitioner_id, version) VALUES (\(bind: scope.realm), \(bind: practitioner.rawValue), \(bind: Int64(1)))
-            ON CONFLICT (clinic_id, practitioner_id) DO UPDATE SET version = booking_locks.version + 1
-            """).run()
+        try await lockDiary(of: practitioner, clinic: scope.realm, in: tx)
         let freed = AppointmentStatus.allCases.filter { !$0.holdsTime }.map(\.rawValue)
         var query = SQLQueryString("""
             SELECT id FROM appointments WHERE clinic_id = \(bind: scope.realm) AND practitioner_id = \(bind: practitioner.rawValue)

@@ -13,6 +13,7 @@ struct IdentityDirectory: Sendable {
         let clinic: ClinicID
         let clinicName: String
         let country: CountryCode
+        let timeZone: ClinicTimeZone
         let roles: Set<Role>
         /// The clinic's security policy.
         let mfaRequiredRoles: Set<Role>
@@ -176,7 +177,7 @@ struct IdentityDirectory: Sendable {
 
     func memberships(of user: UserID) async throws -> [Membership] {
         let rows = try await services.store.global.raw("""
-            SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.mfa_required_roles, c.password_minimum
+            SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.time_zone, c.mfa_required_roles, c.password_minimum
             FROM memberships m JOIN clinics c ON c.id = m.clinic_id
             WHERE m.user_id = \(bind: user.rawValue) ORDER BY c.name
             """).all()
@@ -187,7 +188,7 @@ struct IdentityDirectory: Sendable {
     /// The person's membership of one clinic, or nil: the caller answers 404 either way.
     func membership(of user: UserID, in clinic: ClinicID) async throws -> Membership? {
         guard let row = try await services.store.global.raw("""
-            SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.mfa_required_roles, c.password_minimum
+            SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.time_zone, c.mfa_required_roles, c.password_minimum
             FROM memberships m JOIN clinics c ON c.id = m.clinic_id
             WHERE m.user_id = \(bind: user.rawValue) AND m.clinic_id = \(bind: clinic.rawValue) AND c.status = 'active'
             """).first() else { return nil }
@@ -199,7 +200,8 @@ struct IdentityDirectory: Sendable {
         guard let roles = Role.parseList(try row.decode(column: "roles", as: String.self)),
               let country = CountryCode(try row.decode(column: "country", as: String.self)) else { return nil }
         return Membership(clinic: ClinicID(try row.decode(column: "clinic_id", as: UUID.self)),
-                          clinicName: try row.decode(column: "name", as: String.self), country: country, roles: roles,
+                          clinicName: try row.decode(column: "name", as: String.self), country: country,
+                          timeZone: ClinicTimeZone(storedIdentifier: try row.decode(column: "time_zone", as: String.self)), roles: roles,
                           mfaRequiredRoles: Role.parseList(try row.decode(column: "mfa_required_roles", as: String.self)) ?? Set(Role.allCases),
                           passwordMinimum: Int(try row.decode(column: "password_minimum", as: Int64.self)),
                           adminGraceEnds: Date(milliseconds: try row.decode(column: "created_at_ms", as: Int64.self)).addingTimeInterval(adminGrace))

@@ -162,7 +162,9 @@ struct InvoiceRecords: Sendable {
             }
             let practitioner = request.practitioner ?? existing.practitioner
             let appointment = request.appointment ?? existing.appointment
-            _ = try await Self.checkPeople(practitioner: practitioner, appointment: appointment, patient: existing.patient, clinic: scope.realm, in: tx)
+            // Only what the change names is checked again: a draft whose practitioner has since left still takes a note.
+            _ = try await Self.checkPeople(practitioner: request.practitioner ?? nil, appointment: request.appointment ?? nil,
+                                           patient: existing.patient, clinic: scope.realm, in: tx)
             let lines = try await request.lines.asyncMap { try await Self.resolve($0, clinic: scope.realm, in: tx) } ?? existing.lines
             let notes = try request.notes.map { try FieldText.optional($0, field: "notes", maximum: 2000) ?? nil } ?? existing.notes
             let totals = InvoiceTotals(lines), now = Date().milliseconds
@@ -392,6 +394,18 @@ struct InvoiceRecords: Sendable {
             }
         }
         return lines
+    }
+
+    /// How many issued invoices are still owed, and how much: sums of clear amounts, no record opened.
+    func owing() async throws -> (count: Int, cents: Int) {
+        let scope = self.scope
+        return try await services.store.transaction(realm: scope.realm) { tx in
+            let row = try await tx.sql.raw("""
+                SELECT COUNT(*) AS invoices, CAST(COALESCE(SUM(total_cents - paid_cents), 0) AS BIGINT) AS owed
+                FROM invoices WHERE clinic_id = \(bind: scope.realm) AND status = \(bind: InvoiceStatus.issued.rawValue)
+                """).first()
+            return (Int(try row?.decode(column: "invoices", as: Int64.self) ?? 0), Int(try row?.decode(column: "owed", as: Int64.self) ?? 0))
+        }
     }
 
     static func providerNumber(of practitioner: UserID, clinic: UUID, in tx: ScopedSQL) async throws -> String? {

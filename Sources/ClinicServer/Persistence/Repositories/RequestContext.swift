@@ -23,6 +23,8 @@ struct ClinicScope: Sendable {
     let actor: UserID
     let roles: Set<Role>
     let context: RequestContext
+    /// The clinic's wall clock, for pages and working hours.
+    var timeZone: ClinicTimeZone = .utc
 
     var realm: UUID { clinic.rawValue }
 

@@ -26,6 +26,9 @@ struct WorkingHours: Sendable {
         try await services.store.transaction(realm: scope.realm) { tx in
             try await Self.requireMember(practitioner, clinic: scope.realm, in: tx)
             try await ClinicReferences.requirePractitioner(practitioner, clinic: scope.realm, in: tx, field: "userId")
+            // The diary's lock: two saves of one week cannot interleave into their union, and a
+            // booking being written sees either the old week or the new one.
+            try await AppointmentBook.lockDiary(of: practitioner, clinic: scope.realm, in: tx)
             try await tx.sql.raw("""
                 DELETE FROM working_hours WHERE clinic_id = \(bind: scope.realm) AND practitioner_id = \(bind: practitioner.rawValue)
                 """).run()
