@@ -83,6 +83,8 @@ struct PatientReadAuditTests {
         // Today as the owner: counts, and what is owed (a sum: no invoice opened); the walk's appointment is another day.
         "/clinics/:clinicId/today": Expected(["appointment.list", "staff.list", "appointmentType.list"], namesPatient: false),
         "/clinics/:clinicId/practitioners/:userId/hours": Expected(["hours.read", "staff.list"], namesPatient: false),
+        "/clinics/:clinicId/calendar/week": Expected(["appointment.list", "appointmentType.list", "patient.list", "staff.list"], namesPatient: true,
+                                                     query: "?date=\(day)"),
         "/clinics/:clinicId/audit": Expected(["audit.read", "audit.read", "staff.list"], namesPatient: true, query: "?patientId=:patientId"),
     ]
 

@@ -6,6 +6,7 @@ import Vapor
 enum CalendarPages {
     static func register(_ clinic: any RoutesBuilder) {
         clinic.inClinic(.GET, "calendar", permission: (.schedule, .read), use: day)
+        clinic.inClinic(.GET, "calendar", "week", permission: (.schedule, .read), use: week)
         clinic.inClinic(.POST, "calendar", "book", permission: (.schedule, .create), use: book)
         clinic.inClinic(.POST, "appointments", ":appointmentId", "status", permission: (.schedule, .update), use: setStatus)
     }
@@ -132,5 +133,51 @@ enum CalendarPages {
         } catch let error as ClinicError where error.belongsOnForm {
             return try await render(request, scope, day: day, practitioner: nil, error: error)
         }
+    }
+
+    // MARK: The week
+
+    struct WeekRow: Encodable { let starts, ends, patientId, patientName, practitioner, type, status: String }
+    struct WeekDay: Encodable { let date, heading: String; let rows: [WeekRow] }
+
+    struct WeekContent: Encodable {
+        let date, previous, next: String
+        let practitionerId: String?
+        let days: [WeekDay]
+        let filterChoices: [Choice]
+        let canOpenChart: Bool
+    }
+
+    /// Monday to Sunday of the week holding `date`, one practitioner's or the clinic's: for
+    /// seeing the shape of the week; booking and status changes stay on the day's page.
+    static func week(_ request: Request, scope: ClinicScope) async throws -> Response {
+        let services = request.services, clock = PageClock(scope)
+        let monday = clock.startOfWeek(try clock.startOfDay(try request.queryText("date", maximum: 10)))
+        let practitioner: UserID? = try request.queryID("practitionerId")
+        var filter = AppointmentFilter(from: monday, to: clock.day(after: monday, days: 7), practitioner: practitioner)
+        filter.limit = 500
+        let appointments = try await AppointmentBook(scope: scope, services: services).list(filter)
+        let types = Dictionary(try await AppointmentTypes(scope: scope, services: services).list(includeInactive: true).map { ($0.id, $0.kind.name) },
+                               uniquingKeysWith: { first, _ in first })
+        let names = try await PatientRepository(scope: scope, services: services).records(of: Set(appointments.map(\.patient)))
+            .mapValues(PageFormat.patientName)
+        let staff = try await StaffDirectory(scope: scope, services: services).practitioners()
+        let staffNames = Dictionary(staff.map { ($0.user, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let days = (0..<7).map { offset -> WeekDay in
+            let start = clock.day(after: monday, days: offset), end = clock.day(after: start)
+            let rows = appointments.filter { $0.slot.start >= start.milliseconds && $0.slot.start < end.milliseconds }.map { record in
+                WeekRow(starts: clock.clock(record.slot.start), ends: clock.clock(record.slot.end), patientId: record.patient.description,
+                        patientName: names[record.patient] ?? record.patient.description,
+                        practitioner: staffNames[record.practitioner] ?? record.practitioner.description, type: types[record.type] ?? "",
+                        status: record.status.rawValue.replacingOccurrences(of: "_", with: " "))
+            }
+            return WeekDay(date: clock.day(start), heading: clock.weekday(start), rows: rows)
+        }
+        let content = WeekContent(
+            date: clock.day(monday), previous: clock.day(clock.day(after: monday, days: -7)), next: clock.day(clock.day(after: monday, days: 7)),
+            practitionerId: practitioner?.description, days: days,
+            filterChoices: staff.map { Choice(value: $0.user.description, label: $0.name, selected: $0.user == practitioner) },
+            canOpenChart: scope.may(.patient, .read))
+        return try await request.render("calendar-week", Layout("Week", request: request, scope: scope), content)
     }
 }

@@ -42,6 +42,16 @@ struct PageClock {
         calendar.date(byAdding: .day, value: days, to: day) ?? day.addingTimeInterval(Double(days) * 86_400)
     }
 
+    /// The local midnight starting the Monday of `day`'s week.
+    func startOfWeek(_ day: Date) -> Date {
+        var calendar = self.calendar
+        calendar.firstWeekday = 2
+        return calendar.dateInterval(of: .weekOfYear, for: day)?.start ?? day
+    }
+
+    /// A weekday and date, as a week's column heads it: "Monday 2031-03-03".
+    func weekday(_ date: Date) -> String { formatter("EEEE yyyy-MM-dd").string(from: date) }
+
     /// A `datetime-local` field (`2026-01-31T09:00`, no zone) read on the clinic's clock; a full
     /// ISO 8601 time with its zone is taken as it is.
     func instant(_ text: String?, field: String) throws -> Date {
