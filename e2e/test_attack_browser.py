@@ -19,7 +19,7 @@ def pages(ids):
             patient + "/prescriptions/new", clinic + "/consultations/%s" % ids["consultationId"],
             clinic + "/prescriptions/%s/print" % ids["prescriptionId"], clinic + "/calendar?date=2031-05-06", clinic + "/audit",
             clinic + "/invoices", clinic + "/invoices/%s" % ids["invoiceId"], patient + "/invoices/new", clinic + "/staff", clinic + "/today",
-            clinic + "/practitioners/%s/hours" % ids["practitionerId"],
+            clinic + "/practitioners/%s/hours" % ids["practitionerId"], clinic + "/calendar/week?date=2031-05-06",
             "/invitations/accept?token=unknown"]
 
 
