@@ -82,6 +82,9 @@ def build_clinic(server, name):
             "lines": [{"appointmentTypeId": type_id, "unitCents": 9500}, {"productId": product_id, "quantity": 2},
                       {"description": "Item " + canary("Bl"), "unitCents": 3300, "gstApplies": True}]}
     invoice_id = _created(owner.request("POST", base + "/invoices", json=bill), "invoice")["id"]
+    invitee = "%s@%s.example" % (canary("iv").lower(), canary("d").lower())
+    invitation_id = _created(owner.request("POST", base + "/staff", json={"email": invitee, "name": "Invited " + canary("In"),
+                                                                           "roles": ["receptionist"]}), "pending invitation")["id"]
     settled_id = _created(owner.request("POST", base + "/invoices", json=bill), "second invoice")["id"]
     assert owner.request("POST", base + "/invoices/%s/issue" % settled_id).status_code == 200
     receipt = "Receipt " + canary("Rc")
@@ -89,12 +92,13 @@ def build_clinic(server, name):
              "payment")
     canaries += [reason, note["subjective"], note["plan"], formula_name, file_text, file_name, secret_value, issued["token"],
                  contact["name"], contact["notes"], contact["providerNumber"], product_name, bill["notes"], bill["lines"][2]["description"],
-                 receipt]
+                 receipt, invitee]
     ids = {"clinicId": owner.clinic_id, "confirmClinicId": owner.clinic_id, "patientId": patient_id, "typeId": type_id,
            "appointmentTypeId": type_id, "appointmentId": appointment_id, "consultationId": consultation_id,
            "formulaId": formula_id, "prescriptionId": prescription_id, "fileId": file_id, "secretId": secret_id,
            "tokenId": issued["id"], "userId": practitioner.user_id, "practitionerId": practitioner.user_id,
-           "contactId": contact_id, "productId": product_id, "invoiceId": invoice_id}
+           "contactId": contact_id, "productId": product_id, "invoiceId": invoice_id,
+           "invitationId": invitation_id}
     return ClinicFixture(name=name, owner=owner, members=members, token=issued["token"], ids=ids, canaries=canaries)
 
 

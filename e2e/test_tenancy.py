@@ -50,3 +50,24 @@ def test_another_clinics_collections_answer_404(server):
     assert created.status_code == 404, created.text
     assert first.request("GET", first.patients_path()).json()["patients"][0]["id"] == patient_id
     assert len(first.request("GET", first.patients_path()).json()["patients"]) == 1
+
+
+# Security review round 2, A1 (HIGH): an invitation is no password oracle and cannot join
+# someone's account to another clinic. Without that account's session the answer is the same
+# 409 for a right and a wrong password; signed in as it, with its CSRF token, it joins.
+def test_an_invitation_to_an_existing_account_needs_that_accounts_session(server):
+    victim = server.client().sign_up()
+    inviter = server.client().sign_up()
+    invited = inviter.request("POST", "/api/v1/clinics/%s/staff" % inviter.clinic_id,
+                              json={"email": victim.email, "name": "Same Person", "roles": ["practitioner"]})
+    assert invited.status_code == 201, invited.text
+    token = invited.json()["inviteToken"]
+    stranger = server.client()
+    answers = [stranger.request("POST", "/api/v1/invitations/accept", json={"inviteToken": token, "password": guess})
+               for guess in (victim.password, "a wrong but long password")]
+    assert [a.status_code for a in answers] == [409, 409], [a.text for a in answers]
+    assert answers[0].json() == answers[1].json() and answers[0].json()["error"]["code"] == "sign_in_to_accept"
+    assert len(victim.request("GET", "/api/v1/me").json()["memberships"]) == 1
+    joined = victim.request("POST", "/api/v1/invitations/accept", json={"inviteToken": token})
+    assert joined.status_code == 201, joined.text
+    assert len(victim.request("GET", "/api/v1/me").json()["memberships"]) == 2

@@ -152,9 +152,13 @@ enum OpenAPIDocs {
     static let removeMember = APIDoc(summary: "Remove a member", tag: "staff",
                                      answers: [.init(status: 204, description: "Removed."),
                                                .init(status: 409, description: "The last owner cannot be removed.", schema: ref("Error"))] + error)
-    static let acceptInvitation = APIDoc(summary: "Accept an invitation (new account, or an existing account's password)", tag: "staff",
-                                         body: ref("AcceptRequest"),
-                                         answers: [.init(status: 201, description: "Now a member.", schema: ref("Accepted"))] + error)
+    static let acceptInvitation = APIDoc(summary: "Accept an invitation: a new person chooses a password; an existing account accepts while signed in as it",
+                                         tag: "staff", body: ref("AcceptRequest"),
+                                         answers: [.init(status: 201, description: "Now a member.", schema: ref("Accepted")),
+                                                   .init(status: 409, description: "The address already has an account: sign in with it, then accept (`sign_in_to_accept`).",
+                                                         schema: ref("Error"))] + error)
+    static let revokeInvitation = APIDoc(summary: "Revoke a pending invitation: its link stops working", tag: "staff",
+                                         answers: [.init(status: 204, description: "Revoked.")] + error)
     static let listSessions = APIDoc(summary: "Your live sessions", tag: "me",
                                      answers: [.init(status: 200, description: "Sessions.", schema: ref("SessionList"))] + error)
     static let revokeSession = APIDoc(summary: "End one of your sessions", tag: "me", answers: [.init(status: 204, description: "Ended.")] + error)
@@ -233,7 +237,7 @@ enum OpenAPIDocs {
             "staff": ["type": "array", "items": ref("Member")],
             "invitations": ["type": "array", "items": ["type": "object", "required": ["id", "email", "roles", "expiresAt"], "properties": [
                 "id": string, "email": string, "roles": ["type": "array", "items": ref("Role")], "expiresAt": string]]]]],
-        "AcceptRequest": ["type": "object", "required": ["inviteToken", "password"], "properties": [
+        "AcceptRequest": ["type": "object", "required": ["inviteToken"], "properties": [
             "inviteToken": string, "name": string, "password": string]],
         "Accepted": ["type": "object", "required": ["userId", "clinicId"], "properties": ["userId": string, "clinicId": string]],
         "SessionList": ["type": "object", "required": ["sessions"], "properties": ["sessions": ["type": "array", "items": [

@@ -11,6 +11,8 @@ enum StaffAPI {
         staff.inClinic(.PATCH, ":userId", permission: (.staff, .update), doc: OpenAPIDocs.changeRoles, use: changeRoles)
         staff.inClinic(.DELETE, ":userId", permission: (.staff, .delete), doc: OpenAPIDocs.removeMember, use: remove)
         staff.inClinic(.PUT, ":userId", "provider-number", permission: (.staff, .update), doc: InvoiceDocs.setProviderNumber, use: setProviderNumber)
+        api.grouped("clinics", ":clinicId", "invitations")
+            .inClinic(.DELETE, ":invitationId", permission: (.staff, .delete), doc: OpenAPIDocs.revokeInvitation, use: revokeInvitation)
         api.anyone(.POST, "invitations", "accept", doc: OpenAPIDocs.acceptInvitation, use: accept)
     }
 
@@ -84,6 +86,12 @@ enum StaffAPI {
         return .noContent
     }
 
+    static func revokeInvitation(_ request: Request, scope: ClinicScope) async throws -> HTTPStatus {
+        guard let text = request.parameters.get("invitationId"), let id = UUID(uuidString: text) else { throw ClinicError.notFound }
+        try await StaffDirectory(scope: scope, services: request.services).revokeInvitation(id)
+        return .noContent
+    }
+
     static func accept(_ request: Request) async throws -> Response {
         let body = try request.decodeBody(AcceptBody.self)
         let accepted = try await acceptInvitation(token: body.inviteToken, name: body.name, password: body.password, request: request)
@@ -93,24 +101,51 @@ enum StaffAPI {
     }
 
     /// Accepting an invitation, for the API and the invitation page alike.
+    ///
+    /// Failed tokens are counted per source address before anything else (ASVS 2.2.1); the
+    /// token is looked up before any password is hashed. An invitation to an existing account is
+    /// accepted only by that account's signed-in session, with its CSRF token: without one the
+    /// answer is 409 `sign_in_to_accept` and no password is checked, so the route is no oracle.
     static func acceptInvitation(token: String?, name: String?, password: String?, request: Request) async throws -> InvitationAcceptance.Accepted {
         guard let token, !token.isEmpty else { throw ClinicError.invalid("inviteToken", "Give the invitation's token.", code: "required") }
-        guard let password, !password.isEmpty else { throw ClinicError.invalid("password", "Choose a password, or give your existing one.", code: "required") }
         if let name, name.unicodeScalars.count > 200 { throw ClinicError.invalid("name", "Use at most 200 characters.") }
         let services = request.services
-        // Hashed up front: whether the invitee already has an account is not told before the token is checked.
-        let acceptable = (try? await services.checkNewPassword(password, field: "password")) != nil
-        let newHash: String? = acceptable ? try await services.hashPassword(password) : nil
-        let outcome = try await InvitationAcceptance(services: services).accept(token: token, name: name, password: password,
-                                                                                  newPasswordHash: newHash, context: request.requestContext)
-        switch outcome {
-        case .notFound:
-            throw ClinicError(status: 404, code: "invitation_not_found", message: "This invitation is not valid, has expired, or has been used.")
-        case .wrongPassword:
-            if newHash == nil { try await services.checkNewPassword(password, field: "password") }
-            throw ClinicError.invalid("password", "This e-mail address already has an account: give that account's password.", code: "invalid_credentials")
-        case let .accepted(accepted):
-            return accepted
+        let throttle = SignInThrottle(services: services)
+        let subjects = try await throttle.subjects([(.invitationAddress, request.sourceAddress)])
+        if case let .refused(retryAfter) = try await throttle.admit(subjects) {
+            try await IdentityDirectory(services: services).recordThrottled(action: "invitation.accept", context: request.requestContext)
+            throw ClinicError.tooManyAttempts(retryAfter: retryAfter)
         }
+        let invitations = InvitationAcceptance(services: services)
+        guard let pending = try await invitations.pending(token: token) else {
+            _ = try await throttle.failed(subjects[0])
+            throw ClinicError.invitationNotFound
+        }
+        let presentsPassword = !(password ?? "").isEmpty
+        let joining: InvitationAcceptance.Joining
+        if let existing = pending.existingAccount {
+            guard request.staffSession != nil else { throw ClinicError.signInToAccept }
+            let session = try await RequestGuards.requireSession(request)
+            guard session.user == existing else { throw ClinicError.invitationNotFound }
+            joining = .existingAccount(existing)
+        } else if !presentsPassword, request.staffSession != nil {
+            // Signed in and accepting as oneself, but the invitation is for another address.
+            throw ClinicError.invitationNotFound
+        } else {
+            guard let password, presentsPassword else { throw ClinicError.invalid("password", "Choose a password.", code: "required") }
+            try await services.checkNewPassword(password, field: "password")
+            joining = .newPerson(name: name, passwordHash: try await services.hashPassword(password))
+        }
+        guard let accepted = try await invitations.accept(pending, joining: joining, context: request.requestContext) else {
+            throw ClinicError.invitationNotFound
+        }
+        try await throttle.succeeded(subjects[0])
+        return accepted
     }
+}
+
+extension ClinicError {
+    static let invitationNotFound = ClinicError(status: 404, code: "invitation_not_found", message: "This invitation is not valid, has expired, or has been used.")
+    static let signInToAccept = ClinicError.conflict("sign_in_to_accept",
+                                                     "This e-mail address already has an account: sign in with it, then accept the invitation.")
 }

@@ -32,8 +32,9 @@ struct SyntheticClinic: Sendable {
             let name = names.name()
             let issued = try await staff.invite(email: try EmailAddress(parsing: "\(role.rawValue)\(index).\(tag)@demo-\(number).clinickeep.example"),
                                                 name: "\(name.given) \(name.family)", roles: [role])
-            guard case let .accepted(accepted) = try await InvitationAcceptance(services: services).accept(token: issued.token, name: nil, password: "", newPasswordHash: passwordHash,
-                                                                         context: context) else {
+            let invitations = InvitationAcceptance(services: services)
+            guard let pending = try await invitations.pending(token: issued.token),
+                  let accepted = try await invitations.accept(pending, joining: .newPerson(name: nil, passwordHash: passwordHash), context: context) else {
                 throw CommandFailure("demo: an invitation was not accepted")
             }
             return accepted.user

@@ -9,6 +9,7 @@ enum StaffPages {
         clinic.inClinic(.GET, "staff", permission: (.staff, .read), use: list)
         clinic.inClinic(.POST, "staff", permission: (.staff, .create), use: invite)
         clinic.inClinic(.POST, "staff", ":userId", "provider-number", permission: (.staff, .update), use: setProviderNumber)
+        clinic.inClinic(.POST, "staff", "invitations", ":invitationId", "revoke", permission: (.staff, .delete), use: revokeInvitation)
         pages.anyone(.GET, "invitations", "accept", use: acceptPage)
         pages.anyone(.POST, "invitations", "accept", use: accept)
     }
@@ -20,7 +21,7 @@ enum StaffPages {
         let providerNumber: String?
     }
 
-    struct PendingView: Encodable { let email, roles, expires: String }
+    struct PendingView: Encodable { let id, email, roles, expires: String }
 
     struct InviteForm: Content {
         var email: String?
@@ -33,7 +34,7 @@ enum StaffPages {
     struct ListContent: Encodable {
         let members: [MemberView]
         let pending: [PendingView]
-        let canInvite, canChange: Bool
+        let canInvite, canChange, canRevoke: Bool
         let roles: [RoleChoice]
         let form: InviteForm
         /// Shown once, right after an invitation is made: the link to hand to the person.
@@ -55,9 +56,9 @@ enum StaffPages {
                 MemberView(userId: $0.user.description, name: $0.name, email: $0.email, roles: $0.roles.sorted().map(\.rawValue).joined(separator: ", "),
                            twoStep: $0.hasTOTP, isPractitioner: $0.roles.contains(.practitioner), providerNumber: $0.providerNumber)
             },
-            pending: pending.map { PendingView(email: $0.email, roles: $0.roles.sorted().map(\.rawValue).joined(separator: ", "),
+            pending: pending.map { PendingView(id: $0.id.uuidString.lowercased(), email: $0.email, roles: $0.roles.sorted().map(\.rawValue).joined(separator: ", "),
                                                expires: PageClock(scope).time($0.expiresAt)) },
-            canInvite: scope.may(.staff, .create), canChange: scope.may(.staff, .update),
+            canInvite: scope.may(.staff, .create), canChange: scope.may(.staff, .update), canRevoke: scope.may(.staff, .delete),
             roles: offered.map { RoleChoice(value: $0.rawValue, checked: form.roles?.contains($0.rawValue) ?? false) },
             form: form, invitationLink: invitationLink, error: error?.message)
         return try await request.render("staff", Layout("Staff", request: request, scope: scope), content, status: error?.pageStatus ?? .ok)
@@ -77,6 +78,12 @@ enum StaffPages {
         }
     }
 
+    static func revokeInvitation(_ request: Request, scope: ClinicScope) async throws -> Response {
+        guard let text = request.parameters.get("invitationId"), let id = UUID(uuidString: text) else { throw ClinicError.notFound }
+        try await StaffDirectory(scope: scope, services: request.services).revokeInvitation(id)
+        return request.redirect(to: "/clinics/\(scope.clinic)/staff")
+    }
+
     struct ProviderNumberForm: Content { let providerNumber: String? }
 
     static func setProviderNumber(_ request: Request, scope: ClinicScope) async throws -> Response {
@@ -93,34 +100,50 @@ enum StaffPages {
 
     // MARK: Accepting an invitation
 
+    /// What the invitation page offers: a new person chooses a password; the holder of an
+    /// existing account joins while signed in as it, and is asked to sign in otherwise.
+    enum AcceptMode: String, Encodable { case newPerson, join, signIn, invalid }
+
     struct AcceptForm: Encodable {
         let token, loginToken: String
+        var mode: AcceptMode = .newPerson
         var name: String?
         var error: String?
     }
 
+    static func mode(for token: String, request: Request) async throws -> AcceptMode {
+        guard let pending = try await InvitationAcceptance(services: request.services).pending(token: token) else { return .invalid }
+        guard let existing = pending.existingAccount else { return .newPerson }
+        guard let session = request.staffSession, session.stage == .full, session.user == existing else { return .signIn }
+        return .join
+    }
+
     static func acceptPage(_ request: Request) async throws -> Response {
         let token = try request.queryText("token", maximum: 200) ?? ""
+        let mode = try await mode(for: token, request: request)
         return try await Pages.withLoginToken(request) { loginToken in
-            try await request.render("invitation", Layout("Join a clinic", request: request), AcceptForm(token: token, loginToken: loginToken))
+            try await request.render("invitation", Layout("Join a clinic", request: request), AcceptForm(token: token, loginToken: loginToken, mode: mode))
         }
     }
 
     struct AcceptBody: Content { let token, name, password: String? }
 
-    /// The same login-CSRF token as the login page: another site cannot make a browser accept.
+    /// A new person's form carries the same login-CSRF token as the login page, and a signed-in
+    /// member's carries the session's CSRF token: another site cannot make a browser accept.
     static func accept(_ request: Request) async throws -> Response {
-        try Pages.checkLoginToken(request)
         let body = try request.content.decode(AcceptBody.self)
+        let joiningAsSelf = request.staffSession != nil && (body.password ?? "").isEmpty
+        if !joiningAsSelf { try Pages.checkLoginToken(request) }
         do {
-            _ = try await StaffAPI.acceptInvitation(token: body.token, name: body.name, password: body.password, request: request)
-            let response = request.redirect(to: "/login")
+            let accepted = try await StaffAPI.acceptInvitation(token: body.token, name: body.name, password: body.password, request: request)
+            let response = request.redirect(to: joiningAsSelf ? "/clinics/\(accepted.clinic)/today" : "/login")
             response.cookies[Pages.loginCookie] = .expiredSession
             return response
         } catch let error as ClinicError where error.belongsOnForm {
+            let mode = try await mode(for: body.token ?? "", request: request)
             return try await Pages.withLoginToken(request) { loginToken in
                 try await request.render("invitation", Layout("Join a clinic", request: request),
-                                         AcceptForm(token: body.token ?? "", loginToken: loginToken, name: body.name, error: error.message),
+                                         AcceptForm(token: body.token ?? "", loginToken: loginToken, mode: mode, name: body.name, error: error.message),
                                          status: error.pageStatus)
             }
         }

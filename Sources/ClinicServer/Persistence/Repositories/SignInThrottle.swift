@@ -26,6 +26,8 @@ struct SignInThrottle: Sendable {
         static let resetAccount = Policy(purpose: "reset-account", limit: 3, window: 15 * 60, lockout: 15 * 60)
         static let resetAddress = Policy(purpose: "reset-address", limit: 20, window: 15 * 60, lockout: 15 * 60)
         static let resetToken = Policy(purpose: "reset-token", limit: 20, window: 15 * 60, lockout: 15 * 60)
+        /// Invitation tokens that did not open, per source address.
+        static let invitationAddress = Policy(purpose: "invitation-address", limit: 20, window: 15 * 60, lockout: 15 * 60)
     }
 
     struct Subject: Sendable {

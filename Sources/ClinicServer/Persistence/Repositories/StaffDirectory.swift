@@ -61,6 +61,38 @@ struct StaffDirectory: Sendable {
         return Issued(id: id, token: token, expiresAt: Date(milliseconds: expires.milliseconds))
     }
 
+    /// Ends a pending invitation: its link stops working at once. Only someone who may give
+    /// every role it offers may revoke it (an owner's invitation to an owner, an owner).
+    func revokeInvitation(_ id: UUID) async throws {
+        let scope = self.scope
+        try await services.store.transaction(realm: scope.realm) { tx in
+            guard let row = try await tx.sql.raw("""
+                SELECT roles FROM invitations
+                WHERE id = \(bind: id) AND clinic_id = \(bind: scope.realm) AND accepted_at_ms IS NULL AND expires_at_ms > \(bind: Date().milliseconds)
+                """).first() else { throw ClinicError.notFound }
+            let roles = Role.parseList(try row.decode(column: "roles", as: String.self)) ?? []
+            guard Role.may(scope.roles, grantOrRevoke: roles) else { throw ClinicError.forbidden("Only an owner may revoke an invitation to an owner.") }
+            try await tx.sql.raw("""
+                UPDATE invitations SET expires_at_ms = 0 WHERE id = \(bind: id) AND clinic_id = \(bind: scope.realm) AND accepted_at_ms IS NULL
+                """).run()
+            try await Ledger.append(scope.event("staff.invitation.revoke", resourceType: "invitation", resource: id), in: tx)
+        }
+    }
+
+    /// The pending invitations a member issued end when the member can no longer invite (removed,
+    /// or no longer an owner or admin): an invitation never outlives its author's standing.
+    private static func revokeInvitations(issuedBy user: UserID, scope: ClinicScope, tx: ScopedSQL) async throws {
+        let revoked = try await tx.sql.raw("""
+            UPDATE invitations SET expires_at_ms = 0
+            WHERE clinic_id = \(bind: scope.realm) AND invited_by = \(bind: user.rawValue) AND accepted_at_ms IS NULL AND expires_at_ms > \(bind: Date().milliseconds)
+            RETURNING id
+            """).all()
+        for row in revoked {
+            try await Ledger.append(scope.event("staff.invitation.revoke", resourceType: "invitation", resource: try row.decode(column: "id", as: UUID.self),
+                                                detail: "reason=inviter-lost-standing"), in: tx)
+        }
+    }
+
     func list() async throws -> (members: [Member], pending: [Pending]) {
         let scope = self.scope, keyring = services.keyring
         return try await services.store.transaction(realm: IdentityRealm.id) { tx in
@@ -133,6 +165,7 @@ struct StaffDirectory: Sendable {
                 """).run()
             try await Ledger.append(scope.event("membership.update", resourceType: "user", resource: user.rawValue,
                                                 detail: "roles=" + Role.storedList(roles)), in: tx)
+            if roles.isDisjoint(with: [.owner, .admin]) { try await Self.revokeInvitations(issuedBy: user, scope: scope, tx: tx) }
             let sessions = SessionStore(services: services)
             try await tx.enter(realm: IdentityRealm.id)
             let ended = try await sessions.endAll(of: user, in: tx)
@@ -170,6 +203,7 @@ struct StaffDirectory: Sendable {
             }
             try await tx.sql.raw("DELETE FROM memberships WHERE clinic_id = \(bind: scope.realm) AND user_id = \(bind: user.rawValue)").run()
             try await Ledger.append(scope.event("membership.delete", resourceType: "user", resource: user.rawValue), in: tx)
+            try await Self.revokeInvitations(issuedBy: user, scope: scope, tx: tx)
         }
     }
 
@@ -192,6 +226,11 @@ struct StaffDirectory: Sendable {
 }
 
 /// Accepting an invitation: by token, before the invitee is a member of anything there.
+///
+/// The token is looked up first, with no password work at all: an unknown token costs one
+/// indexed read, never a bcrypt. An invitation to an e-mail address that already has an account
+/// is accepted only by that account while signed in (the route checks the session); no
+/// password is ever checked here, so an invitation is no way to guess one.
 struct InvitationAcceptance: Sendable {
     let services: ClinicServices
 
@@ -200,47 +239,58 @@ struct InvitationAcceptance: Sendable {
         let clinic: ClinicID
     }
 
-    enum Outcome: Sendable {
-        case accepted(Accepted)
-        case notFound
-        case wrongPassword
+    /// A live, unaccepted invitation, and the account its e-mail address already has, if any.
+    struct Pending: Sendable {
+        let id: UUID
+        let clinic: UUID
+        let emailIndex: Data
+        let email: Data
+        let name: Data
+        let roles: String
+        let existingAccount: UserID?
     }
 
-    /// For a new person, `name` and `password` create the account (the password already
-    /// checked against the policy); for an existing account, `password` must be its password.
-    func accept(token: String, name: String?, password: String, newPasswordHash: String?, context: RequestContext) async throws -> Outcome {
-        guard SecureToken.isWellFormed(token) else { return .notFound }
-        let services = self.services
-        let invitation = try await services.store.transaction(realm: IdentityRealm.id) { tx -> (id: UUID, clinic: UUID, emailIndex: Data, email: Data, name: Data, roles: String, existing: (UUID, String)?)? in
+    /// Who joins: the account that already exists, or a new person with the password they chose
+    /// (already checked against the policy and hashed).
+    enum Joining: Sendable {
+        case existingAccount(UserID)
+        case newPerson(name: String?, passwordHash: String)
+    }
+
+    func pending(token: String) async throws -> Pending? {
+        guard SecureToken.isWellFormed(token) else { return nil }
+        return try await services.store.transaction(realm: IdentityRealm.id) { tx -> Pending? in
             guard let row = try await tx.sql.raw("""
                 SELECT id, clinic_id, email_index, email, name, roles FROM invitations
                 WHERE token_hash = \(bind: SecureToken.hash(token)) AND accepted_at_ms IS NULL AND expires_at_ms > \(bind: Date().milliseconds)
                 """).first() else { return nil }
             let emailIndex = try row.decode(column: "email_index", as: Data.self)
-            let existing = try await tx.sql.raw("SELECT id, password_hash FROM users WHERE email_index = \(bind: emailIndex)").first().map {
-                (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "password_hash", as: String.self))
-            }
-            return (try row.decode(column: "id", as: UUID.self), try row.decode(column: "clinic_id", as: UUID.self), emailIndex,
-                    try row.decode(column: "email", as: Data.self), try row.decode(column: "name", as: Data.self),
-                    try row.decode(column: "roles", as: String.self), existing)
+            let existing = try await tx.sql.raw("SELECT id FROM users WHERE email_index = \(bind: emailIndex)").first()
+                .map { UserID(try $0.decode(column: "id", as: UUID.self)) }
+            return Pending(id: try row.decode(column: "id", as: UUID.self), clinic: try row.decode(column: "clinic_id", as: UUID.self),
+                           emailIndex: emailIndex, email: try row.decode(column: "email", as: Data.self),
+                           name: try row.decode(column: "name", as: Data.self), roles: try row.decode(column: "roles", as: String.self),
+                           existingAccount: existing)
         }
-        guard let invitation else { return .notFound }
-        if let (_, hash) = invitation.existing {
-            guard try await services.verifyPassword(password, hash: hash) else { return .wrongPassword }
-        } else if newPasswordHash == nil {
-            return .wrongPassword
-        }
-        return try await services.store.transaction(realm: IdentityRealm.id) { tx -> Outcome in
+    }
+
+    /// Claims the invitation and makes the membership; nil when it was accepted, revoked or
+    /// expired meanwhile.
+    func accept(_ invitation: Pending, joining: Joining, context: RequestContext) async throws -> Accepted? {
+        let services = self.services
+        return try await services.store.transaction(realm: IdentityRealm.id) { tx -> Accepted? in
             // Claimed first: of two concurrent acceptances only one finds it unaccepted.
             guard try await tx.sql.raw("""
-                UPDATE invitations SET accepted_at_ms = \(bind: Date().milliseconds) WHERE id = \(bind: invitation.id) AND accepted_at_ms IS NULL RETURNING id
-                """).first() != nil else { return .notFound }
-            let keys = try await services.keyring.keys(for: IdentityRealm.id, in: tx)
+                UPDATE invitations SET accepted_at_ms = \(bind: Date().milliseconds)
+                WHERE id = \(bind: invitation.id) AND accepted_at_ms IS NULL AND expires_at_ms > \(bind: Date().milliseconds) RETURNING id
+                """).first() != nil else { return nil }
             var actor = context
             let user: UUID
-            if let (existing, _) = invitation.existing {
-                user = existing
-            } else {
+            switch joining {
+            case let .existingAccount(existing):
+                user = existing.rawValue
+            case let .newPerson(name, passwordHash):
+                let keys = try await services.keyring.keys(for: IdentityRealm.id, in: tx)
                 user = UUID()
                 let email = try keys.open(try SealedField(bytes: invitation.email), table: "invitations", column: "email", row: invitation.id)
                 let invitedName = try keys.open(try SealedField(bytes: invitation.name), table: "invitations", column: "name", row: invitation.id)
@@ -250,7 +300,7 @@ struct InvitationAcceptance: Sendable {
                     VALUES (\(bind: user), \(bind: invitation.emailIndex),
                             \(bind: try keys.seal(email, table: "users", column: "email", row: user).bytes),
                             \(bind: try keys.seal(String(chosenName.prefix(200)), table: "users", column: "name", row: user).bytes),
-                            \(bind: newPasswordHash!), \(bind: Date().milliseconds))
+                            \(bind: passwordHash), \(bind: Date().milliseconds))
                     """).run()
                 actor.actor = UserID(user)
                 try await Ledger.append(actor.event(chain: IdentityRealm.id, action: "user.create", resourceType: "user", resource: user), in: tx)
@@ -264,7 +314,7 @@ struct InvitationAcceptance: Sendable {
             try await Ledger.append(actor.event(chain: invitation.clinic, action: "invitation.accept", resourceType: "invitation", resource: invitation.id), in: tx)
             try await Ledger.append(actor.event(chain: invitation.clinic, action: "membership.create", resourceType: "user", resource: user,
                                                 detail: "roles=" + invitation.roles), in: tx)
-            return .accepted(Accepted(user: UserID(user), clinic: ClinicID(invitation.clinic)))
+            return Accepted(user: UserID(user), clinic: ClinicID(invitation.clinic))
         }
     }
 }
