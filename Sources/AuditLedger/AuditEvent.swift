@@ -48,10 +48,13 @@ public struct LedgerEntry: Sendable, Equatable {
     public var sequence: Int64
     public var event: AuditEvent
     public var hash: Data
+    /// The chain key's version the hash is a MAC under; nil for an entry written before chains were keyed.
+    public var keyVersion: UInt32?
 
-    public init(sequence: Int64, event: AuditEvent, hash: Data) {
+    public init(sequence: Int64, event: AuditEvent, hash: Data, keyVersion: UInt32? = nil) {
         self.sequence = sequence
         self.event = event
         self.hash = hash
+        self.keyVersion = keyVersion
     }
 }

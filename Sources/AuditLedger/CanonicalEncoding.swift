@@ -4,9 +4,11 @@ import Foundation
 /// absent field is distinct from an empty one, so no two different entries encode alike.
 enum CanonicalEncoding {
     static let label = Data("clinickeep.audit.v1".utf8)
+    /// Keyed entries: the key's version is part of what the MAC covers.
+    static let keyedLabel = Data("clinickeep.audit.v2".utf8)
 
-    static func encode(sequence: Int64, event: AuditEvent) -> Data {
-        var out = label
+    static func encode(sequence: Int64, event: AuditEvent, keyVersion: UInt32? = nil) -> Data {
+        var out = keyVersion == nil ? label : keyedLabel
         field(&out, 1, bigEndian(UInt64(bitPattern: sequence)))
         field(&out, 2, uuid(event.chain))
         field(&out, 3, bigEndian(UInt64(bitPattern: event.occurredAtMilliseconds)))
@@ -18,6 +20,7 @@ enum CanonicalEncoding {
         field(&out, 9, event.address.map { Data($0.utf8) })
         field(&out, 10, event.requestID.map { Data($0.utf8) })
         field(&out, 11, event.detail.map { Data($0.utf8) })
+        if let keyVersion { field(&out, 12, bigEndian32(keyVersion)) }
         return out
     }
 

@@ -23,6 +23,10 @@ public struct ChainFault: Error, Sendable, Equatable, CustomStringConvertible {
         case exportedCheckpointBeyondChain = "chain ends before an exported checkpoint (truncated after the export)"
         /// The chain claims its start was purged for retention, but the cut is not signed by the installation's key.
         case retentionCutSignature = "retention cut signature does not verify (entries removed without a signed purge)"
+        /// An entry linked by plain SHA-256, where only keyed entries are written: made by someone without the chain key.
+        case unkeyedEntry = "entry is not linked under the chain key and no signed checkpoint covers it (written outside the ledger)"
+        /// An entry names a chain-key version this installation never had.
+        case unknownChainKey = "entry names a chain key this installation does not hold (written outside the ledger)"
     }
 
     public let chain: UUID
@@ -49,25 +53,52 @@ public struct ChainVerifier: Sendable {
     private var checkpoints: [(checkpoint: Checkpoint, exported: Bool)]
     private var nextCheckpoint = 0
     private let keys: CheckpointKeys
+    private let chainKeys: [UInt32: ChainKey]
+    /// Entries up to here may be unkeyed (written before chains were keyed): a validly signed
+    /// checkpoint covers them. Beyond it every entry must be a MAC under a chain key.
+    private var unkeyedThrough: Int64
 
     /// - Parameters:
     ///   - checkpoints: those stored beside the ledger; `exported`: those from a file kept elsewhere.
     ///   - keys: the public signing keys every checkpoint must verify under.
-    public init(chain: UUID, checkpoints: [Checkpoint] = [], exported: [Checkpoint] = [], keys: CheckpointKeys = CheckpointKeys()) {
+    ///   - chainKeys: the keys entries are linked under.
+    public init(chain: UUID, checkpoints: [Checkpoint] = [], exported: [Checkpoint] = [], keys: CheckpointKeys = CheckpointKeys(),
+                chainKeys: [ChainKey] = []) {
         self.chain = chain
         self.keys = keys
+        self.chainKeys = Dictionary(chainKeys.map { ($0.version, $0) }, uniquingKeysWith: { first, _ in first })
         let all = checkpoints.map { ($0, false) } + exported.map { ($0, true) }
         self.checkpoints = all.filter { $0.0.chain == chain }.sorted { ($0.0.sequence, $0.1 ? 1 : 0) < ($1.0.sequence, $1.1 ? 1 : 0) }
+        self.unkeyedThrough = self.checkpoints.filter { keys.isValid($0.checkpoint) }.map(\.checkpoint.sequence).max() ?? 0
+    }
+
+    /// A verifier for the entries after a signed checkpoint: what is checked before the next
+    /// checkpoint is signed, so a checkpoint never vouches for entries that do not verify.
+    /// `acceptingUnkeyed` admits entries written before chains were keyed (once, when an
+    /// installation first runs with keyed chains); otherwise every entry must be keyed.
+    public static func resuming(from checkpoint: Checkpoint?, chain: UUID, keys: CheckpointKeys, chainKeys: [ChainKey],
+                                acceptingUnkeyed: Bool = false) throws(ChainFault) -> ChainVerifier {
+        var verifier = ChainVerifier(chain: chain, keys: keys, chainKeys: chainKeys)
+        if let checkpoint {
+            guard checkpoint.chain == chain, keys.isValid(checkpoint) else {
+                throw ChainFault(chain: chain, sequence: checkpoint.sequence, reason: .checkpointSignature)
+            }
+            verifier.expectedSequence = checkpoint.sequence + 1
+            verifier.previousHash = checkpoint.headHash
+        }
+        verifier.unkeyedThrough = acceptingUnkeyed ? Int64.max : verifier.expectedSequence - 1
+        return verifier
     }
 
     /// A verifier for a chain whose entries up to `cut.sequence` were purged for retention: it
     /// starts after the cut, linked to the cut's hash. Checkpoints of purged entries can no
     /// longer be checked and are passed over; one at the cut itself must agree with it.
     public static func resuming(after cut: RetentionCut, checkpoints: [Checkpoint] = [], exported: [Checkpoint] = [],
-                                keys: CheckpointKeys) throws(ChainFault) -> ChainVerifier {
+                                keys: CheckpointKeys, chainKeys: [ChainKey] = []) throws(ChainFault) -> ChainVerifier {
         guard keys.isValid(cut) else { throw ChainFault(chain: cut.chain, sequence: cut.sequence, reason: .retentionCutSignature) }
         var verifier = ChainVerifier(chain: cut.chain, checkpoints: checkpoints.filter { $0.sequence >= cut.sequence },
-                                     exported: exported.filter { $0.sequence >= cut.sequence }, keys: keys)
+                                     exported: exported.filter { $0.sequence >= cut.sequence }, keys: keys, chainKeys: chainKeys)
+        verifier.unkeyedThrough = max(verifier.unkeyedThrough, cut.sequence)
         verifier.expectedSequence = cut.sequence + 1
         verifier.previousHash = cut.headHash
         try verifier.checkCheckpoints(at: cut.sequence, hash: cut.headHash)
@@ -78,7 +109,15 @@ public struct ChainVerifier: Sendable {
         guard entry.sequence == expectedSequence, entry.event.chain == chain else {
             throw ChainFault(chain: chain, sequence: expectedSequence, reason: .sequenceBreak)
         }
-        let recomputed = HashChain.hash(sequence: entry.sequence, event: entry.event, previous: previousHash)
+        let key: ChainKey?
+        if let version = entry.keyVersion {
+            guard let known = chainKeys[version] else { throw ChainFault(chain: chain, sequence: entry.sequence, reason: .unknownChainKey) }
+            key = known
+        } else {
+            guard entry.sequence <= unkeyedThrough else { throw ChainFault(chain: chain, sequence: entry.sequence, reason: .unkeyedEntry) }
+            key = nil
+        }
+        let recomputed = HashChain.hash(sequence: entry.sequence, event: entry.event, previous: previousHash, key: key)
         guard recomputed == entry.hash else {
             throw ChainFault(chain: chain, sequence: entry.sequence, reason: .hashMismatch)
         }

@@ -61,6 +61,85 @@ struct AuditCheckpointTests {
         }
     }
 
+    /// What someone with the server's database credentials (and not its key provider) can
+    /// write: an event after the head, linked as well as they can, with the head moved to it.
+    func forgeRead(_ app: ClinicTestApp, chain: UUID, key: ChainKey?) async throws -> Int64 {
+        try await app.services.store.transaction(realm: chain) { tx in
+            let head = try await tx.sql.raw("SELECT sequence, head_hash FROM audit_heads WHERE chain_id = \(bind: chain)").first()!
+            let sequence = try head.decode(column: "sequence", as: Int64.self) + 1
+            let event = AuditEvent(chain: chain, occurredAt: Date(timeIntervalSinceNow: -86_400 * 30), actor: UUID(), action: "patient.read",
+                                   resourceType: "patient", resource: UUID(), outcome: .success)
+            let hash = HashChain.hash(sequence: sequence, event: event, previous: try head.decode(column: "head_hash", as: Data.self), key: key)
+            try await tx.sql.raw("""
+                INSERT INTO audit_events (\(unsafeRaw: Ledger.entryColumns))
+                VALUES (\(bind: chain), \(bind: sequence), \(bind: event.occurredAtMilliseconds), \(bind: event.actor), \(bind: event.action),
+                        \(bind: event.resourceType), \(bind: event.resource), \(bind: event.outcome.rawValue), NULL, NULL, NULL, \(bind: hash),
+                        \(bind: key.map { Int64($0.version) }))
+                """).run()
+            try await tx.sql.raw("UPDATE audit_heads SET sequence = \(bind: sequence), head_hash = \(bind: hash) WHERE chain_id = \(bind: chain)").run()
+            return sequence
+        }
+    }
+
+    // Security review round 2, A14 (HIGH): a database writer appended a backdated read and the
+    // next checkpoint (or an export) signed it. Now the chain is keyed and a checkpoint is only
+    // signed over entries that verify.
+    @Test("a backdated event forged by a database writer is never signed and verify names it", arguments: TestDatabase.allCases)
+    func forgedEventNeverSigned(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database, adjust: { $0.auditCheckpointInterval = 3600 }) { app in
+            let (owner, chain) = try await activity(app, reads: 2)
+            let store = app.services.store
+            let before = try await checkpointSequences(app, chain)
+            let forged = try await forgeRead(app, chain: chain, key: nil)
+            let refusal = await #expect(throws: ChainFault.self) { try await store.checkpointing.checkpointHead(of: chain, store: store, force: true) }
+            #expect(refusal?.reason == .unkeyedEntry)
+            #expect(refusal?.sequence == forged)
+            #expect(try await checkpointSequences(app, chain) == before)
+            let fault = try #require(try await app.verifyLedger(clinic: owner.clinicID).fault)
+            #expect(fault.reason == .unkeyedEntry)
+            #expect(fault.sequence == forged)
+            // The server keeps working, and signs nothing over the forged entry.
+            #expect(try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients", as: owner).status == .ok)
+            #expect(try await checkpointSequences(app, chain) == before)
+        }
+    }
+
+    @Test("a ledger written before chains were keyed is keyed once on start, and an unkeyed entry after that is caught", arguments: TestDatabase.allCases)
+    func legacyChainKeyedOnce(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database, adjust: { $0.auditCheckpointInterval = 3600 }) { app in
+            let (owner, chain) = try await activity(app, reads: 2)
+            // As the previous version wrote it: plain SHA-256 links, no key version, no checkpoint yet.
+            try await app.asTamperer(realm: owner.clinicID) { sql in try await Rewrite.from(sequence: 1, chain: chain, on: sql) { _ in } }
+            let store = app.services.store
+            try await store.checkpointing.keyLegacyChains(store: store)
+            #expect(try await app.verifyLedger(clinic: owner.clinicID).fault == nil)
+            let keyedAt = try #require(try await checkpointSequences(app, chain).last)
+            let forged = try await forgeRead(app, chain: chain, key: nil)
+            #expect(forged == keyedAt + 1)
+            try await store.checkpointing.keyLegacyChains(store: store)
+            #expect(try await checkpointSequences(app, chain).last == keyedAt)
+            let fault = try #require(try await app.verifyLedger(clinic: owner.clinicID).fault)
+            #expect(fault.reason == .unkeyedEntry)
+            #expect(fault.sequence == forged)
+        }
+    }
+
+    @Test("an event linked under a guessed key fails the MAC and is never signed", arguments: TestDatabase.allCases)
+    func guessedKeyNeverSigned(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database, adjust: { $0.auditCheckpointInterval = 3600 }) { app in
+            let (owner, chain) = try await activity(app, reads: 2)
+            let store = app.services.store
+            let guess = ChainKey(version: try store.checkpointing.currentChainKey().version, rawKey: Data(repeating: 1, count: 32))
+            let forged = try await forgeRead(app, chain: chain, key: guess)
+            let refusal = await #expect(throws: ChainFault.self) { try await store.checkpointing.checkpointHead(of: chain, store: store, force: true) }
+            #expect(refusal?.reason == .hashMismatch)
+            #expect(refusal?.sequence == forged)
+            let fault = try #require(try await app.verifyLedger(clinic: owner.clinicID).fault)
+            #expect(fault.reason == .hashMismatch)
+            #expect(fault.sequence == forged)
+        }
+    }
+
     @Test("a replaced checkpoint signature is caught and named", arguments: TestDatabase.allCases)
     func signatureReplaced(_ database: TestDatabase) async throws {
         try await ClinicTestApp.with(database, adjust: { $0.auditCheckpointEvents = 3 }) { app in
@@ -152,9 +231,10 @@ enum Rewrite {
         var previous = sequence == 1 ? HashChain.genesis : rows[0].hash
         for var entry in rows where entry.sequence >= sequence {
             if entry.sequence == sequence { change(&entry.event) }
-            let hash = HashChain.hash(sequence: entry.sequence, event: entry.event, previous: previous)
+            // Without the chain key the best a writer can do is a plain SHA-256 link.
+            let hash = HashChain.hash(sequence: entry.sequence, event: entry.event, previous: previous, key: nil)
             try await sql.raw("""
-                UPDATE audit_events SET action = \(bind: entry.event.action), hash = \(bind: hash)
+                UPDATE audit_events SET action = \(bind: entry.event.action), hash = \(bind: hash), key_version = NULL
                 WHERE chain_id = \(bind: chain) AND sequence = \(bind: entry.sequence)
                 """).run()
             previous = hash

@@ -39,7 +39,7 @@ struct AuditMutationHarnessTests {
             #expect(intact.fault == nil)
             #expect(intact.totalEntries == Self.size)
 
-            for tampering in Self.tamperings(entries, checkpoints) {
+            for tampering in Self.tamperings(entries, checkpoints, key: try app.services.store.checkpointing.currentChainKey()) {
                 try await app.asTamperer(realm: realm) { sql in try await tampering.apply(sql, chain) }
                 let fault = try await verification.run(only: chain, exported: export).fault
                 if tampering.needsExport {
@@ -56,7 +56,7 @@ struct AuditMutationHarnessTests {
         }
     }
 
-    static func tamperings(_ entries: [LedgerEntry], _ checkpoints: [Checkpoint]) -> [Tampering] {
+    static func tamperings(_ entries: [LedgerEntry], _ checkpoints: [Checkpoint], key: ChainKey) -> [Tampering] {
         @Sendable func entry(_ sequence: Int64) -> LedgerEntry { entries[Int(sequence - 1)] }
         return [
             Tampering(name: "change a field", apply: { sql, chain in
@@ -70,11 +70,23 @@ struct AuditMutationHarnessTests {
             Tampering(name: "insert a row", apply: { sql, chain in
                 var forged = entry(Self.size)
                 forged.sequence = Self.size + 1
-                forged.hash = HashChain.hash(sequence: forged.sequence, event: forged.event, previous: entry(Self.size).hash)
+                forged.hash = HashChain.hash(sequence: forged.sequence, event: forged.event, previous: entry(Self.size).hash, key: key)
                 try await insert([forged], on: sql)
             }, undo: { sql, chain in
                 try await sql.raw("DELETE FROM audit_events WHERE chain_id = \(bind: chain) AND sequence = \(bind: Self.size + 1)").run()
             }, expected: (Self.size + 1, .beyondHead)),
+            // A14: without the chain key, an appended entry is a plain SHA-256 link, head moved to it.
+            Tampering(name: "append an unkeyed entry and move the head", apply: { sql, chain in
+                var forged = entry(Self.size)
+                forged.sequence = Self.size + 1
+                forged.keyVersion = nil
+                forged.hash = HashChain.hash(sequence: forged.sequence, event: forged.event, previous: entry(Self.size).hash, key: nil)
+                try await insert([forged], on: sql)
+                try await sql.raw("UPDATE audit_heads SET sequence = \(bind: Self.size + 1), head_hash = \(bind: forged.hash) WHERE chain_id = \(bind: chain)").run()
+            }, undo: { sql, chain in
+                try await sql.raw("DELETE FROM audit_events WHERE chain_id = \(bind: chain) AND sequence = \(bind: Self.size + 1)").run()
+                try await sql.raw("UPDATE audit_heads SET sequence = \(bind: Self.size), head_hash = \(bind: entry(Self.size).hash) WHERE chain_id = \(bind: chain)").run()
+            }, expected: (Self.size + 1, .unkeyedEntry)),
             Tampering(name: "swap two rows", apply: { sql, chain in try await swap(70000, 70001, chain, on: sql) },
                       undo: { sql, chain in try await swap(70000, 70001, chain, on: sql) }, expected: (70000, .hashMismatch)),
             Tampering(name: "rewrite recomputing every hash and the head", apply: { sql, chain in
@@ -110,6 +122,7 @@ struct AuditMutationHarnessTests {
     /// would have signed (by the server's own key) and the head.
     static func fill(_ app: ClinicTestApp, chain: UUID) async throws -> ([LedgerEntry], [Checkpoint]) {
         let signing = app.services.store.checkpointing
+        let key = try signing.currentChainKey()
         var entries: [LedgerEntry] = []
         var checkpoints: [Checkpoint] = []
         entries.reserveCapacity(Int(size))
@@ -117,7 +130,7 @@ struct AuditMutationHarnessTests {
         for index in 0..<size {
             let event = AuditEvent(chain: chain, occurredAt: Date(milliseconds: start + index), actor: UUID(), action: "patient.read",
                                    resourceType: "patient", resource: UUID(), outcome: .success, address: "192.0.2.7", requestID: "r\(index)")
-            let entry = HashChain.append(event, after: entries.last.map { ChainHead(sequence: $0.sequence, hash: $0.hash) })
+            let entry = HashChain.append(event, after: entries.last.map { ChainHead(sequence: $0.sequence, hash: $0.hash) }, key: key)
             entries.append(entry)
             if entry.sequence % checkpointEvery == 0 {
                 checkpoints.append(try signing.sign(chain: chain, head: ChainHead(sequence: entry.sequence, hash: entry.hash), now: start + index))
@@ -145,7 +158,8 @@ struct AuditMutationHarnessTests {
             let event = entry.event
             query.appendInterpolation(unsafeRaw: index == 0 ? "(" : ", (")
             for (position, value) in ([event.chain, entry.sequence, event.occurredAtMilliseconds, event.actor, event.action, event.resourceType,
-                                       event.resource, event.outcome.rawValue, event.address, event.requestID, event.detail, entry.hash]
+                                       event.resource, event.outcome.rawValue, event.address, event.requestID, event.detail, entry.hash,
+                                       entry.keyVersion.map(Int64.init)]
                                       as [any Encodable & Sendable]).enumerated() {
                 if position > 0 { query.appendInterpolation(unsafeRaw: ", ") }
                 query.appendInterpolation(bind: value)

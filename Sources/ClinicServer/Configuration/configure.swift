@@ -30,7 +30,7 @@ public enum ClinicKeepApp {
         app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(),
                            CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(),
                            AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
-                           CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), CreateWorkingHours(), to: migrator)
+                           CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), CreateWorkingHours(), KeyAuditChains(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -53,7 +53,8 @@ public enum ClinicKeepApp {
         let keyring = RealmKeyring(provider: provider, rootKeys: try RealmRootKeyStore(directory: settings.keystorePath), logger: app.logger)
         try await keyring.prepareIdentityRealm(store: store)
         let signing = try await AuditSigningKeys.load(store: store, provider: provider)
-        checkpointing.install(signer: signing.signer, keys: signing.keys)
+        checkpointing.install(signer: signing.signer, keys: signing.keys, chainKeys: signing.chainKeys)
+        try await checkpointing.keyLegacyChains(store: store)
         let cost = settings.bcryptCost
         // The decoy takes the same path through `verifyPassword` as a stored hash.
         let decoy = try await app.threadPool.runIfActive { try Bcrypt.hash(SecureToken.generate(), cost: cost) }

@@ -1,6 +1,7 @@
 import AuditLedger
 import Foundation
 import Keyring
+import Logging
 import NIOConcurrencyHelpers
 import SQLKit
 
@@ -10,22 +11,38 @@ import SQLKit
 /// checkpoint or `interval` has passed since it; a sweep in `serve` covers a chain that went
 /// quiet with entries not yet checkpointed. Signing costs tens of microseconds, in the append's
 /// transaction, which already holds the chain's head row.
+///
+/// A checkpoint never vouches for what it has not checked: the entries since the chain's last
+/// checkpoint are verified under the chain keys before it is signed (a few hundred MACs, once
+/// per `everyEvents` appends), so an entry slipped into the tables by someone without the key is
+/// refused rather than signed.
 final class AuditCheckpointing: Sendable {
     let everyEvents: Int64
     let intervalMilliseconds: Int64
-    private let signing = NIOLockedValueBox<(signer: CheckpointSigner?, keys: CheckpointKeys)>((nil, CheckpointKeys()))
+    private let signing = NIOLockedValueBox<(signer: CheckpointSigner?, keys: CheckpointKeys, chainKeys: [ChainKey])>((nil, CheckpointKeys(), []))
+    private let logger = Logger(label: "clinickeep.audit")
 
     init(everyEvents: Int64, interval: TimeInterval) {
         self.everyEvents = everyEvents
         self.intervalMilliseconds = Int64(interval * 1000)
     }
 
-    func install(signer: CheckpointSigner, keys: CheckpointKeys) {
-        signing.withLockedValue { $0 = (signer, keys) }
+    func install(signer: CheckpointSigner, keys: CheckpointKeys, chainKeys: [ChainKey]) {
+        signing.withLockedValue { $0 = (signer, keys, chainKeys) }
     }
 
     /// Every signing key's public half, as unwrapped from the key provider (not as stored).
     var keys: CheckpointKeys { signing.withLockedValue { $0.keys } }
+
+    /// Every chain key, to verify entries with.
+    var chainKeys: [ChainKey] { signing.withLockedValue { $0.chainKeys } }
+
+    /// The key new entries are linked under: the one of the current signing key.
+    func currentChainKey() throws -> ChainKey {
+        guard let signer = signing.withLockedValue({ $0.signer }),
+              let key = signing.withLockedValue({ $0.chainKeys }).first(where: { $0.version == signer.version }) else { throw LedgerError.noSigningKey }
+        return key
+    }
 
     func isDue(sequence: Int64, lastCheckpoint: Int64, lastCheckpointAt: Int64, now: Int64) -> Bool {
         sequence - lastCheckpoint >= everyEvents || now - lastCheckpointAt >= intervalMilliseconds
@@ -41,9 +58,13 @@ final class AuditCheckpointing: Sendable {
         return try signer.signCut(chain: chain, through: head, olderThanMilliseconds: olderThan, signedAtMilliseconds: now)
     }
 
-    /// Signs `head`, stores the checkpoint and notes it on the chain's head row, in the caller's
-    /// transaction, which must already hold that row.
-    func record(chain: UUID, head: ChainHead, now: Int64, in sql: any SQLDatabase) async throws {
+    /// Verifies the entries since the chain's last checkpoint (or retention cut, or its start)
+    /// up to `head`, then signs `head`, stores the checkpoint and notes it on the chain's head
+    /// row, in the caller's transaction, which must already hold that row. Throws the
+    /// `ChainFault` when the entries do not verify, and signs nothing then.
+    func record(chain: UUID, head: ChainHead, now: Int64, in tx: ScopedSQL, acceptingUnkeyed: Bool = false) async throws {
+        try await verifyTail(of: chain, through: head, acceptingUnkeyed: acceptingUnkeyed, in: tx)
+        let sql = tx.sql
         let checkpoint = try sign(chain: chain, head: head, now: now)
         try await sql.raw("""
             INSERT INTO audit_checkpoints (chain_id, sequence, head_hash, signed_at_ms, key_version, signature)
@@ -53,6 +74,59 @@ final class AuditCheckpointing: Sendable {
         try await sql.raw("""
             UPDATE audit_heads SET checkpoint_sequence = \(bind: head.sequence), checkpoint_at_ms = \(bind: now) WHERE chain_id = \(bind: chain)
             """).run()
+    }
+
+    private func verifyTail(of chain: UUID, through head: ChainHead, acceptingUnkeyed: Bool, in tx: ScopedSQL) async throws {
+        let keys = self.keys, chainKeys = self.chainKeys
+        let last = try await LedgerVerification.checkpoints(of: chain, in: tx, latestOnly: true).first
+        var verifier = try ChainVerifier.resuming(from: last, chain: chain, keys: keys, chainKeys: chainKeys, acceptingUnkeyed: acceptingUnkeyed)
+        if let cut = try await AuditRetention.latestCut(of: chain, in: tx), cut.sequence > verifier.verifiedThrough {
+            verifier = try ChainVerifier.resuming(after: cut, keys: keys, chainKeys: chainKeys)
+        }
+        let rows = try await tx.sql.raw("""
+            SELECT \(unsafeRaw: Ledger.entryColumns) FROM audit_events
+            WHERE chain_id = \(bind: chain) AND sequence > \(bind: verifier.verifiedThrough) AND sequence <= \(bind: head.sequence) ORDER BY sequence
+            """).all()
+        for row in rows { try verifier.check(try Ledger.entry(from: row)) }
+        try verifier.finish(recordedHead: head)
+    }
+
+    /// An append found its chain's entries do not verify: no checkpoint is signed over them, and
+    /// the operator is told (the write itself goes ahead: the ledger still records it, and
+    /// `audit verify` names the bad entry).
+    func refused(_ fault: ChainFault) {
+        logger.error("audit checkpoint refused: the chain does not verify", metadata: ["fault": .string(fault.description)])
+    }
+
+    /// Links chains written before chains were keyed: once, on the first start with keyed
+    /// chains, each chain whose entries are all unkeyed is verified as it is, gets a keyed
+    /// `ledger.keyed` entry and a checkpoint over both. From then on an unkeyed entry beyond a
+    /// checkpoint is a fault, and since every such chain now holds a keyed entry, this never
+    /// admits one again.
+    func keyLegacyChains(store: Store) async throws {
+        for chain in try await LedgerVerification.chainIDs(store: store) {
+            do {
+                try await keyLegacyChain(chain, store: store)
+            } catch let fault as ChainFault {
+                // Already broken before it was keyed: left as it is, for `audit verify` to name.
+                refused(fault)
+            }
+        }
+    }
+
+    private func keyLegacyChain(_ chain: UUID, store: Store) async throws {
+        try await store.transaction(realm: chain) { tx in
+            // Most chains end in a keyed entry: one indexed read, and done.
+            guard let head = try await tx.sql.raw("""
+                SELECT e.key_version FROM audit_heads h JOIN audit_events e ON e.chain_id = h.chain_id AND e.sequence = h.sequence
+                WHERE h.chain_id = \(bind: chain)
+                """).first(), try head.decode(column: "key_version", as: Int64?.self) == nil else { return }
+            // An unkeyed entry after a keyed one was not written by the ledger: left for `audit verify` to name.
+            guard try await tx.sql.raw("""
+                SELECT 1 AS keyed FROM audit_events WHERE chain_id = \(bind: chain) AND key_version IS NOT NULL LIMIT 1
+                """).first() == nil else { return }
+            try await Ledger.append(AuditEvent(chain: chain, actor: nil, action: "ledger.keyed", outcome: .success), in: tx, acceptingUnkeyed: true)
+        }
     }
 
     /// Checkpoints a chain's head when entries came after its last checkpoint and the interval
@@ -69,7 +143,7 @@ final class AuditCheckpointing: Sendable {
                 """).first() else { return false }
             let head = ChainHead(sequence: try row.decode(column: "sequence", as: Int64.self),
                                  hash: try row.decode(column: "head_hash", as: Data.self))
-            try await self.record(chain: chain, head: head, now: Date().milliseconds, in: tx.sql)
+            try await self.record(chain: chain, head: head, now: Date().milliseconds, in: tx)
             return true
         }
     }
@@ -78,7 +152,11 @@ final class AuditCheckpointing: Sendable {
     func sweep(store: Store) async throws -> Int {
         var written = 0
         for chain in try await LedgerVerification.chainIDs(store: store) {
-            if try await checkpointHead(of: chain, store: store, force: false) { written += 1 }
+            do {
+                if try await checkpointHead(of: chain, store: store, force: false) { written += 1 }
+            } catch let fault as ChainFault {
+                refused(fault)
+            }
         }
         return written
     }
@@ -90,7 +168,7 @@ enum AuditSigningKeys {
     /// The current signer and every version's public key, creating version 1 on first start.
     /// Public keys come from unwrapping the private keys, so a public key swapped in the
     /// database is refused rather than trusted.
-    static func load(store: Store, provider: any KeyProvider) async throws -> (signer: CheckpointSigner, keys: CheckpointKeys) {
+    static func load(store: Store, provider: any KeyProvider) async throws -> (signer: CheckpointSigner, keys: CheckpointKeys, chainKeys: [ChainKey]) {
         var rows = try await store.global.raw("SELECT version, public_key, wrapped_key, kek_id FROM audit_signing_keys ORDER BY version").all()
         if rows.isEmpty {
             let signer = CheckpointSigner.generate(version: 1)
@@ -104,6 +182,7 @@ enum AuditSigningKeys {
             rows = try await store.global.raw("SELECT version, public_key, wrapped_key, kek_id FROM audit_signing_keys ORDER BY version").all()
         }
         var keys = CheckpointKeys()
+        var chainKeys: [ChainKey] = []
         var current: CheckpointSigner?
         for row in rows {
             let version = UInt32(try row.decode(column: "version", as: Int64.self))
@@ -114,10 +193,11 @@ enum AuditSigningKeys {
                 throw LedgerError.signingKeyMismatch(version: version)
             }
             try keys.add(version: version, publicKey: signer.publicKey)
+            chainKeys.append(ChainKey.derived(from: signer))
             current = signer
         }
         guard let current else { throw LedgerError.noSigningKey }
-        return (current, keys)
+        return (current, keys, chainKeys)
     }
 
     private static func context(version: UInt32) -> WrapContext {

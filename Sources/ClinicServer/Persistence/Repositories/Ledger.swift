@@ -8,8 +8,11 @@ import SQLKit
 /// The chain head row is updated first: on PostgreSQL that row lock orders concurrent appends
 /// of one clinic (and only of that clinic); on SQLite the write lock does.
 enum Ledger {
-    static func append(_ event: AuditEvent, in tx: ScopedSQL) async throws {
+    /// `acceptingUnkeyed` only for `AuditCheckpointing.keyLegacyChains`: the checkpoint this
+    /// entry triggers may then cover entries written before chains were keyed.
+    static func append(_ event: AuditEvent, in tx: ScopedSQL, acceptingUnkeyed: Bool = false) async throws {
         let sql = tx.sql
+        let key = try tx.checkpointing.currentChainKey()
         let claim = SQLQueryString("""
             UPDATE audit_heads SET sequence = sequence + 1 WHERE chain_id = \(bind: event.chain)
             RETURNING sequence, head_hash, checkpoint_sequence, checkpoint_at_ms
@@ -28,18 +31,24 @@ enum Ledger {
         let sequence = try claimed.decode(column: "sequence", as: Int64.self)
         let previous = try claimed.decode(column: "head_hash", as: Data.self)
         let entry = LedgerEntry(sequence: sequence, event: event,
-                                hash: HashChain.hash(sequence: sequence, event: event, previous: previous))
+                                hash: HashChain.hash(sequence: sequence, event: event, previous: previous, key: key), keyVersion: key.version)
         try await sql.raw("""
-            INSERT INTO audit_events (chain_id, sequence, occurred_at_ms, actor_id, action, resource_type, resource_id, outcome, address, request_id, detail, hash)
+            INSERT INTO audit_events (chain_id, sequence, occurred_at_ms, actor_id, action, resource_type, resource_id, outcome, address, request_id, detail, hash, key_version)
             VALUES (\(bind: event.chain), \(bind: sequence), \(bind: event.occurredAtMilliseconds), \(bind: event.actor), \(bind: event.action),
                     \(bind: event.resourceType), \(bind: event.resource), \(bind: event.outcome.rawValue), \(bind: event.address),
-                    \(bind: event.requestID), \(bind: event.detail), \(bind: entry.hash))
+                    \(bind: event.requestID), \(bind: event.detail), \(bind: entry.hash), \(bind: Int64(key.version)))
             """).run()
         try await sql.raw("UPDATE audit_heads SET head_hash = \(bind: entry.hash) WHERE chain_id = \(bind: event.chain)").run()
         let now = Date().milliseconds
-        if tx.checkpointing.isDue(sequence: sequence, lastCheckpoint: try claimed.decode(column: "checkpoint_sequence", as: Int64.self),
-                                  lastCheckpointAt: try claimed.decode(column: "checkpoint_at_ms", as: Int64.self), now: now) {
-            try await tx.checkpointing.record(chain: event.chain, head: ChainHead(sequence: sequence, hash: entry.hash), now: now, in: sql)
+        let due = tx.checkpointing.isDue(sequence: sequence, lastCheckpoint: try claimed.decode(column: "checkpoint_sequence", as: Int64.self),
+                                         lastCheckpointAt: try claimed.decode(column: "checkpoint_at_ms", as: Int64.self), now: now)
+        if acceptingUnkeyed || due {
+            do {
+                try await tx.checkpointing.record(chain: event.chain, head: ChainHead(sequence: sequence, hash: entry.hash), now: now, in: tx,
+                                                  acceptingUnkeyed: acceptingUnkeyed)
+            } catch let fault as ChainFault where !acceptingUnkeyed {
+                tx.checkpointing.refused(fault)
+            }
         }
     }
 
@@ -57,10 +66,11 @@ enum Ledger {
             detail: try row.decode(column: "detail", as: String?.self)
         )
         return LedgerEntry(sequence: try row.decode(column: "sequence", as: Int64.self), event: event,
-                           hash: try row.decode(column: "hash", as: Data.self))
+                           hash: try row.decode(column: "hash", as: Data.self),
+                           keyVersion: try row.decode(column: "key_version", as: Int64?.self).map { UInt32(truncatingIfNeeded: $0) })
     }
 
-    static let entryColumns = "chain_id, sequence, occurred_at_ms, actor_id, action, resource_type, resource_id, outcome, address, request_id, detail, hash"
+    static let entryColumns = "chain_id, sequence, occurred_at_ms, actor_id, action, resource_type, resource_id, outcome, address, request_id, detail, hash, key_version"
 }
 
 enum LedgerError: Error, CustomStringConvertible {

@@ -66,8 +66,8 @@ public struct LedgerVerification: Sendable {
     /// between reading the final entries and comparing them with the head.
     private func verify(chain: UUID, exported: [Checkpoint]) async throws -> ChainSummary {
         let stored = try await store.transaction(realm: chain) { tx in try await Self.checkpoints(of: chain, in: tx) }
-        let keys = store.checkpointing.keys
-        var verifier = ChainVerifier(chain: chain, checkpoints: stored, exported: exported, keys: keys)
+        let keys = store.checkpointing.keys, chainKeys = store.checkpointing.chainKeys
+        var verifier = ChainVerifier(chain: chain, checkpoints: stored, exported: exported, keys: keys, chainKeys: chainKeys)
         var checked: Int64 = 0
         while true {
             let current = verifier
@@ -81,7 +81,7 @@ public struct LedgerVerification: Sendable {
                 // deletion there are not read); read each batch, since a purge may cut meanwhile.
                 var start = current
                 if let cut = try await AuditRetention.latestCut(of: chain, in: tx), cut.sequence > current.verifiedThrough {
-                    start = try ChainVerifier.resuming(after: cut, checkpoints: stored, exported: exported, keys: keys)
+                    start = try ChainVerifier.resuming(after: cut, checkpoints: stored, exported: exported, keys: keys, chainKeys: chainKeys)
                 }
                 let finalBatch = (head?.sequence ?? 0) - start.verifiedThrough <= Self.batchSize
                 var sql = SQLQueryString("""
@@ -113,10 +113,11 @@ public struct LedgerVerification: Sendable {
     }
 
     /// A chain's stored checkpoints, oldest first: a few per thousand entries.
-    static func checkpoints(of chain: UUID, in tx: ScopedSQL) async throws -> [Checkpoint] {
+    /// `latestOnly`: just the newest, what a new checkpoint follows on from.
+    static func checkpoints(of chain: UUID, in tx: ScopedSQL, latestOnly: Bool = false) async throws -> [Checkpoint] {
         try await tx.sql.raw("""
             SELECT chain_id, sequence, head_hash, signed_at_ms, key_version, signature FROM audit_checkpoints
-            WHERE chain_id = \(bind: chain) ORDER BY sequence
+            WHERE chain_id = \(bind: chain) ORDER BY sequence\(unsafeRaw: latestOnly ? " DESC LIMIT 1" : "")
             """).all().map { row in
             Checkpoint(chain: try row.decode(column: "chain_id", as: UUID.self), sequence: try row.decode(column: "sequence", as: Int64.self),
                        headHash: try row.decode(column: "head_hash", as: Data.self),
