@@ -35,6 +35,7 @@ public enum ClinicKeepApp {
 
         app.routes.defaultMaxBodySize = "64kb"
         app.middleware = Middlewares()
+        app.middleware.use(ServerRequestID())
         app.middleware.use(SecurityHeadersMiddleware(hsts: settings.tlsEnabled))
         app.middleware.use(RequestLogMiddleware())
         app.middleware.use(ErrorResponseMiddleware())

@@ -43,7 +43,7 @@ public struct RedactingLogHandler: LogHandler {
     static let sensitiveKeyFragments = ["password", "secret", "token", "key", "cookie", "authorization", "email", "phone",
                                         "name", "birth", "address", "medicare", "code", "csrf", "session"]
     /// Keys that carry only ids and fixed words and so may be shown as they are.
-    static let safeKeys: Set<String> = ["request-id", "request_id", "status", "method", "route", "duration_ms", "clinic", "chain",
+    static let safeKeys: Set<String> = ["request-id", "request_id", "client-request-id", "status", "method", "route", "duration_ms", "clinic", "chain",
                                         "sequence", "outcome", "action", "error_type", "version", "path_template"]
 
     static func redact(key: String, value: Logger.MetadataValue) -> String {

@@ -32,7 +32,7 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
             ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"),
             ("Cross-Origin-Opener-Policy", "same-origin"),
             ("Cross-Origin-Resource-Policy", "same-origin"),
-            ("X-Request-Id", request.id),
+            ("X-Request-Id", request.serverRequestID),
         ]
         for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
         if hsts {

@@ -47,7 +47,7 @@ extension Request {
     var sourceAddress: String { remoteAddress?.ipAddress ?? "in-process:\(services.instanceID)" }
 
     var requestContext: RequestContext {
-        RequestContext(actor: staffSession?.user ?? apiBearer.map { UserID($0.token) }, address: remoteAddress?.ipAddress, requestID: id)
+        RequestContext(actor: staffSession?.user ?? apiBearer.map { UserID($0.token) }, address: remoteAddress?.ipAddress, requestID: serverRequestID)
     }
 }
 
