@@ -17,21 +17,26 @@ public typealias KMSTransport = @Sendable (KMSExchange) async throws -> (status:
 /// to unwrap a key for another realm, purpose or version, and logs every use in CloudTrail.
 ///
 /// `keyID` is the KMS key (id, ARN or alias) new wraps use; it is stored beside each wrapped key.
-/// Decrypt does not name a key (KMS reads it from the ciphertext), so after `keys rewrap` to a new
-/// key, keys wrapped by the old one still open until it is disabled in KMS.
+/// Decrypt names the key it expects, and only a key the operator configured: the current one or
+/// one of `previousKeyIDs` (while `keys rewrap` moves keys off it). A stored row that names any
+/// other key is refused before KMS is asked, and KMS itself refuses a ciphertext of another key,
+/// so a blob wrapped under some other key the server's credentials can use is never opened.
 public struct AWSKMSProvider: RewrappableKeyProvider {
     public let keyID: String
+    public let previousKeyIDs: [String]
     public let endpoint: URL
     let signer: AWSSignatureV4
     let transport: KMSTransport
 
-    public init(keyID: String, region: String, endpoint: URL?, credentials: AWSCredentials, transport: @escaping KMSTransport) throws {
+    public init(keyID: String, previousKeyIDs: [String] = [], region: String, endpoint: URL?, credentials: AWSCredentials,
+                transport: @escaping KMSTransport) throws {
         let url = endpoint ?? URL(string: "https://kms.\(region).amazonaws.com/")!
         // Never in the clear to anything but a local test server.
         guard url.scheme == "https" || (url.scheme == "http" && ["127.0.0.1", "localhost", "::1"].contains(url.host ?? "")) else {
             throw KeyringError.keyProvider("the KMS endpoint must be https (http only on loopback)")
         }
         self.keyID = keyID
+        self.previousKeyIDs = previousKeyIDs
         self.endpoint = url
         self.signer = AWSSignatureV4(credentials: credentials, region: region, service: "kms")
         self.transport = transport
@@ -47,7 +52,10 @@ public struct AWSKMSProvider: RewrappableKeyProvider {
     }
 
     public func unwrap(_ wrapped: Data, keyID: String, context: WrapContext) async throws -> Data {
-        let answer = try await call("Decrypt", ["CiphertextBlob": wrapped.base64EncodedString(),
+        guard keyID == self.keyID || previousKeyIDs.contains(keyID) else {
+            throw KeyringError.keyProvider("a stored key names KMS key \(keyID), which is neither CLINICKEEP_KMS_KEY_ID nor in CLINICKEEP_KMS_PREVIOUS_KEY_IDS")
+        }
+        let answer = try await call("Decrypt", ["CiphertextBlob": wrapped.base64EncodedString(), "KeyId": keyID,
                                                 "EncryptionContext": Self.encryptionContext(context)])
         guard let plaintext = (answer["Plaintext"] as? String).flatMap({ Data(base64Encoded: $0) }) else { throw Self.malformedAnswer }
         return plaintext

@@ -57,7 +57,8 @@ public final class KeyFileProvider: KeyProvider, @unchecked Sendable {
         }
         let id = newKeyID()
         let keys = KeySet(current: id, keys: [id: SymmetricKey(size: .bits256)], order: [id])
-        try PrivateFile.create(at: path, contents: try encode(keys))
+        // Another process may create it at the same moment: whichever file landed first is the key.
+        guard try PrivateFile.create(at: path, contents: try encode(keys)) else { return (try load(from: path), false) }
         return (KeyFileProvider(path: path, keys: keys), true)
     }
 

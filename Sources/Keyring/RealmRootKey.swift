@@ -67,11 +67,17 @@ public struct RealmRootKeyStore: Sendable {
     }
 
     /// A new root key for `realm`, stored (wrapped by `provider`) before it is returned. Refuses
-    /// to replace an existing one: that would destroy the realm's keys.
+    /// to replace an existing one: that would destroy the realm's keys. When another process
+    /// stores one for the realm at the same moment, the file that landed first wins and its key
+    /// is answered, so every server of a shared key store uses one root key.
     public func create(for realm: UUID, provider: any KeyProvider) async throws -> RealmRootKey {
         guard !contains(realm) else { throw KeyringError.keyStore("a root key for this realm exists already") }
         let (key, wrapped) = try await provider.generateKey(context: Self.context(realm))
-        try store(realm, wrapped: wrapped, createdAt: Int64(Date().timeIntervalSince1970 * 1000))
+        let contents = FileContents(format: 1, realm: realm, kekId: wrapped.keyID, wrapped: wrapped.bytes.base64EncodedString(),
+                                    createdAtMs: Int64(Date().timeIntervalSince1970 * 1000))
+        guard try PrivateFile.create(at: path(realm), contents: try JSONEncoder().encode(contents)) else {
+            return try await load(realm, provider: provider)
+        }
         return RealmRootKey(realm: realm, key: key)
     }
 

@@ -43,3 +43,37 @@ struct AWSSignatureV4Tests {
         #expect(!"\(credentials)".contains("wJalr"))
     }
 }
+
+/// Security review round 2, A8: Decrypt named no key, so KMS opened any ciphertext the server's
+/// credentials could, whichever key a stored row came from.
+@Suite("KMS provider: the keys it asks to decrypt with")
+struct KMSDecryptKeyTests {
+    final class Sent: @unchecked Sendable {
+        private let lock = NSLock()
+        private var bodies: [[String: Any]] = []
+        func add(_ body: [String: Any]) { lock.lock(); bodies.append(body); lock.unlock() }
+        var all: [[String: Any]] { lock.lock(); defer { lock.unlock() }; return bodies }
+    }
+
+    func provider(_ sent: Sent) throws -> AWSKMSProvider {
+        try AWSKMSProvider(keyID: "alias/current", previousKeyIDs: ["alias/previous"], region: "ap-southeast-2",
+                           endpoint: URL(string: "http://127.0.0.1:9/"), credentials: AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "secret"),
+                           transport: { exchange in
+                               sent.add((try? JSONSerialization.jsonObject(with: exchange.body)) as? [String: Any] ?? [:])
+                               let answer = ["Plaintext": Data(repeating: 1, count: 32).base64EncodedString()]
+                               return (200, try JSONSerialization.data(withJSONObject: answer))
+                           })
+    }
+
+    @Test("Decrypt names the configured key the row was wrapped by; a key not configured is refused before KMS is asked")
+    func decryptNamesItsKey() async throws {
+        let sent = Sent()
+        let kms = try provider(sent)
+        let context = WrapContext(realm: UUID(), purpose: .root, version: .first)
+        _ = try await kms.unwrap(Data([1, 2, 3]), keyID: "alias/current", context: context)
+        _ = try await kms.unwrap(Data([1, 2, 3]), keyID: "alias/previous", context: context)
+        #expect(sent.all.map { $0["KeyId"] as? String } == ["alias/current", "alias/previous"])
+        await #expect(throws: KeyringError.self) { _ = try await kms.unwrap(Data([1, 2, 3]), keyID: "arn:aws:kms:elsewhere", context: context) }
+        #expect(sent.all.count == 2)
+    }
+}

@@ -18,6 +18,23 @@ struct KeyFileProviderTests {
         #expect(try KeyFileProvider.openOrCreate(at: path).created == false)
     }
 
+    // Security review round 2, A16: two servers starting together each wrote a key file and one
+    // silently replaced the other.
+    @Test("processes creating the key file at the same moment all end up with the one that landed first")
+    func concurrentCreationAgrees() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let results = ThreadResults()
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            results.add(Result { let (provider, created) = try KeyFileProvider.openOrCreate(at: path); return (provider.keyIDs, created) })
+        }
+        let outcomes = try results.all.map { try $0.get() }
+        #expect(outcomes.count == 16)
+        #expect(outcomes.filter(\.1).count == 1)
+        #expect(Set(outcomes.map(\.0)).count == 1)
+        #expect(try KeyFileProvider.load(from: path).keyIDs == outcomes[0].0)
+    }
+
     @Test("a key file readable by others is refused")
     func refusesLooseFile() throws {
         let path = temporaryPath()
@@ -93,4 +110,13 @@ struct KeyFileProviderTests {
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber
         #expect(mode?.intValue == 0o600)
     }
+}
+
+/// Results gathered from several threads.
+final class ThreadResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<([String], Bool), any Error>] = []
+
+    func add(_ result: Result<([String], Bool), any Error>) { lock.lock(); results.append(result); lock.unlock() }
+    var all: [Result<([String], Bool), any Error>] { lock.lock(); defer { lock.unlock() }; return results }
 }

@@ -25,6 +25,30 @@ struct RealmRootKeyTests {
         #expect(try store.realms() == [realm])
     }
 
+    // Security review round 2, A16
+    @Test("servers creating a realm's root key at the same moment all get the one that landed first")
+    func concurrentCreationAgrees() async throws {
+        let store = try temporaryStore(), kek = try provider()
+        let realm = UUID()
+        let keys = try await withThrowingTaskGroup(of: Data?.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    do {
+                        return try await store.create(for: realm, provider: kek).key.withUnsafeBytes { Data($0) }
+                    } catch KeyringError.keyStore {
+                        return nil  // it saw the winner's file before it started: the caller loads it instead
+                    }
+                }
+            }
+            var all: [Data?] = []
+            for try await key in group { all.append(key) }
+            return all
+        }
+        let stored = try await store.load(realm, provider: kek).key.withUnsafeBytes { Data($0) }
+        #expect(keys.compactMap { $0 }.allSatisfy { $0 == stored })
+        #expect(!keys.compactMap { $0 }.isEmpty)
+    }
+
     @Test("a data key wrapped by a realm's root key unwraps after a reload, and only for that realm")
     func wrapsForItsRealm() async throws {
         let store = try temporaryStore(), kek = try provider()

@@ -21,7 +21,9 @@ enum KeyProviders {
                 throw SettingsError("CLINICKEEP_KMS_ENDPOINT is not a URL")
             }
             do {
-                let provider = try AWSKMSProvider(keyID: keyID, region: region, endpoint: url,
+                let previous = (environment["CLINICKEEP_KMS_PREVIOUS_KEY_IDS"] ?? "").split(separator: ",")
+                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                let provider = try AWSKMSProvider(keyID: keyID, previousKeyIDs: previous, region: region, endpoint: url,
                                                   credentials: AWSCredentials(accessKeyID: accessKey, secretAccessKey: secret, sessionToken: token),
                                                   transport: { try await exchange($0, client: client) })
                 return (provider, false)

@@ -59,8 +59,15 @@ final class RealmKeyring: Sendable {
     }
 
     /// What unwraps a stored key that names `kekID`.
+    /// A realm with a root key keeps every stored key under it: a row naming the key-encryption
+    /// key directly is refused (review round 2, A8/A15), since a database writer who could
+    /// have a value wrapped by the provider would otherwise choose the realm's key. Only realms
+    /// from before root keys (no root key file yet) unwrap with the provider, until `keys
+    /// rewrap` moves them.
     private func unwrapper(for realm: UUID, kekID: String) async throws -> any KeyProvider {
-        kekID == RealmRootKey.keyID ? try await rootKey(for: realm) : provider
+        if kekID == RealmRootKey.keyID { return try await rootKey(for: realm) }
+        guard !rootKeys.contains(realm) else { throw RealmKeyError.wrappedPastRootKey }
+        return provider
     }
 
     /// Destroys the realm's root key: every key of the realm, in any copy of the database, is
@@ -172,4 +179,15 @@ final class RealmKeyring: Sendable {
     }
 }
 
-enum RealmKeyError: Error { case noKeys }
+enum RealmKeyError: Error, CustomStringConvertible {
+    case noKeys
+    /// A stored key of a realm that has a root key names the key-encryption key instead.
+    case wrappedPastRootKey
+
+    var description: String {
+        switch self {
+        case .noKeys: "the realm has no keys"
+        case .wrappedPastRootKey: "a stored key of a realm with a root key is wrapped by the key-encryption key directly: refused (run `keys rewrap` if a move under the root key was cut short)"
+        }
+    }
+}
