@@ -287,6 +287,7 @@ def test_an_owner_turns_on_two_step_sign_in_in_a_real_browser(sqlite_server):
     try:
         browser.sign_in().follow("Two-step sign-in")
         assert "is off" in browser.text(), browser.text()
+        browser.fill("password", owner.password, within="form[action='/me/two-step/begin']")
         browser.press("Set up an authenticator app")
         secret = browser.driver.find_element(By.ID, "totp-secret").text.replace(" ", "")
         assert browser.driver.find_element(By.ID, "otpauth-link").get_attribute("href").startswith("otpauth://totp/")

@@ -43,7 +43,7 @@ def receptionist(server):
 
 def enrol(member):
     """POST /me/totp then /me/totp/confirm; (TOTP, recovery codes, the confirmed code's step)."""
-    started = member.request("POST", "/api/v1/me/totp")
+    started = member.request("POST", "/api/v1/me/totp", json={"password": member.password})
     assert started.status_code == 201, started.text
     totp = pyotp.TOTP(started.json()["secret"])
     code, step = fresh_code(totp)
@@ -85,7 +85,7 @@ def test_an_invited_receptionist_accepts_and_signs_in_with_a_password_alone(serv
 # V2.8.1/V2.8.3: the secret is base32 without padding, and the otpauth URL carries the same secret
 def test_the_otpauth_url_parses_with_pyotp_and_gives_the_same_secret(server):
     _, member = receptionist(server)
-    started = member.request("POST", "/api/v1/me/totp")
+    started = member.request("POST", "/api/v1/me/totp", json={"password": member.password})
     assert started.status_code == 201, started.text
     secret, url = started.json()["secret"], started.json()["otpauthUrl"]
     assert re.fullmatch(r"[A-Z2-7]{16,}", secret), secret
@@ -101,7 +101,7 @@ def test_the_otpauth_url_parses_with_pyotp_and_gives_the_same_secret(server):
 # V2.8.1: a wrong confirmation code is refused (400 invalid_code, field code) and TOTP stays off
 def test_a_wrong_confirmation_code_is_refused(server):
     _, member = receptionist(server)
-    started = member.request("POST", "/api/v1/me/totp")
+    started = member.request("POST", "/api/v1/me/totp", json={"password": member.password})
     assert started.status_code == 201, started.text
     refused = member.request("POST", "/api/v1/me/totp/confirm", json={"code": wrong_code(pyotp.TOTP(started.json()["secret"]))})
     assert refused.status_code == 400, refused.text
@@ -122,7 +122,7 @@ def test_confirming_totp_gives_ten_recovery_codes(server):
 def test_enrolling_totp_twice_is_a_conflict(server):
     _, member = receptionist(server)
     enrol(member)
-    again = member.request("POST", "/api/v1/me/totp")
+    again = member.request("POST", "/api/v1/me/totp", json={"password": member.password})
     assert again.status_code == 409, again.text
     assert error_code(again) == "totp_enrolled"
 
@@ -295,7 +295,7 @@ def test_under_the_policy_the_login_answer_asks_for_enrolment(server):
     response = member.login_response()
     assert response.status_code == 200, response.text
     assert response.json()["next"] == "done" and response.json()["mfaEnrolmentRequired"] is True
-    assert member.request("POST", "/api/v1/me/totp").status_code == 201
+    assert member.request("POST", "/api/v1/me/totp", json={"password": member.password}).status_code == 201
 
 
 # Once enrolled (and signed in with both factors) the receptionist reaches the clinic again

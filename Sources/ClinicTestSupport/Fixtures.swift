@@ -11,6 +11,15 @@ public struct TestSession: Sendable {
     public let clinicID: String
     public let email: String
     public let password: String
+
+    public init(cookie: String, csrfToken: String, userID: String, clinicID: String, email: String, password: String) {
+        self.cookie = cookie
+        self.csrfToken = csrfToken
+        self.userID = userID
+        self.clinicID = clinicID
+        self.email = email
+        self.password = password
+    }
 }
 
 /// Synthetic people for tests: values distinctive enough to search for in a database file or

@@ -12,7 +12,7 @@ extension ClinicTestApp {
 
     /// Enrols TOTP for `session`; answers the secret and the recovery codes.
     public func enrolTOTP(_ session: TestSession) async throws -> (secret: String, recoveryCodes: [String]) {
-        let begun = try await send(.POST, "/api/v1/me/totp", as: session)
+        let begun = try await send(.POST, "/api/v1/me/totp", json: ["password": session.password], as: session)
         try #require(begun.status == .created, "enrol answered \(begun.status): \(begun.text)")
         let secret = try #require(begun.json["secret"] as? String)
         let confirmed = try await send(.POST, "/api/v1/me/totp/confirm", json: ["code": try Self.totpCode(secret: secret)], as: session)

@@ -81,4 +81,32 @@ struct PageTests {
             #expect(try await app.send(.POST, "/setup", headers: headers, rawBody: body).status == .notFound)
         }
     }
+
+    // Security review round 2, A13: the link was spent before the breached-password check refused.
+    @Test("a password the breached-password service refuses does not spend the setup link")
+    func setupLinkSurvivesRefusedPassword() async throws {
+        let breached = "river lantern seven quietly orbit"
+        let range = try await RangeService(breached: breached)
+        do {
+            try await ClinicTestApp.with(.sqlite, signup: false, adjust: { $0.breachedRangeURL = "http://127.0.0.1:\(range.port)/range" }) { app in
+                let token = try #require(try await app.issueSetupToken())
+                let form = try await app.send(.GET, "/setup?token=\(token)")
+                let loginToken = try #require(form.setCookie("__Host-clinickeep-login")?.value)
+                let headers: HTTPHeaders = ["Content-Type": "application/x-www-form-urlencoded", "Cookie": "__Host-clinickeep-login=\(loginToken)"]
+                func body(_ password: String) -> String {
+                    "token=\(token)&loginToken=\(loginToken)&clinicName=First+Clinic&country=AU&ownerName=Fay&email=fay%40first.example&password="
+                        + password.replacingOccurrences(of: " ", with: "+")
+                }
+                let refused = try await app.send(.POST, "/setup", headers: headers, rawBody: body(breached))
+                #expect(refused.status == .badRequest && refused.text.contains("data breach"))
+                #expect(try await app.send(.GET, "/setup?token=\(token)").status == .ok)
+                let done = try await app.send(.POST, "/setup", headers: headers, rawBody: body("a different unusual phrase 8"))
+                #expect(done.status == .seeOther)
+            }
+        } catch {
+            try await range.stop()
+            throw error
+        }
+        try await range.stop()
+    }
 }

@@ -29,6 +29,21 @@ struct PasswordResetTests {
         }
     }
 
+    // Security review round 2, A18: a link mailed before a password change no longer sets a password.
+    @Test("changing the password spends every outstanding reset link", arguments: TestDatabase.allCases)
+    func changeSpendsLinks(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            _ = try await app.send(.POST, "/api/v1/auth/password-reset", json: ["email": owner.email])
+            let token = try token(in: try #require(try await app.awaitMail(to: owner.email, subjectContains: "reset")))
+            let changed = try await app.send(.POST, "/api/v1/me/password", json: ["currentPassword": owner.password, "newPassword": "a changed passphrase 31"], as: owner)
+            #expect(changed.status == .noContent)
+            let late = try await app.send(.POST, "/api/v1/auth/password-reset/complete", json: ["token": token, "newPassword": "an attackers passphrase 5"])
+            #expect(late.status == .badRequest && late.errorCode == "reset_token_invalid")
+            #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": owner.email, "password": "a changed passphrase 31"]).status == .ok)
+        }
+    }
+
     @Test("an unknown e-mail gets the same 202 and no mail is written", arguments: TestDatabase.allCases)
     func unknown(_ database: TestDatabase) async throws {
         try await ClinicTestApp.with(database) { app in

@@ -1,7 +1,9 @@
+import ClinicDomain
 import ClinicTestSupport
 import Foundation
 import Testing
 import Vapor
+@testable import ClinicServer
 
 @Suite("Two-factor sign-in (TOTP and recovery codes)")
 struct SecondFactorTests {
@@ -10,7 +12,11 @@ struct SecondFactorTests {
     func enrol(_ database: TestDatabase) async throws {
         try await ClinicTestApp.with(database) { app in
             let owner = try await app.signUpClinic()
-            let begun = try await app.send(.POST, "/api/v1/me/totp", as: owner)
+            let bare = try await app.send(.POST, "/api/v1/me/totp", json: [:], as: owner)
+            #expect(bare.status == .badRequest && bare.errorField == "password")
+            let wrongPassword = try await app.send(.POST, "/api/v1/me/totp", json: ["password": "not my password at all"], as: owner)
+            #expect(wrongPassword.status == .badRequest && wrongPassword.errorCode == "invalid_credentials")
+            let begun = try await app.send(.POST, "/api/v1/me/totp", json: ["password": owner.password], as: owner)
             #expect(begun.status == .created)
             let secret = try #require(begun.json["secret"] as? String)
             let url = try #require(begun.json["otpauthUrl"] as? String)
@@ -21,7 +27,7 @@ struct SecondFactorTests {
             let codes = try #require(confirmed.json["recoveryCodes"] as? [String])
             #expect(codes.count == 10 && Set(codes).count == 10)
             #expect((try await app.send(.GET, "/api/v1/me", as: owner).json["mfa"] as? [String: Any])?["totp"] as? Bool == true)
-            #expect(try await app.send(.POST, "/api/v1/me/totp", as: owner).status == .conflict)
+            #expect(try await app.send(.POST, "/api/v1/me/totp", json: ["password": owner.password], as: owner).status == .conflict)
         }
     }
 
@@ -156,6 +162,37 @@ struct MFAPolicyTests {
                 .response.json["mfaEnrolmentRequired"] as? Bool == true)
             _ = try await app.enrolTOTP(receptionist)
             #expect(try await app.send(.GET, patients, as: receptionist).status == .ok)
+        }
+    }
+
+    // Security review round 2, A3: the requirement was checked against the account, so a
+    // session opened by a password alone passed once the person set up a code elsewhere.
+    @Test("setting up a second factor ends the person's other sessions; the session that set it up carries it", arguments: TestDatabase.allCases)
+    func requirementFollowsTheSession(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let receptionist = try await app.addMember(to: owner, roles: ["receptionist"])
+            let elsewhere = try await app.logIn(email: receptionist.email, password: receptionist.password,
+                                                clinicID: owner.clinicID, userID: receptionist.userID)
+            #expect(try await app.send(.PUT, "/api/v1/clinics/\(owner.clinicID)/security", json: ["mfaRequiredRoles": ["receptionist"]], as: owner).status == .ok)
+            _ = try await app.enrolTOTP(receptionist)
+            let patients = "/api/v1/clinics/\(owner.clinicID)/patients"
+            #expect(try await app.send(.GET, patients, as: receptionist).status == .ok)
+            #expect(try await app.send(.GET, patients, as: elsewhere).status == .unauthorized)
+            // A fresh sign-in with the code carries it too.
+            let (pending, session) = try await app.passwordStep(email: receptionist.email, password: receptionist.password, like: receptionist)
+            #expect(pending.json["next"] as? String == "mfa")
+            #expect(try await app.send(.GET, patients, as: try #require(session)).status == .unauthorized)
+            // A full session opened by the password alone, as the old code let one stay open:
+            // refused, though the account has a second factor.
+            let services = app.services
+            let issued = try await services.store.transaction(realm: IdentityRealm.id) { tx in
+                try await SessionStore(services: services).open(for: UserID(UUID(uuidString: receptionist.userID)!), client: .init(), in: tx)
+            }
+            let passwordOnly = TestSession(cookie: issued.token, csrfToken: issued.csrfToken, userID: receptionist.userID,
+                                           clinicID: owner.clinicID, email: receptionist.email, password: receptionist.password)
+            let refused = try await app.send(.GET, patients, as: passwordOnly)
+            #expect(refused.status == .unauthorized && refused.errorCode == "mfa_session_required")
         }
     }
 

@@ -33,7 +33,7 @@ struct TwoStepPageTests {
             let owner = try await app.signUpClinic()
             let off = try await app.send(.GET, "/me/two-step", as: owner)
             #expect(off.status == .ok && off.text.contains("is <strong>off</strong>"))
-            let begun = try await post(app, "/me/two-step/begin", "", as: owner)
+            let begun = try await post(app, "/me/two-step/begin", "password=" + owner.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, as: owner)
             #expect(begun.status == .ok)
             let key = try secret(in: begun.text)
             #expect(key.count >= 32)

@@ -32,7 +32,12 @@ enum MeAPI {
         return Ended(ended: ended)
     }
 
+    /// Needs the password again (review round 2, A13): a stolen session alone cannot enrol an
+    /// authenticator of its own and lock the owner out.
     static func beginTOTP(_ request: Request, session: SessionStore.Active) async throws -> Response {
+        let body = try request.decodeBody(PasswordOnly.self)
+        guard let password = body.password, !password.isEmpty else { throw ClinicError.invalid("password", "Give your password.", code: "required") }
+        try await requireCurrentPassword(password, of: session.user, field: "password", request: request)
         guard let person = try await IdentityDirectory(services: request.services).person(session.user) else { throw ClinicError.notSignedIn }
         let enrolment = try await SecondFactors(services: request.services).beginEnrolment(of: session.user, email: person.email,
                                                                                             context: request.requestContext)
@@ -46,7 +51,7 @@ enum MeAPI {
         guard let code = body.code, !code.isEmpty, code.count <= 64 else {
             throw ClinicError.invalid("code", "Give the 6-digit code your authenticator app shows.", code: "required")
         }
-        guard let codes = try await SecondFactors(services: request.services).confirmEnrolment(of: session.user, code: code,
+        guard let codes = try await SecondFactors(services: request.services).confirmEnrolment(of: session.user, session: session.session, code: code,
                                                                                                 context: request.requestContext) else {
             throw ClinicError.invalid("code", "This code does not match; check the app's clock and try the newest code.", code: "invalid_code")
         }
@@ -133,7 +138,8 @@ enum MeAPI {
         return .noContent
     }
 
-    /// Needs the current password; every other session of the person ends (ASVS 3.3.3).
+    /// Needs the current password; every other session of the person ends (ASVS 3.3.3), and
+    /// every reset link still outstanding is spent (review round 2, A18).
     static func changePassword(_ request: Request, session: SessionStore.Active) async throws -> HTTPStatus {
         let body = try request.decodeBody(PasswordBody.self)
         guard let current = body.currentPassword, !current.isEmpty else { throw ClinicError.invalid("currentPassword", "Give your current password.", code: "required") }
@@ -147,8 +153,9 @@ enum MeAPI {
         try await services.store.transaction(realm: IdentityRealm.id) { tx in
             try await tx.sql.raw("UPDATE users SET password_hash = \(bind: newHash) WHERE id = \(bind: session.user.rawValue)").run()
             let ended = try await SessionStore(services: services).endOthers(of: session.user, keep: session.session, in: tx)
+            let links = try await PasswordResets.spendAll(of: session.user, in: tx)
             try await Ledger.append(context.event(chain: IdentityRealm.id, action: "password.change", resourceType: "user",
-                                                  resource: session.user.rawValue, detail: "sessions-ended=\(ended)"), in: tx)
+                                                  resource: session.user.rawValue, detail: "sessions-ended=\(ended) reset-links-spent=\(links)"), in: tx)
         }
         return .noContent
     }

@@ -59,7 +59,8 @@ enum StaffAPI {
         let user = try userID(request)
         let roles = try Role.parseSubmitted(try request.decodeBody(RolesBody.self).roles)
         let directory = StaffDirectory(scope: scope, services: request.services)
-        let replacement = try await directory.changeRoles(of: user, to: roles, client: request.sessionClient)
+        let replacement = try await directory.changeRoles(of: user, to: roles, client: request.sessionClient,
+                                                          assurance: request.staffSession?.assurance ?? .password)
         let identity = IdentityDirectory(services: request.services)
         guard let person = try await identity.person(user) else { throw ClinicError.notFound }
         let response = Response(status: .ok)

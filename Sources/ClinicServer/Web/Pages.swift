@@ -133,11 +133,20 @@ enum Pages {
                                              owner: .init(email: body.email, name: body.ownerName, password: body.password))
         do {
             let valid = try AuthAPI.validate(signUp, policy: request.services.passwordPolicy)
-            // Claimed before anything is created, so two submissions cannot both set up a clinic.
+            // Every check of the password first (the breached-password service too): a refused
+            // password must not spend the link (review round 2, A13).
+            try await request.services.checkNewPassword(valid.password, field: "owner.password")
+            // Claimed before anything is created, so two submissions cannot both set up a clinic;
+            // given back when the clinic could not be made after all.
             guard try await link.claim(token) else {
                 throw ClinicError(status: 404, code: "not_found", message: "This setup link is not valid or has been used.")
             }
-            _ = try await AuthAPI.createClinic(valid, request: request)
+            do {
+                _ = try await AuthAPI.createClinic(valid, request: request)
+            } catch {
+                try await link.release(token)
+                throw error
+            }
             guard case let .signedIn(issued, _, _) = try await AuthAPI.signIn(email: valid.email.value, password: valid.password, request: request) else {
                 return request.redirect(to: "/login")
             }

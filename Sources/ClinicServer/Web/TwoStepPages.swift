@@ -2,8 +2,8 @@ import ClinicDomain
 import Vapor
 
 /// Two-step sign-in for the person signed in: set up an authenticator app (secret and otpauth
-/// link, then a code), see the recovery codes once, replace them, or turn it off. Replacing and
-/// turning off need the password again, as in the API.
+/// link, then a code), see the recovery codes once, replace them, or turn it off. Setting up,
+/// replacing and turning off need the password again, as in the API.
 enum TwoStepPages {
     static let path = "/me/two-step"
 
@@ -35,6 +35,7 @@ enum TwoStepPages {
     }
 
     static func begin(_ request: Request, session: SessionStore.Active) async throws -> Response {
+        if let refused = try await reauthenticate(request, session: session) { return refused }
         guard let person = try await IdentityDirectory(services: request.services).person(session.user) else { throw ClinicError.notSignedIn }
         let enrolment = try await SecondFactors(services: request.services).beginEnrolment(of: session.user, email: person.email,
                                                                                             context: request.requestContext)
@@ -45,7 +46,7 @@ enum TwoStepPages {
 
     static func confirm(_ request: Request, session: SessionStore.Active) async throws -> Response {
         let code = String((try request.content.decode(CodeForm.self).code ?? "").prefix(64))
-        if !code.isEmpty, let codes = try await SecondFactors(services: request.services).confirmEnrolment(of: session.user, code: code,
+        if !code.isEmpty, let codes = try await SecondFactors(services: request.services).confirmEnrolment(of: session.user, session: session.session, code: code,
                                                                                                          context: request.requestContext) {
             return try await render(request, Content(enabled: true, recoveryCodes: codes))
         }

@@ -67,9 +67,7 @@ struct PasswordResets: Sendable {
                 """).first() != nil else { return false }
             try await tx.sql.raw("UPDATE users SET password_hash = \(bind: newPasswordHash) WHERE id = \(bind: user.rawValue)").run()
             // Every other outstanding link of the person dies with this one.
-            try await tx.sql.raw("""
-                UPDATE password_resets SET used_at_ms = \(bind: now.milliseconds) WHERE user_id = \(bind: user.rawValue) AND used_at_ms IS NULL
-                """).run()
+            _ = try await Self.spendAll(of: user, now: now, in: tx)
             let ended = try await SessionStore(services: services).endAll(of: user, in: tx)
             try await SignInThrottle(services: services).clear(accountThrottle, in: tx)
             var actor = context
@@ -78,5 +76,14 @@ struct PasswordResets: Sendable {
                                                 resource: user.rawValue, detail: "sessions-ended=\(ended)"), in: tx)
             return true
         }
+    }
+
+    /// Spends every outstanding reset link of a person: a new password, however it was set,
+    /// leaves no older link able to set another. Answers how many there were.
+    static func spendAll(of user: UserID, now: Date = Date(), in tx: ScopedSQL) async throws -> Int {
+        try await tx.sql.raw("""
+            UPDATE password_resets SET used_at_ms = \(bind: now.milliseconds) WHERE user_id = \(bind: user.rawValue) AND used_at_ms IS NULL
+            RETURNING user_id
+            """).all().count
     }
 }

@@ -39,8 +39,10 @@ struct SecondFactors: Sendable {
 
     /// Turns the pending secret on once a code from it is shown; answers the recovery codes,
     /// or nil when the code is wrong or nothing is pending.
-    func confirmEnrolment(of user: UserID, code: String, context: RequestContext, now: Date = Date()) async throws -> [String]? {
-        let keyring = services.keyring
+    /// On success every other session of the person ends (one opened by a stolen password
+    /// must not outlive the second factor), and `session`, which just gave a code, carries it.
+    func confirmEnrolment(of user: UserID, session: SessionID, code: String, context: RequestContext, now: Date = Date()) async throws -> [String]? {
+        let keyring = services.keyring, sessions = SessionStore(services: services)
         return try await services.store.transaction(realm: IdentityRealm.id) { tx -> [String]? in
             guard let row = try await tx.sql.raw("""
                 SELECT totp_pending_secret, totp_enabled_at_ms FROM users WHERE id = \(bind: user.rawValue)
@@ -60,7 +62,10 @@ struct SecondFactors: Sendable {
                 WHERE id = \(bind: user.rawValue)
                 """).run()
             let codes = try await Self.replaceRecoveryCodes(of: user, now: now, in: tx)
-            try await Ledger.append(context.event(chain: IdentityRealm.id, action: "totp.confirm", resourceType: "user", resource: user.rawValue), in: tx)
+            let ended = try await sessions.endOthers(of: user, keep: session, in: tx)
+            try await sessions.raise(session, to: .totp, in: tx)
+            try await Ledger.append(context.event(chain: IdentityRealm.id, action: "totp.confirm", resourceType: "user", resource: user.rawValue,
+                                                  detail: "sessions-ended=\(ended)"), in: tx)
             return codes
         }
     }

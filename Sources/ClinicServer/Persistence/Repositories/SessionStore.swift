@@ -25,6 +25,14 @@ struct SessionStore: Sendable {
         case secondFactor = "mfa"
     }
 
+    /// How the person proved who they are when the session was opened (ASVS 2.x assurance):
+    /// what a clinic that requires a second factor checks.
+    enum Assurance: String, Sendable {
+        case password
+        /// A password and a TOTP or recovery code.
+        case totp
+    }
+
     /// How long the step between password and second factor may take.
     static let secondFactorLifetime: TimeInterval = 5 * 60
 
@@ -34,6 +42,7 @@ struct SessionStore: Sendable {
         let csrfToken: String
         let stage: Stage
         let hasTOTP: Bool
+        let assurance: Assurance
     }
 
     /// Where a session was opened from, shown back to its owner so they can recognise it.
@@ -43,7 +52,7 @@ struct SessionStore: Sendable {
     }
 
     /// Opens a session inside an identity-realm transaction (its origin is sealed there).
-    func open(for user: UserID, client: Client, stage: Stage = .full, in tx: ScopedSQL) async throws -> Issued {
+    func open(for user: UserID, client: Client, stage: Stage = .full, assurance: Assurance = .password, in tx: ScopedSQL) async throws -> Issued {
         let token = SecureToken.generate()
         let session = SessionID.random()
         let now = Date()
@@ -53,10 +62,11 @@ struct SessionStore: Sendable {
             try value.map { try keys.seal(String($0.prefix(300)), table: "sessions", column: column, row: session.rawValue).bytes }
         }
         try await tx.sql.raw("""
-            INSERT INTO sessions (id, token_hash, user_id, created_at_ms, last_seen_at_ms, expires_at_ms, address, user_agent, stage)
+            INSERT INTO sessions (id, token_hash, user_id, created_at_ms, last_seen_at_ms, expires_at_ms, address, user_agent, stage, assurance)
             VALUES (\(bind: session.rawValue), \(bind: SecureToken.hash(token)), \(bind: user.rawValue), \(bind: now.milliseconds),
                     \(bind: now.milliseconds), \(bind: now.addingTimeInterval(lifetime).milliseconds),
-                    \(bind: try seal(client.address, "address")), \(bind: try seal(client.userAgent, "user_agent")), \(bind: stage.rawValue))
+                    \(bind: try seal(client.address, "address")), \(bind: try seal(client.userAgent, "user_agent")), \(bind: stage.rawValue),
+                    \(bind: assurance.rawValue))
             """).run()
         return Issued(session: session, token: token)
     }
@@ -117,7 +127,7 @@ struct SessionStore: Sendable {
         guard SecureToken.isWellFormed(token) else { return nil }
         let sql = services.store.global
         guard let row = try await sql.raw("""
-            SELECT s.id, s.user_id, s.last_seen_at_ms, s.expires_at_ms, s.stage, u.totp_enabled_at_ms
+            SELECT s.id, s.user_id, s.last_seen_at_ms, s.expires_at_ms, s.stage, s.assurance, u.totp_enabled_at_ms
             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = \(bind: SecureToken.hash(token))
             """).first() else { return nil }
         let session = SessionID(try row.decode(column: "id", as: UUID.self))
@@ -135,7 +145,13 @@ struct SessionStore: Sendable {
         return Active(session: session, user: UserID(try row.decode(column: "user_id", as: UUID.self)),
                       csrfToken: Self.csrfToken(forSessionToken: token),
                       stage: Stage(rawValue: try row.decode(column: "stage", as: String.self)) ?? .secondFactor,
-                      hasTOTP: try row.decode(column: "totp_enabled_at_ms", as: Int64?.self) != nil)
+                      hasTOTP: try row.decode(column: "totp_enabled_at_ms", as: Int64?.self) != nil,
+                      assurance: Assurance(rawValue: try row.decode(column: "assurance", as: String.self)) ?? .password)
+    }
+
+    /// The session just gave a second factor (setting one up): it now carries that assurance.
+    func raise(_ session: SessionID, to assurance: Assurance, in tx: ScopedSQL) async throws {
+        try await tx.sql.raw("UPDATE sessions SET assurance = \(bind: assurance.rawValue) WHERE id = \(bind: session.rawValue)").run()
     }
 
     func end(_ session: SessionID) async throws {

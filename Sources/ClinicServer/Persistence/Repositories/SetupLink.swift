@@ -32,4 +32,12 @@ struct SetupLink: Sendable {
             WHERE token_hash = \(bind: SecureToken.hash(token)) AND used_at_ms IS NULL RETURNING token_hash
             """).first() != nil
     }
+
+    /// Undoes a claim whose setup did not complete, while no one has signed up yet.
+    func release(_ token: String) async throws {
+        guard SecureToken.isWellFormed(token), try await !IdentityDirectory(services: services).hasAnyPerson() else { return }
+        try await services.store.global.raw("""
+            UPDATE setup_tokens SET used_at_ms = NULL WHERE token_hash = \(bind: SecureToken.hash(token))
+            """).run()
+    }
 }

@@ -150,7 +150,8 @@ struct StaffDirectory: Sendable {
 
     /// Replaces a member's roles and ends their sessions. The last owner keeps the owner role.
     /// When the member is the actor, answers the session that replaces theirs.
-    func changeRoles(of user: UserID, to roles: Set<Role>, client: SessionStore.Client) async throws -> SessionStore.Issued? {
+    func changeRoles(of user: UserID, to roles: Set<Role>, client: SessionStore.Client,
+                     assurance: SessionStore.Assurance) async throws -> SessionStore.Issued? {
         let scope = self.scope, services = self.services
         return try await services.store.transaction(realm: scope.realm) { tx -> SessionStore.Issued? in
             let current = try await Self.roles(of: user, in: scope.clinic, tx: tx)
@@ -171,7 +172,7 @@ struct StaffDirectory: Sendable {
             let ended = try await sessions.endAll(of: user, in: tx)
             try await Ledger.append(scope.context.event(chain: IdentityRealm.id, action: "session.revoke-all", resourceType: "user",
                                                         resource: user.rawValue, detail: "reason=roles-changed sessions-ended=\(ended)"), in: tx)
-            return user == scope.actor ? try await sessions.open(for: user, client: client, in: tx) : nil
+            return user == scope.actor ? try await sessions.open(for: user, client: client, assurance: assurance, in: tx) : nil
         }
     }
 
