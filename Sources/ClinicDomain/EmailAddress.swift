@@ -1,12 +1,13 @@
 import Foundation
 
-/// An e-mail address, checked for shape and folded to lower case for matching.
+/// An e-mail address, checked for shape and folded for matching: lower case, and Unicode NFC, so
+/// the composed and decomposed forms of one address (which look the same) are one address.
 public struct EmailAddress: Hashable, Sendable, CustomStringConvertible {
     public let value: String
     public var description: String { value }
 
     public init(parsing input: String, field: String = "email") throws(ClinicError) {
-        let text = input.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let text = Self.folded(input.trimmingCharacters(in: .whitespacesAndNewlines))
         let bad = ClinicError.invalid(field, "Enter an e-mail address such as name@example.com.")
         guard text.utf8.count <= 254 else { throw bad }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
@@ -21,6 +22,15 @@ public struct EmailAddress: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension EmailAddress {
+    /// Lower case in Unicode NFC: what addresses are matched and indexed as.
+    public static func folded(_ text: String) -> String { text.lowercased().precomposedStringWithCanonicalMapping }
+
+    /// Whether two texts are the same Unicode scalars (Swift's `==` treats canonically
+    /// equivalent strings as equal, which is exactly what must be told apart here).
+    public static func sameScalars(_ first: String, _ second: String) -> Bool {
+        first.unicodeScalars.elementsEqual(second.unicodeScalars)
+    }
+
     /// An address that was validated when it was stored (opened from a sealed field).
     public init(storedValue: String) { self.value = storedValue }
 }

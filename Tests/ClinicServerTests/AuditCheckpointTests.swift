@@ -124,6 +124,19 @@ struct AuditCheckpointTests {
         }
     }
 
+    // Security review round 2, A19: chains were listed from `clinics` alone.
+    @Test("a chain with no clinic row is still listed for verification", arguments: TestDatabase.allCases)
+    func chainWithoutClinicListed(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let store = app.services.store
+            let orphan = UUID()
+            try await store.transaction(realm: orphan) { tx in
+                for _ in 0..<3 { try await Ledger.append(AuditEvent(chain: orphan, actor: nil, action: "patient.read", outcome: .success), in: tx) }
+            }
+            #expect(try await LedgerVerification.chainIDs(store: store).contains(orphan))
+        }
+    }
+
     @Test("an event linked under a guessed key fails the MAC and is never signed", arguments: TestDatabase.allCases)
     func guessedKeyNeverSigned(_ database: TestDatabase) async throws {
         try await ClinicTestApp.with(database, adjust: { $0.auditCheckpointInterval = 3600 }) { app in

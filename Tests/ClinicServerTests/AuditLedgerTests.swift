@@ -164,3 +164,44 @@ struct AuditLedgerServerTests {
         }
     }
 }
+
+/// Security review round 2, A5: anyone could flood the permanent ledger with refusals.
+@Suite("Repeated refusals in the ledger")
+struct RepeatedRefusalTests {
+    @Test("an outsider's repeated probe of one route is one entry a minute, the first kept, with a count", arguments: TestDatabase.allCases)
+    func probesCoalesced(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let outsider = try await app.signUpClinic()
+            let clinic = try #require(UUID(uuidString: owner.clinicID))
+            let before = try await app.chainLength(clinic)
+            for _ in 0..<6 {
+                #expect(try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients", as: outsider).status == .notFound)
+            }
+            #expect(try await app.chainLength(clinic) == before + 1)
+            // Made-up clinic ids, one after another: one entry in the identity chain, not six.
+            for _ in 0..<6 {
+                #expect(try await app.send(.GET, "/api/v1/clinics/\(UUID().uuidString.lowercased())/patients", as: outsider).status == .notFound)
+            }
+            let outsiderID = try #require(UUID(uuidString: outsider.userID))
+            let recorded = try await app.services.store.transaction(realm: IdentityRealm.id) { tx in
+                try await tx.sql.raw("""
+                    SELECT sequence FROM audit_events WHERE chain_id = \(bind: IdentityRealm.id) AND actor_id = \(bind: outsiderID) AND action = 'access.denied'
+                    """).all().count
+            }
+            #expect(recorded == 1)
+        }
+    }
+
+    @Test("the count of what was not recorded rides on the next entry")
+    func countCarried() {
+        let events = RepeatedEvents(window: 60)
+        let start = Date()
+        #expect(events.admit("x", now: start).record)
+        for second in 1...4 { #expect(!events.admit("x", now: start.addingTimeInterval(Double(second))).record) }
+        let next = events.admit("x", now: start.addingTimeInterval(61))
+        #expect(next.record && next.repeated == 4)
+        #expect(RepeatedEvents.detail("not-a-member", repeated: next.repeated) == "not-a-member repeated=4")
+        #expect(events.admit("y", now: start.addingTimeInterval(2)).record)
+    }
+}

@@ -17,6 +17,8 @@ public final class ClinicServices: Sendable {
     let breachedRange: BreachedPasswordRange?
     /// Tells this running instance from others on the same database.
     let instanceID = UUID()
+    /// Outsider-caused events recorded once per subject a minute.
+    let repeatedEvents = RepeatedEvents()
 
     init(settings: ServerSettings, store: Store, keyring: RealmKeyring, passwordPolicy: PasswordPolicy,
          threadPool: NIOThreadPool, decoyPasswordHash: String, breachedRange: BreachedPasswordRange?) {

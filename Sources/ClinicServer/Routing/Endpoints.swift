@@ -67,6 +67,11 @@ extension RoutesBuilder {
     }
 }
 
+extension ClinicError {
+    static let signInWithSecondFactor = ClinicError(status: 401, code: "mfa_session_required",
+                                                    message: "This clinic requires two-step sign-in: sign in again with your password and code.")
+}
+
 enum RequestGuards {
     static let unsafeMethods: [HTTPMethod] = [.POST, .PUT, .PATCH, .DELETE]
 
@@ -105,12 +110,15 @@ enum RequestGuards {
         }
         let scope = ClinicScope(clinic: clinic, country: membership.country, actor: session.user, roles: membership.roles,
                                 context: request.requestContext, timeZone: membership.timeZone)
-        if !session.hasTOTP, membership.requiresMFA() {
+        // The session's own assurance, not the account's: a session opened by a password alone
+        // does not gain a second factor when one is set up elsewhere.
+        if session.assurance == .password, membership.requiresMFA() {
             let store = request.services.store
             try await store.transaction(realm: scope.realm) { tx in
-                try await Ledger.append(scope.event("access.denied", outcome: .denied, detail: "needs=mfa-enrolment"), in: tx)
+                try await Ledger.append(scope.event("access.denied", outcome: .denied,
+                                                    detail: session.hasTOTP ? "needs=mfa-session" : "needs=mfa-enrolment"), in: tx)
             }
-            throw ClinicError.mfaEnrolmentRequired
+            throw session.hasTOTP ? ClinicError.signInWithSecondFactor : ClinicError.mfaEnrolmentRequired
         }
         try await authorize(request, scope, resource: resource, action: action)
         return scope
@@ -148,14 +156,21 @@ enum RequestGuards {
     /// Someone signed in asked for a clinic they do not belong to: the answer is 404 either way,
     /// and the probe is recorded in that clinic's chain (its owners see who tried), or in the
     /// identity chain when no such clinic exists.
+    ///
+    /// Once per person, chain and route a minute (`RepeatedEvents`): a probe repeated in a loop,
+    /// or aimed at one made-up clinic id after another, is one entry with a count, not one per
+    /// request.
     static func recordOutsider(_ request: Request, user: UserID, clinic: ClinicID) async throws {
         let store = request.services.store
         let exists = try await store.global.raw("SELECT 1 AS present FROM clinics WHERE id = \(bind: clinic.rawValue)").first() != nil
         let chain = exists ? clinic.rawValue : IdentityRealm.id
+        let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "-"
+        let admission = request.services.repeatedEvents.admit("access.denied|\(chain)|\(user)|\(request.method.rawValue) \(route)")
+        guard admission.record else { return }
         var context = request.requestContext
         context.actor = user
         let event = context.event(chain: chain, action: "access.denied", resourceType: "clinic", resource: clinic.rawValue,
-                                  outcome: .denied, detail: "not-a-member")
+                                  outcome: .denied, detail: RepeatedEvents.detail("not-a-member", repeated: admission.repeated))
         try await store.transaction(realm: chain) { tx in try await Ledger.append(event, in: tx) }
     }
 }

@@ -135,14 +135,19 @@ struct IdentityDirectory: Sendable {
                                                   outcome: verdict == .invalid ? .failure : .success, detail: detail), in: tx)
             guard verdict != .invalid else { return nil }
             try await tx.sql.raw("DELETE FROM sessions WHERE id = \(bind: session.session.rawValue)").run()
-            return try await sessions.open(for: session.user, client: client, stage: .full, in: tx)
+            return try await sessions.open(for: session.user, client: client, stage: .full, assurance: .totp, in: tx)
         }
     }
 
     /// An attempt refused because its subject is locked or out of attempts.
+    /// Once per route and source address a minute (`RepeatedEvents`): refusals come on every
+    /// request of a flood, and each would otherwise be a permanent entry.
     func recordThrottled(action: String, context: RequestContext) async throws {
+        let admission = services.repeatedEvents.admit("auth.throttled|\(action)|\(context.address ?? "-")")
+        guard admission.record else { return }
         try await services.store.transaction(realm: IdentityRealm.id) { tx in
-            try await Ledger.append(context.event(chain: IdentityRealm.id, action: "auth.throttled", outcome: .failure, detail: action), in: tx)
+            try await Ledger.append(context.event(chain: IdentityRealm.id, action: "auth.throttled", outcome: .failure,
+                                                  detail: RepeatedEvents.detail(action, repeated: admission.repeated)), in: tx)
         }
     }
 

@@ -24,13 +24,19 @@ public struct LedgerVerification: Sendable {
 
     init(store: Store) { self.store = store }
 
-    /// Every chain: the identity realm's, then each clinic's. The clinics table is global, so
-    /// the list does not depend on a realm setting.
+    /// Every chain: the identity realm's, then each clinic's, then any other the heads name (a
+    /// chain whose clinic row is gone is verified too, never passed over).
     static func chainIDs(store: Store) async throws -> [UUID] {
         var chains = [IdentityRealm.id]
         for row in try await store.global.raw("SELECT id FROM clinics ORDER BY created_at_ms").all() {
             chains.append(try row.decode(column: "id", as: UUID.self))
         }
+        let heads = try await store.transaction(realm: IdentityRealm.id) { tx -> [UUID] in
+            if tx.kind == .postgres { try await tx.sql.raw("SELECT set_config('clinickeep.list_chains', 'on', true)").run() }
+            return try await tx.sql.raw("SELECT chain_id FROM audit_heads ORDER BY chain_id").all().map { try $0.decode(column: "chain_id", as: UUID.self) }
+        }
+        let known = Set(chains)
+        chains += heads.filter { !known.contains($0) }
         return chains
     }
 
