@@ -18,6 +18,19 @@ public enum FileKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// The extension a download is named with: what the bytes are, whatever the name said.
+    public var fileExtension: String {
+        switch self {
+        case .pdf: return "pdf"
+        case .png: return "png"
+        case .jpeg: return "jpg"
+        case .gif: return "gif"
+        case .tiff: return "tif"
+        case .webp: return "webp"
+        case .text: return "txt"
+        }
+    }
+
     /// The kind of a file from its first bytes (the first chunk, up to 64 KiB), or nil when it
     /// is none ClinicKeep keeps. `isWhole` says the bytes are the whole file; when more follow,
     /// the cut may fall inside a character.
@@ -51,11 +64,40 @@ public enum FileName {
     public static let maximumLength = 200
 
     public static func validated(_ name: String?) throws(ClinicError) -> String {
-        let trimmed = (name ?? "").trimmingCharacters(in: .whitespaces)
+        let trimmed = withoutInvisibles(name ?? "").trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.count <= maximumLength,
               trimmed.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F && $0 != "/" && $0 != "\\" }) else {
             throw .invalid("name", "Name the file in 1 to \(maximumLength) characters, on one line, without slashes.")
         }
         return trimmed
+    }
+}
+
+extension FileName {
+    /// The name a download is offered under: invisible and direction-changing characters taken
+    /// out (a right-to-left override can show "cod.exe" as "exe.doc"), and the extension the
+    /// file's kind has, in place of whatever extension the uploader wrote ("letter.pdf.exe" of
+    /// a PDF downloads as "letter.pdf.pdf", a text file called "run.html" as "run.txt").
+    public static func forDownload(_ name: String, kind: FileKind) -> String {
+        var base = withoutInvisibles(name).trimmingCharacters(in: .whitespaces)
+        if let dot = base.lastIndex(of: "."), dot != base.startIndex {
+            let written = base[base.index(after: dot)...]
+            if !written.isEmpty, written.count <= 8, written.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+                base = String(base[..<dot])
+            }
+        }
+        if base.isEmpty { base = "file" }
+        return base + "." + kind.fileExtension
+    }
+
+    /// Takes out characters that show nothing or change the direction text is shown in
+    /// (Unicode format characters and default-ignorable code points: bidi overrides and
+    /// isolates, zero-width spaces and joiners, the byte-order mark, soft hyphens).
+    static func withoutInvisibles(_ text: String) -> String {
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: text.unicodeScalars.filter {
+            !($0.properties.generalCategory == .format || $0.properties.isDefaultIgnorableCodePoint)
+        })
+        return String(kept)
     }
 }

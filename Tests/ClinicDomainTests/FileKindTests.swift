@@ -25,4 +25,24 @@ struct FileKindTests {
         #expect(FileKind.sniff(cut, isWhole: false) == .text)
         #expect(FileKind.sniff(cut, isWhole: true) == nil)
     }
+
+    // Security review round 2, A6: a download kept the uploader's extension and any invisible
+    // or direction-changing characters.
+    @Test("a download is named with its kind's extension, without invisible or direction-changing characters")
+    func downloadName() {
+        #expect(FileName.forDownload("letter.exe", kind: .text) == "letter.txt")
+        #expect(FileName.forDownload("Consent form.pdf", kind: .pdf) == "Consent form.pdf")
+        #expect(FileName.forDownload("scan", kind: .png) == "scan.png")
+        #expect(FileName.forDownload("photo.JPEG", kind: .jpeg) == "photo.jpg")
+        #expect(FileName.forDownload("invoice\u{202E}fdp.exe", kind: .pdf) == "invoicefdp.pdf")
+        #expect(FileName.forDownload("a\u{200B}b\u{2066}c\u{FEFF}.txt", kind: .text) == "abc.txt")
+        #expect(FileName.forDownload("\u{202E}", kind: .gif) == "file.gif")
+        #expect(FileName.forDownload(".bashrc", kind: .text) == ".bashrc.txt")
+    }
+
+    @Test("an uploaded name loses its invisible and direction-changing characters")
+    func uploadNameCleaned() throws {
+        #expect(try FileName.validated("report\u{202E}fdp.exe") == "reportfdp.exe")
+        #expect(throws: ClinicError.self) { try FileName.validated("\u{200B}\u{200F}") }
+    }
 }

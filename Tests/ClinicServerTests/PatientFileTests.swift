@@ -28,6 +28,20 @@ struct PatientFileTests {
         return all
     }
 
+    // Security review round 2, A6
+    @Test("a download is named with the extension of what it is, not what the uploader called it")
+    func downloadNamedByKind() async throws {
+        try await ClinicTestApp.with(.sqlite) { app in
+            let team = try await app.clinicTeam()
+            let name = "run\u{202E}lmth.html".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let uploaded = try await app.send(.POST, team.path("patients/\(team.patientID)/files?name=\(name)"), as: team.receptionist,
+                                              bytes: Data("Referral: knee pain".utf8))
+            let id = try #require(uploaded.json["id"] as? String)
+            let downloaded = try await app.send(.GET, team.path("files/\(id)/content"), as: team.practitioner)
+            #expect(downloaded.headers.first(name: .contentDisposition) == "attachment; filename*=UTF-8''runlmth.txt")
+        }
+    }
+
     // DAO-6: files are encrypted at rest, in chunks, under keys the clinic's keys seal
     @Test("a file round-trips through upload and download, and neither its bytes nor its name are stored in the clear", arguments: TestDatabase.allCases)
     func roundTrip(_ database: TestDatabase) async throws {

@@ -79,7 +79,7 @@ enum FilesAPI {
         let folder = files.folder, clinic = scope.realm, version = download.version, key = download.key, logger = request.logger
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentType, value: version.kind.mediaType)
-        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename*=UTF-8''" + percentEncoded(download.file.name))
+        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename*=UTF-8''" + percentEncoded(FileName.forDownload(download.file.name, kind: version.kind)))
         headers.replaceOrAdd(name: "Repr-Digest", value: "sha-256=:\(Data(hex: version.sha256)?.base64EncodedString() ?? ""):")
         let body = Response.Body(managedAsyncStream: { writer in
             do {
