@@ -52,8 +52,28 @@ struct HealthAndHeadersTests {
         try await ClinicTestApp.with(.sqlite) { app in
             let response = try await app.send(.GET, "/.well-known/security.txt")
             #expect(response.status == .ok)
-            #expect(response.text.contains("Contact: "))
+            #expect(response.text.contains("Contact: mailto:security@clinickeep.invalid"))
             #expect(response.text.contains("Expires: "))
+            #expect(response.text.contains("/.well-known/security-policy"))
+            let policy = try await app.send(.GET, "/.well-known/security-policy")
+            #expect(policy.status == .ok && policy.text.contains("within 24 hours"))
         }
+    }
+
+    // DAO-20, DU-11 (review round 2, A12): the operator's contact and policy, not ours
+    @Test("security.txt names the operator's contact and policy when set, and the settings refuse anything else")
+    func securityTxtConfigured() async throws {
+        try await ClinicTestApp.with(.sqlite, adjust: {
+            $0.securityContact = "mailto:psirt@clinic.example"
+            $0.securityPolicyURLSetting = "https://clinic.example/security"
+        }) { app in
+            let response = try await app.send(.GET, "/.well-known/security.txt")
+            #expect(response.text.contains("Contact: mailto:psirt@clinic.example"))
+            #expect(response.text.contains("Policy: https://clinic.example/security"))
+            #expect(!response.text.contains("clinickeep.invalid"))
+        }
+        #expect(throws: SettingsError.self) { try ServerSettings.fromEnvironment(["CLINICKEEP_SECURITY_CONTACT": "call us"]) }
+        #expect(throws: SettingsError.self) { try ServerSettings.fromEnvironment(["CLINICKEEP_SECURITY_POLICY_URL": "http://clinic.example/p"]) }
+        #expect(try ServerSettings.fromEnvironment(["CLINICKEEP_SECURITY_CONTACT": "https://clinic.example/report"]).securityContact == "https://clinic.example/report")
     }
 }

@@ -25,7 +25,8 @@ enum OpenAPIDocs {
     static let completePasswordReset = APIDoc(summary: "Set a new password with a reset link's token; every session ends", tag: "auth",
                                               body: ["type": "object", "required": ["token", "newPassword"], "properties": ["token": string, "newPassword": string]],
                                               answers: [.init(status: 204, description: "Password set.")] + error)
-    static let beginTOTP = APIDoc(summary: "Start setting up an authenticator app", tag: "me",
+    static let beginTOTP = APIDoc(summary: "Start setting up an authenticator app (needs your password)", tag: "me",
+                                  body: ["type": "object", "required": ["password"], "properties": ["password": string]],
                                   answers: [.init(status: 201, description: "The secret, shown once.", schema: ref("TOTPEnrolment")),
                                             .init(status: 409, description: "Already set up.", schema: ref("Error"))] + error)
     static let confirmTOTP = APIDoc(summary: "Confirm the authenticator with a code; answers ten recovery codes, shown once", tag: "me",

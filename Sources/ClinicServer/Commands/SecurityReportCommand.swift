@@ -38,8 +38,10 @@ struct SecurityReportCommand: AsyncCommand {
             let what = error is KeyringError ? String(describing: error) : String(reflecting: type(of: error))
             findings.append(SecurityReport.Finding(name: "instance.opens", passed: false, detail: "the instance does not open: \(what)"))
         }
+        findings += SecurityReport.operatorMechanisms(settings)
+        // One line a check: the promise it proves, PASS, FAIL or INFO, the check's name and what it saw.
         for finding in findings {
-            context.console.print((finding.passed ? "PASS  " : "FAIL  ") + finding.name + " — " + finding.detail)
+            context.console.print("\(finding.promise) \(finding.status.rawValue) \(finding.name): \(finding.detail)")
         }
         let failed = findings.filter { !$0.passed }
         guard failed.isEmpty else {
@@ -52,9 +54,43 @@ struct SecurityReportCommand: AsyncCommand {
 /// The checks themselves; each answers pass or fail with what it saw, never a secret.
 struct SecurityReport: Sendable {
     struct Finding: Sendable {
+        enum Status: String, Sendable { case pass = "PASS", fail = "FAIL", info = "INFO" }
+
         let name: String
         let passed: Bool
         let detail: String
+        /// INFO: a promise about how the operator works, with the mechanism the operator has.
+        var informational = false
+
+        var status: Status { informational ? .info : passed ? .pass : .fail }
+        /// The promise this check proves (the ids of PROMISES in the README's promise table).
+        var promise: String { SecurityReport.promiseIDs[name] ?? "SEC-0" }
+    }
+
+    /// Which promise each check proves.
+    static let promiseIDs: [String: String] = [
+        "instance.opens": "DAO-5", "tls.configured": "PRX-3", "keys.private": "POR-4", "data.sealed": "DAO-5",
+        "audit.chains": "PRX-8", "tenancy.rls": "POR-7", "database.role": "DAO-2", "https.versions": "DU-1",
+        "https.headers": "DC-14", "api.errors": "DC-16", "security.txt": "DAO-20", "disclosure.policy": "DU-11",
+        "breach.scoping": "PRX-11", "keys.provider": "DAO-9",
+    ]
+
+    /// The promises about how an operator works: what this instance gives them to keep each.
+    static func operatorMechanisms(_ settings: ServerSettings) -> [Finding] {
+        let provider: String
+        switch settings.keyProvider {
+        case .keyFile: provider = "key file \(settings.keyFilePath) (keep it apart from the database and its backups); `keys rotate`, `keys rewrap`"
+        case .awsKMS: provider = "AWS KMS key; `keys rotate`, `keys rewrap` to a new KMS key"
+        }
+        return [
+            Finding(name: "disclosure.policy", passed: true,
+                    detail: "reports go to \(settings.securityContact ?? ServerSettings.placeholderSecurityContact); policy at \(settings.securityPolicyURL); acknowledged within 24 hours",
+                    informational: true),
+            Finding(name: "breach.scoping", passed: true,
+                    detail: "GET /api/v1/clinics/{id}/audit?patientId=&userId=&from=&to= answers who touched what, from the verified ledger",
+                    informational: true),
+            Finding(name: "keys.provider", passed: true, detail: provider, informational: true),
+        ]
     }
 
     let settings: ServerSettings
@@ -271,8 +307,11 @@ struct SecurityReport: Sendable {
             return parts.count == 2 ? (parts[0].lowercased(), parts[1].trimmingCharacters(in: .whitespaces)) : nil
         }, uniquingKeysWith: { first, _ in first })
         let expires = fields["expires"].flatMap { try? Date($0, strategy: .iso8601) }
-        let passed = response.status == .ok && fields["contact"] != nil && (expires.map { $0 > Date() } ?? false)
-        return Finding(name: "security.txt", passed: passed,
-                       detail: passed ? "served with Contact and an Expires in the future" : "missing, without Contact, or expired")
+        let served = response.status == .ok && fields["contact"] != nil && (expires.map { $0 > Date() } ?? false)
+        let placeholder = fields["contact"] == ServerSettings.placeholderSecurityContact
+        return Finding(name: "security.txt", passed: served && !placeholder,
+                       detail: !served ? "missing, without Contact, or expired"
+                           : placeholder ? "the Contact is still the placeholder: set CLINICKEEP_SECURITY_CONTACT"
+                           : "served with the operator's Contact and an Expires in the future")
     }
 }

@@ -1,3 +1,4 @@
+import ClinicDomain
 import Foundation
 import Vapor
 
@@ -51,6 +52,19 @@ public struct ServerSettings: Sendable {
     public var adminMFAGrace: TimeInterval = 7 * 24 * 3600
     /// How long audit events are kept before `audit purge` may remove them.
     public var auditRetention = AuditRetentionPeriod.years(7)
+    /// Where vulnerability reports go (security.txt's Contact): a mailto: or https: URI.
+    public var securityContact: String?
+    /// The disclosure policy security.txt points to; by default the page this server serves.
+    public var securityPolicyURLSetting: String?
+
+    /// An explicit opt-out of TLS to a PostgreSQL server off this machine, for a private network
+    /// the operator vouches for (`CLINICKEEP_DATABASE_ALLOW_PLAINTEXT=1`); logged at every start.
+    public var databaseAllowPlaintext = false
+
+    /// Served until the operator names a contact; `security-report` fails while it is.
+    public static let placeholderSecurityContact = "mailto:security@clinickeep.invalid"
+
+    public var securityPolicyURL: String { securityPolicyURLSetting ?? publicURL + "/.well-known/security-policy" }
 
     public init() {}
 
@@ -70,6 +84,10 @@ public struct ServerSettings: Sendable {
         if let value = environment["CLINICKEEP_HTTP_PORT"], !value.isEmpty { settings.plainHTTPPort = try port(value) }
         if let value = environment["DATABASE_URL"], !value.isEmpty { settings.databaseURL = value }
         if let value = environment["CLINICKEEP_MIGRATION_DATABASE_URL"], !value.isEmpty { settings.migrationDatabaseURL = value }
+        if let value = environment["CLINICKEEP_DATABASE_ALLOW_PLAINTEXT"], !value.isEmpty {
+            guard ["0", "1"].contains(value) else { throw SettingsError("CLINICKEEP_DATABASE_ALLOW_PLAINTEXT must be 0 or 1") }
+            settings.databaseAllowPlaintext = value == "1"
+        }
         if let value = environment["CLINICKEEP_SIGNUP"] {
             switch value.lowercased() {
             case "open": settings.signupOpen = true
@@ -102,8 +120,10 @@ public struct ServerSettings: Sendable {
             settings.sessionAbsoluteTimeout = try duration(value, name: "CLINICKEEP_SESSION_ABSOLUTE")
         }
         if let value = environment["CLINICKEEP_BREACHED_RANGE_URL"], !value.isEmpty {
-            guard let url = URL(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
-                throw SettingsError("CLINICKEEP_BREACHED_RANGE_URL must be an http(s) URL")
+            // Five hex digits of a password's SHA-1 leave for it: never in the clear off this machine.
+            guard let url = URL(string: value), let host = url.host,
+                  url.scheme == "https" || (url.scheme == "http" && Self.isLoopback(host)) else {
+                throw SettingsError("CLINICKEEP_BREACHED_RANGE_URL must be an https URL (http only to a loopback address)")
             }
             settings.breachedRangeURL = value.hasSuffix("/") ? String(value.dropLast()) : value
         }
@@ -114,6 +134,17 @@ public struct ServerSettings: Sendable {
             settings.smtpURL = value
         }
         if let value = environment["CLINICKEEP_MAIL_FROM"], !value.isEmpty { settings.mailFrom = value }
+        if let value = environment["CLINICKEEP_SECURITY_CONTACT"], !value.isEmpty {
+            let isMail = value.hasPrefix("mailto:") && (try? EmailAddress(parsing: String(value.dropFirst(7)))) != nil
+            guard isMail || Self.isHTTPS(value) else {
+                throw SettingsError("CLINICKEEP_SECURITY_CONTACT must be a mailto: address or an https: URL")
+            }
+            settings.securityContact = value
+        }
+        if let value = environment["CLINICKEEP_SECURITY_POLICY_URL"], !value.isEmpty {
+            guard Self.isHTTPS(value) else { throw SettingsError("CLINICKEEP_SECURITY_POLICY_URL must be an https: URL") }
+            settings.securityPolicyURLSetting = value
+        }
         if let value = environment["CLINICKEEP_PUBLIC_URL"], !value.isEmpty {
             settings.publicBaseURL = value.hasSuffix("/") ? String(value.dropLast()) : value
         }
@@ -144,6 +175,40 @@ public struct ServerSettings: Sendable {
     }
 
     /// "90s", "30m", "12h": a number and a unit.
+    /// A name or address of this machine itself.
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
+    }
+
+    /// What must hold of the transport however the settings were given (environment, then
+    /// flags): no plain HTTP listener off loopback, no PostgreSQL off this machine without TLS
+    /// unless the operator opted out. Answers the warnings to log at start.
+    public func checkTransport() throws -> [String] {
+        if !tlsEnabled, !Self.isLoopback(hostname) {
+            throw SettingsError("CLINICKEEP_TLS=off is only for a TLS-terminating proxy on this machine: listen on 127.0.0.1 or ::1, or turn TLS on")
+        }
+        var warnings: [String] = []
+        for (name, value) in [("DATABASE_URL", databaseURL), ("CLINICKEEP_MIGRATION_DATABASE_URL", migrationDatabaseURL)] {
+            guard let value, let url = URLComponents(string: value), let scheme = url.scheme, !scheme.contains("uds") else { continue }
+            guard let host = url.host, !host.isEmpty, !Self.isLoopback(host) else { continue }
+            let mode = url.queryItems?.last(where: { ["tlsmode", "sslmode", "ssl", "tls"].contains($0.name.lowercased()) })?.value?.lowercased()
+            if ["require", "verify-ca", "verify-full"].contains(mode ?? "") { continue }
+            guard databaseAllowPlaintext else {
+                throw SettingsError("\(name) reaches PostgreSQL on another machine without TLS: add ?sslmode=verify-full (or require), "
+                                    + "or set CLINICKEEP_DATABASE_ALLOW_PLAINTEXT=1 for a private network you trust")
+            }
+            warnings.append("\(name): PostgreSQL on another machine WITHOUT TLS (CLINICKEEP_DATABASE_ALLOW_PLAINTEXT=1): "
+                            + "passwords, queries and sealed data cross the network in the clear")
+        }
+        return warnings
+    }
+
+    static func isHTTPS(_ text: String) -> Bool {
+        guard let url = URL(string: text), url.scheme == "https", let host = url.host, !host.isEmpty else { return false }
+        return true
+    }
+
     static func duration(_ text: String, name: String) throws -> TimeInterval {
         let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600]
         guard let unit = text.last.flatMap({ units[$0] }), let number = Double(text.dropLast()), number > 0, number * unit <= 30 * 24 * 3600 else {
@@ -163,6 +228,7 @@ public struct ServerSettings: Sendable {
       CLINICKEEP_DATA_DIR                data directory (default ./clinickeep-data)
       CLINICKEEP_KEY_PROVIDER            'file' (default: the key file in the data directory) or 'aws-kms'
       CLINICKEEP_KMS_KEY_ID              aws-kms: the KMS key (id, ARN or alias) that wraps new keys
+      CLINICKEEP_KMS_PREVIOUS_KEY_IDS    aws-kms: keys stored keys may still be wrapped by, while `keys rewrap` moves them (comma-separated)
       CLINICKEEP_KMS_REGION              aws-kms: region (default AWS_REGION)
       CLINICKEEP_KMS_ENDPOINT            aws-kms: endpoint (default https://kms.<region>.amazonaws.com; http only on loopback)
       AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN  aws-kms: credentials (never logged)
@@ -172,6 +238,8 @@ public struct ServerSettings: Sendable {
       CLINICKEEP_MAX_UPLOAD_MB           the largest file an upload may carry, in MiB (default 256)
       DATABASE_URL                       postgres://... for PostgreSQL as the server's own role (default: SQLite in the data directory)
       CLINICKEEP_MIGRATION_DATABASE_URL  postgres://... as the owner's role, used to migrate
+                                         (off this machine both need ?sslmode=verify-full or require)
+      CLINICKEEP_DATABASE_ALLOW_PLAINTEXT 1: allow PostgreSQL off this machine without TLS (a private network; logged at every start)
       CLINICKEEP_SIGNUP                  'open' allows self-service clinic sign-up (default: one-time setup link only)
       CLINICKEEP_TLS_MIN                 1.3 (default) or 1.2
       CLINICKEEP_TLS_CERT / _TLS_KEY     PEM certificate chain and key (default: self-signed, generated)
@@ -182,6 +250,8 @@ public struct ServerSettings: Sendable {
       CLINICKEEP_BREACHED_RANGE_URL      k-anonymity range service for breached passwords (GET <url>/<SHA-1 prefix>)
       CLINICKEEP_SMTP_URL                smtp://[user:password@]host:port or smtps://... (default: e-mail stays in the outbox)
       CLINICKEEP_MAIL_FROM               sender of e-mail (default ClinicKeep <clinickeep@localhost>)
+      CLINICKEEP_SECURITY_CONTACT        security.txt's Contact: mailto:you@example.org or an https: URL (set it: security-report fails on the placeholder)
+      CLINICKEEP_SECURITY_POLICY_URL     security.txt's Policy (default: the policy page this server serves)
       CLINICKEEP_PUBLIC_URL              the URL people reach this server at, for links in e-mail
       CLINICKEEP_THROTTLE_DELAY_MS       base of the progressive delay after failed sign-ins (default 250; 0 = off)
       CLINICKEEP_AUDIT_CHECKPOINT_EVENTS a signed audit checkpoint every this many events of a clinic (default 1000)

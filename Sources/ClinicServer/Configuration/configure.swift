@@ -23,6 +23,7 @@ public enum ClinicKeepApp {
     public static func configure(_ app: Application, settings: ServerSettings, migrate: Bool) async throws -> Startup {
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+        for warning in try settings.checkTransport() { app.logger.warning("\(warning)") }
         let (provider, keyFileCreated) = try KeyProviders.make(settings, client: app.client)
 
         let kind = try useDatabases(app, settings: settings)
@@ -30,7 +31,8 @@ public enum ClinicKeepApp {
         app.migrations.add(CreateIdentityTables(), CreateTenantTables(), EnableRowLevelSecurity(), CreateInvitations(), CreateAccountSecurity(),
                            CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(),
                            AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
-                           CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), CreateWorkingHours(), KeyAuditChains(), to: migrator)
+                           CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), CreateWorkingHours(), KeyAuditChains(), ListAuditChains(),
+                           RecordSessionAssurance(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -62,6 +64,7 @@ public enum ClinicKeepApp {
         app.clinicServices = ClinicServices(settings: settings, store: store, keyring: keyring, passwordPolicy: try passwordPolicy(),
                                             threadPool: app.threadPool, decoyPasswordHash: ClinicServices.hashScheme + decoy,
                                             breachedRange: settings.breachedRangeURL.map { BreachedPasswordRange(baseURL: $0, client: app.client, logger: app.logger) })
+        try await EmailIndexNormalisation(services: app.clinicServices, logger: app.logger).run()
         registerRoutes(app)
         app.middleware.use(AllowedMethods(app.routes.all))
 

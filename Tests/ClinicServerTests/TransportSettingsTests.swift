@@ -1,0 +1,42 @@
+import ClinicTestSupport
+import Foundation
+import Testing
+@testable import ClinicServer
+
+/// Security review round 2, A11 (DAO-2, POR-1): nothing personal crosses a network in the clear
+/// by a setting's default.
+@Suite("Transport settings")
+struct TransportSettingsTests {
+    func settings(_ environment: [String: String]) throws -> ServerSettings { try ServerSettings.fromEnvironment(environment) }
+
+    @Test("PostgreSQL on another machine needs TLS in the URL, or an explicit opt-out that is logged")
+    func databaseNeedsTLS() throws {
+        let remote = "postgres://app:pw@db.internal.example:5432/clinickeep"
+        #expect(throws: SettingsError.self) { _ = try settings(["DATABASE_URL": remote]).checkTransport() }
+        #expect(throws: SettingsError.self) { _ = try settings(["DATABASE_URL": remote + "?sslmode=prefer"]).checkTransport() }
+        #expect(throws: SettingsError.self) {
+            _ = try settings(["DATABASE_URL": "postgres://a:b@127.0.0.1/x", "CLINICKEEP_MIGRATION_DATABASE_URL": remote]).checkTransport()
+        }
+        #expect(try settings(["DATABASE_URL": remote + "?sslmode=verify-full"]).checkTransport().isEmpty)
+        #expect(try settings(["DATABASE_URL": remote + "?sslmode=require"]).checkTransport().isEmpty)
+        #expect(try settings(["DATABASE_URL": "postgres://a:b@127.0.0.1:55432/x"]).checkTransport().isEmpty)
+        #expect(try settings(["DATABASE_URL": "postgres://a:b@localhost/x"]).checkTransport().isEmpty)
+        let warnings = try settings(["DATABASE_URL": remote, "CLINICKEEP_DATABASE_ALLOW_PLAINTEXT": "1"]).checkTransport()
+        #expect(warnings.count == 1 && warnings[0].contains("WITHOUT TLS"))
+    }
+
+    @Test("plain HTTP is only for a proxy on this machine")
+    func plainHTTPOnLoopback() throws {
+        var behindProxy = try settings(["CLINICKEEP_TLS": "off"])
+        #expect(try behindProxy.checkTransport().isEmpty)
+        behindProxy.hostname = "0.0.0.0"
+        #expect(throws: SettingsError.self) { _ = try behindProxy.checkTransport() }
+    }
+
+    @Test("the breached-password range service is reached over https, or http on loopback only")
+    func rangeServiceOverTLS() throws {
+        #expect(throws: SettingsError.self) { _ = try settings(["CLINICKEEP_BREACHED_RANGE_URL": "http://range.example/range"]) }
+        #expect(try settings(["CLINICKEEP_BREACHED_RANGE_URL": "https://range.example/range"]).breachedRangeURL == "https://range.example/range")
+        #expect(try settings(["CLINICKEEP_BREACHED_RANGE_URL": "http://127.0.0.1:9/range"]).breachedRangeURL != nil)
+    }
+}
