@@ -70,6 +70,8 @@ let package = Package(
         .testTarget(name: "KeyringTests", dependencies: ["Keyring"], swiftSettings: strict),
         .testTarget(name: "AuditLedgerTests", dependencies: ["AuditLedger"], swiftSettings: strict),
         .testTarget(name: "ClinicDomainTests", dependencies: ["ClinicDomain"], swiftSettings: strict),
+        // Reads the sources as text: a static check of SQL building and log calls (no dependencies).
+        .testTarget(name: "SourcePolicyTests", swiftSettings: strict),
         .testTarget(
             name: "ClinicServerTests",
             dependencies: ["ClinicServer", "ClinicTestSupport", .product(name: "VaporTesting", package: "vapor")],

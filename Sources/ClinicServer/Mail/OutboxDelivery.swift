@@ -34,10 +34,10 @@ final class OutboxDelivery: Sendable {
                     try await outbox.markSent(message)
                     logger.info("e-mail sent", metadata: ["outbox_id": .string(message.id.uuidString.lowercased())])
                 } catch {
-                    let reason = (error as? SMTPClient.Failure)?.description ?? String(describing: type(of: error))
-                    try await outbox.markFailed(message, reason: reason)
+                    let failure = (error as? SMTPClient.Failure)?.description ?? String(describing: type(of: error))
+                    try await outbox.markFailed(message, reason: failure)
                     logger.warning("e-mail not sent; will retry", metadata: ["outbox_id": .string(message.id.uuidString.lowercased()),
-                                                                              "reason": .string(reason)])
+                                                                              "reason": .string(failure)])
                 }
             }
         } catch {
