@@ -3,11 +3,14 @@ sender to a local SMTP sink (aiosmtpd) on SQLite and PostgreSQL."""
 import email
 import email.policy
 import re
+import ssl
+import subprocess
 import threading
 import time
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from conftest import canary, error_code, free_port, password
 
@@ -188,3 +191,68 @@ def test_V2_2_3_a_lockout_mails_the_account_owner(mail_server):
         client.request("POST", "/api/v1/auth/login", json={"email": owner.email, "password": "not the password " + canary()})
     message = mail_server.sink.wait_for(owner.email, lambda m: "locked" in str(m["Subject"]).lower())
     assert owner.email in str(message["To"]).lower()
+
+
+class TLSSink(Sink):
+    """The sink behind STARTTLS with AUTH: it notes whether each message came over TLS, and
+    whether credentials were ever offered in the clear."""
+
+    def __init__(self):
+        super().__init__()
+        self.secured = []
+        self.plain_auth = False
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.secured.append(session.ssl is not None)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def self_signed(folder):
+    """A certificate for localhost and 127.0.0.1 and its key, made with openssl."""
+    cert, key = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+# Security review round 2, A7 (POR-1): smtp:// upgrades with STARTTLS and verifies the certificate
+# against CLINICKEEP_SMTP_CA_FILE; credentials and the reset link never cross in the clear, and a
+# server whose certificate is not trusted gets nothing.
+def test_smtp_upgrades_with_starttls_verifies_the_certificate_and_authenticates_only_under_tls(make_server, tmp_path):
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    sink = TLSSink()
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((session.ssl is not None, auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"relay" and auth_data.password == b"relay-secret")
+
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True,
+                            authenticator=authenticator, auth_require_tls=True, auth_exclude_mechanism=["LOGIN"])
+    controller.start()
+    try:
+        url = "smtp://relay:relay-secret@localhost:%d" % controller.port
+        trusted = make_server("sqlite", env={"CLINICKEEP_SMTP_URL": url, "CLINICKEEP_SMTP_CA_FILE": str(cert), **FAST})
+        trusted.sink = sink
+        owner = trusted.client().sign_up()
+        assert len(reset_link(trusted, owner)) == 43
+        assert sink.secured and all(sink.secured), sink.secured
+        assert logins and all(secure for secure, _, _ in logins), "credentials were offered outside TLS"
+        trusted.stop()
+
+        # The same relay without its certificate trusted: nothing is delivered, the failure is logged.
+        untrusted = make_server("sqlite", env={"CLINICKEEP_SMTP_URL": url, **FAST})
+        stranger = untrusted.client().sign_up()
+        delivered = len(sink.messages)
+        assert request_reset(untrusted, stranger.email).status_code == 202
+        deadline = time.monotonic() + 10
+        while "e-mail not sent" not in untrusted.output() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "e-mail not sent" in untrusted.output()
+        assert len(sink.messages) == delivered and not sink.to(stranger.email)
+    finally:
+        controller.stop()

@@ -42,7 +42,9 @@ struct ServeClinicCommand: AsyncCommand {
         }
         var delivery: OutboxDelivery?
         if let url = settings.smtpURL {
-            delivery = OutboxDelivery(services: app.clinicServices, server: try SMTPServer(url: url), logger: app.logger)
+            var server = try SMTPServer(url: url)
+            server.trustedCAFile = settings.smtpCAFile
+            delivery = OutboxDelivery(services: app.clinicServices, server: server, logger: app.logger)
             delivery?.start()
         }
         let sweep = CheckpointSweep(store: app.clinicServices.store, logger: app.logger)

@@ -3,9 +3,11 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-/// Hands one message to an SMTP server (RFC 5321): EHLO, optional AUTH PLAIN, MAIL, RCPT,
-/// DATA, QUIT. Replies are read line by line; anything but the expected code is a failure
-/// that the outbox retries later.
+/// Hands one message to an SMTP server (RFC 5321): EHLO, STARTTLS (RFC 3207) and EHLO again,
+/// optional AUTH PLAIN, MAIL, RCPT, DATA, QUIT. Replies are read line by line; anything but the
+/// expected code is a failure that the outbox retries later. TLS always verifies the server's
+/// certificate and name. Written here because no SMTP package is among those this project may
+/// use; it speaks only what sending one message needs.
 struct SMTPClient: Sendable {
     let server: SMTPServer
     let from: String
@@ -15,15 +17,30 @@ struct SMTPClient: Sendable {
         let description: String
     }
 
+    /// The TLS context every connection uses: the system's trust roots, or the configured bundle.
+    static func tlsContext(_ server: SMTPServer) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if let file = server.trustedCAFile { configuration.trustRoots = .file(file) }
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    /// The name the certificate must carry; an address literal is checked against the
+    /// certificate's IP addresses instead (SNI takes no address).
+    static func serverHostname(_ host: String) -> String? {
+        host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
+    }
+
     func send(to recipient: String, subject: String, body: String) async throws {
         let server = self.server
-        let tls = server.implicitTLS ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+        let context = try Self.tlsContext(server)
+        let tls = server.implicitTLS ? context : nil
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .connect(host: server.host, port: server.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: server.host))
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: Self.serverHostname(server.host)))
                     }
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
@@ -38,7 +55,22 @@ struct SMTPClient: Sendable {
                 try await replies.expect(expect, after: line.split(separator: " ").first.map(String.init) ?? "")
             }
             try await replies.expect(220, after: "greeting")
-            try await command("EHLO clinickeep", expect: 250)
+            var extensions = try await replies.ehlo(outbound)
+            if !server.implicitTLS {
+                if extensions.contains("STARTTLS") {
+                    try await command("STARTTLS", expect: 220)
+                    // Nothing may have come in the clear after the 220: it would be taken as if sent under TLS.
+                    guard replies.isDrained else { throw Failure(description: "SMTP: data after STARTTLS's reply") }
+                    let host = Self.serverHostname(server.host)
+                    try await channel.channel.eventLoop.submit {
+                        try channel.channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: host), position: .first)
+                    }.get()
+                    extensions = try await replies.ehlo(outbound)
+                } else if !server.mayStayPlain {
+                    throw Failure(description: "SMTP: the server offers no STARTTLS; mail goes in the clear only to a relay on this machine without credentials")
+                }
+            }
+            _ = extensions
             if let user = server.username {
                 let credentials = Data("\u{0}\(user)\u{0}\(server.password ?? "")".utf8).base64EncodedString()
                 try await outbound.write(ByteBuffer(string: "AUTH PLAIN \(credentials)\r\n"))
@@ -88,6 +120,23 @@ struct SMTPReplies {
     init(_ iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, deadline: NIODeadline) {
         self.iterator = iterator
         self.deadline = deadline
+    }
+
+    /// True when nothing past the last reply has arrived.
+    var isDrained: Bool { pending.isEmpty }
+
+    /// Sends EHLO and answers the extensions the server lists (upper case, first word of each line).
+    mutating func ehlo(_ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> Set<String> {
+        try await outbound.write(ByteBuffer(string: "EHLO clinickeep\r\n"))
+        var extensions: Set<String> = []
+        while true {
+            let line = try await nextLine()
+            guard line.count >= 3, let code = Int(line.prefix(3)) else { throw SMTPClient.Failure(description: "SMTP: malformed reply") }
+            guard code == 250 else { throw SMTPClient.Failure(description: "SMTP EHLO: expected 250, got \(code)") }
+            let text = line.dropFirst(4)
+            if let word = text.split(separator: " ").first { extensions.insert(word.uppercased()) }
+            if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " { return extensions }
+        }
     }
 
     mutating func expect(_ code: Int, after step: String) async throws {
