@@ -19,7 +19,8 @@ import SQLKit
 final class AuditCheckpointing: Sendable {
     let everyEvents: Int64
     let intervalMilliseconds: Int64
-    private let signing = NIOLockedValueBox<(signer: CheckpointSigner?, keys: CheckpointKeys, chainKeys: [ChainKey])>((nil, CheckpointKeys(), []))
+    private let signing = NIOLockedValueBox<(signer: CheckpointSigner?, keys: CheckpointKeys, chainKeys: [ChainKey], addresses: AddressPseudonym?)>(
+        (nil, CheckpointKeys(), [], nil))
     private let logger = Logger(label: "clinickeep.audit")
 
     init(everyEvents: Int64, interval: TimeInterval) {
@@ -28,7 +29,13 @@ final class AuditCheckpointing: Sendable {
     }
 
     func install(signer: CheckpointSigner, keys: CheckpointKeys, chainKeys: [ChainKey]) {
-        signing.withLockedValue { $0 = (signer, keys, chainKeys) }
+        signing.withLockedValue { $0 = (signer, keys, chainKeys, AddressPseudonym.derived(from: signer)) }
+    }
+
+    /// What new entries keep of a client's address.
+    func addressPseudonyms() throws -> AddressPseudonym {
+        guard let addresses = signing.withLockedValue({ $0.addresses }) else { throw LedgerError.noSigningKey }
+        return addresses
     }
 
     /// Every signing key's public half, as unwrapped from the key provider (not as stored).

@@ -10,9 +10,12 @@ import SQLKit
 enum Ledger {
     /// `acceptingUnkeyed` only for `AuditCheckpointing.keyLegacyChains`: the checkpoint this
     /// entry triggers may then cover entries written before chains were keyed.
-    static func append(_ event: AuditEvent, in tx: ScopedSQL, acceptingUnkeyed: Bool = false) async throws {
+    static func append(_ recorded: AuditEvent, in tx: ScopedSQL, acceptingUnkeyed: Bool = false) async throws {
         let sql = tx.sql
         let key = try tx.checkpointing.currentChainKey()
+        // The client's address is kept as its network and a keyed hash, never in the clear.
+        var event = recorded
+        if let address = recorded.address { event.address = try tx.checkpointing.addressPseudonyms().pseudonym(address, chain: recorded.chain) }
         let claim = SQLQueryString("""
             UPDATE audit_heads SET sequence = sequence + 1 WHERE chain_id = \(bind: event.chain)
             RETURNING sequence, head_hash, checkpoint_sequence, checkpoint_at_ms
