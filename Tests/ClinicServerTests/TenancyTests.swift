@@ -82,16 +82,62 @@ struct TenancyTests {
         }
     }
 
+    // POR-7. Review round 2, part C: this test was hollow (a made-up patient id failed the foreign
+    // key with or without row-level security). The row now names a real patient of the first
+    // clinic, the same statement succeeds in that clinic's realm, and the refusal must be RLS's.
     @Test("on PostgreSQL the server's role cannot write a row into another clinic")
     func rowLevelSecurityWithCheck() async throws {
         try await ClinicTestApp.with(.postgres) { app in
             let first = try await app.signUpClinic()
             let second = try await app.signUpClinic()
-            await #expect(throws: (any Error).self) {
-                try await app.services.store.transaction(realm: UUID(uuidString: second.clinicID)!) { tx in
+            let (patient, _) = try await app.createPatient(first)
+            let firstClinic = try #require(UUID(uuidString: first.clinicID)), patientID = try #require(UUID(uuidString: patient))
+            @Sendable func insert(as realm: UUID) async throws {
+                try await app.services.store.transaction(realm: realm) { tx in
                     try await tx.sql.raw("""
                         INSERT INTO patient_name_tokens (clinic_id, token_index, patient_id)
-                        VALUES (\(bind: UUID(uuidString: first.clinicID)!), \(bind: Data([1])), \(bind: UUID()))
+                        VALUES (\(bind: firstClinic), \(bind: Data((0..<32).map { _ in UInt8.random(in: 0...255) })), \(bind: patientID))
+                        """).run()
+                }
+            }
+            let refusal = await #expect(throws: (any Error).self) { try await insert(as: try #require(UUID(uuidString: second.clinicID))) }
+            #expect(String(reflecting: refusal).contains("row-level security"), "\(String(reflecting: refusal))")
+            try await insert(as: firstClinic)
+        }
+    }
+}
+
+/// Security review round 2, A9 (POR-7): memberships, invitations and API tokens hold a clinic's
+/// id and had no row-level security.
+@Suite("Row-level security on identity tables")
+struct IdentityTablesRLSTests {
+    @Test("without a realm the server's role sees no membership, invitation or token; a clinic's realm only its own")
+    func hiddenWithoutRealm() async throws {
+        try await ClinicTestApp.with(.postgres) { app in
+            let first = try await app.signUpClinic()
+            let second = try await app.signUpClinic()
+            for owner in [first, second] {
+                #expect(try await app.send(.POST, "/api/v1/clinics/\(owner.clinicID)/staff",
+                                           json: ["email": Canary.email(), "name": "Invited", "roles": ["receptionist"]], as: owner).status == .created)
+                #expect(try await app.send(.POST, "/api/v1/clinics/\(owner.clinicID)/api-tokens",
+                                           json: ["label": "Widget", "roles": ["receptionist"]], as: owner).status == .created)
+            }
+            let store = app.services.store
+            let firstClinic = try #require(UUID(uuidString: first.clinicID))
+            for table in ["memberships", "invitations", "api_tokens"] {
+                let unscoped = try await store.global.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int64.self)
+                #expect(unscoped == 0, "\(table) without a realm")
+                let clinics = try await store.transaction(realm: firstClinic) { tx in
+                    try await tx.sql.raw("SELECT DISTINCT clinic_id FROM \(unsafeRaw: table)").all().map { try $0.decode(column: "clinic_id", as: UUID.self) }
+                }
+                #expect(clinics == [firstClinic], "\(table) in the first clinic's realm")
+            }
+            // Another clinic's membership cannot be written from a clinic's realm either.
+            await #expect(throws: (any Error).self) {
+                try await store.transaction(realm: firstClinic) { tx in
+                    try await tx.sql.raw("""
+                        INSERT INTO memberships (clinic_id, user_id, roles, created_at_ms)
+                        VALUES (\(bind: UUID(uuidString: second.clinicID)!), \(bind: UUID(uuidString: first.userID)!), 'owner', 0)
                         """).run()
                 }
             }

@@ -99,9 +99,11 @@ struct TwoStepPageTests {
             #expect(try await app.send(.GET, patients, as: owner).status == .ok)
             let eightDaysAgo = Date().addingTimeInterval(-8 * 86_400).milliseconds
             // This clinic's memberships only: the PostgreSQL test database is shared by tests running at once.
-            try await app.services.store.global.raw("""
-                UPDATE memberships SET created_at_ms = \(bind: eightDaysAgo) WHERE clinic_id = \(bind: UUID(uuidString: owner.clinicID)!)
-                """).run()
+            // In the clinic's realm: memberships are under row-level security (review round 2, A9).
+            let clinic = UUID(uuidString: owner.clinicID)!
+            try await app.services.store.transaction(realm: clinic) { tx in
+                try await tx.sql.raw("UPDATE memberships SET created_at_ms = \(bind: eightDaysAgo) WHERE clinic_id = \(bind: clinic)").run()
+            }
             let refused = try await app.send(.GET, patients, as: owner)
             #expect(refused.status == .forbidden && refused.errorCode == "mfa_enrolment_required")
             #expect(try await app.send(.GET, "/clinics/\(owner.clinicID)/patients", as: owner).headers.first(name: .location) == "/me/two-step")

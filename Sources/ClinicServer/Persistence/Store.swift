@@ -71,6 +71,16 @@ public struct Store: Sendable {
         }
     }
 
+    /// A read scoped to `realm` with no write lock: on PostgreSQL a transaction that sets the
+    /// realm (row-level security shows nothing without one); on SQLite, where there is no
+    /// row-level security, the statements run as they are, with no `BEGIN IMMEDIATE`.
+    func read<T: Sendable>(realm: UUID, _ body: @escaping @Sendable (ScopedSQL) async throws -> T) async throws -> T {
+        switch kind {
+        case .postgres: return try await transaction(realm: realm, body)
+        case .sqlite: return try await body(ScopedSQL(sql: global, kind: .sqlite, checkpointing: checkpointing))
+        }
+    }
+
     /// Runs `body` in one transaction as the tables' owner, scoped to `realm`: the only way to
     /// remove ledger entries past retention, which the server's own role may not delete. SQLite
     /// has one user; its triggers are the whole guard there.

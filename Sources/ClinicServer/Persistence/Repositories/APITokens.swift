@@ -92,20 +92,27 @@ struct APIBearer: Sendable {
     /// or its clinic was deleted.
     static func resume(_ presented: String, services: ClinicServices, now: Date = Date()) async throws -> APIBearer? {
         guard presented.hasPrefix(APITokens.prefix), SecureToken.isWellFormed(String(presented.dropFirst(APITokens.prefix.count))) else { return nil }
-        let sql = services.store.global
-        guard let row = try await sql.raw("""
-            SELECT t.id, t.clinic_id, t.roles, t.expires_at_ms, t.revoked_at_ms, t.last_used_at_ms
-            FROM api_tokens t JOIN clinics c ON c.id = t.clinic_id
-            WHERE t.token_hash = \(bind: SecureToken.hash(presented)) AND c.status = 'active'
-            """).first() else { return nil }
+        // In the identity realm: a token is looked up by its hash before its clinic is known.
+        let found = try await services.store.read(realm: IdentityRealm.id) { tx in
+            try await tx.sql.raw("""
+                SELECT t.id, t.clinic_id, t.roles, t.expires_at_ms, t.revoked_at_ms, t.last_used_at_ms
+                FROM api_tokens t JOIN clinics c ON c.id = t.clinic_id
+                WHERE t.token_hash = \(bind: SecureToken.hash(presented)) AND c.status = 'active'
+                """).first()
+        }
+        guard let row = found else { return nil }
         guard try row.decode(column: "revoked_at_ms", as: Int64?.self) == nil,
               now.milliseconds < (try row.decode(column: "expires_at_ms", as: Int64.self)),
               let roles = Role.parseList(try row.decode(column: "roles", as: String.self)) else { return nil }
         let id = try row.decode(column: "id", as: UUID.self)
+        // Each token's requests are limited (PRX-9), shared by every instance.
+        try await SignInThrottle(services: services).limit([(.apiToken, id.uuidString)])
         // Written at most once a minute: owners see roughly when a token was last used, without a write per request.
         let lastUsed = try row.decode(column: "last_used_at_ms", as: Int64?.self) ?? 0
         if now.milliseconds - lastUsed > 60_000 {
-            try await sql.raw("UPDATE api_tokens SET last_used_at_ms = \(bind: now.milliseconds) WHERE id = \(bind: id)").run()
+            try await services.store.read(realm: IdentityRealm.id) { tx in
+                try await tx.sql.raw("UPDATE api_tokens SET last_used_at_ms = \(bind: now.milliseconds) WHERE id = \(bind: id)").run()
+            }
         }
         // Only the roles a token may hold count, whatever the row says.
         return APIBearer(token: id, clinic: ClinicID(try row.decode(column: "clinic_id", as: UUID.self)),

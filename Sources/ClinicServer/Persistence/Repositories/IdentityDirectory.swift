@@ -89,6 +89,8 @@ struct IdentityDirectory: Sendable {
         let user: UserID
         let passwordHash: String
         let hasTOTP: Bool
+        /// Locked by the operator (`clinickeep user lock`): sign-in fails as for a wrong password.
+        let locked: Bool
     }
 
     /// The stored password hash for an e-mail, or nil when no one has that address.
@@ -97,10 +99,11 @@ struct IdentityDirectory: Sendable {
         return try await services.store.transaction(realm: IdentityRealm.id) { tx in
             let keys = try await keyring.keys(for: IdentityRealm.id, in: tx)
             guard let row = try await tx.sql.raw("""
-                SELECT id, password_hash, totp_enabled_at_ms FROM users WHERE email_index = \(bind: keys.blindIndex(email.value, kind: .email))
+                SELECT id, password_hash, totp_enabled_at_ms, locked_at_ms FROM users WHERE email_index = \(bind: keys.blindIndex(email.value, kind: .email))
                 """).first() else { return nil }
             return Credentials(user: UserID(try row.decode(column: "id", as: UUID.self)), passwordHash: try row.decode(column: "password_hash", as: String.self),
-                               hasTOTP: try row.decode(column: "totp_enabled_at_ms", as: Int64?.self) != nil)
+                               hasTOTP: try row.decode(column: "totp_enabled_at_ms", as: Int64?.self) != nil,
+                               locked: try row.decode(column: "locked_at_ms", as: Int64?.self) != nil)
         }
     }
 
@@ -181,22 +184,28 @@ struct IdentityDirectory: Sendable {
     }
 
     func memberships(of user: UserID) async throws -> [Membership] {
-        let rows = try await services.store.global.raw("""
-            SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.time_zone, c.mfa_required_roles, c.password_minimum
-            FROM memberships m JOIN clinics c ON c.id = m.clinic_id
-            WHERE m.user_id = \(bind: user.rawValue) ORDER BY c.name
-            """).all()
+        // In the identity realm: a person's clinics are looked up before any clinic is known.
+        let rows = try await services.store.read(realm: IdentityRealm.id) { tx in
+            try await tx.sql.raw("""
+                SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.time_zone, c.mfa_required_roles, c.password_minimum
+                FROM memberships m JOIN clinics c ON c.id = m.clinic_id
+                WHERE m.user_id = \(bind: user.rawValue) ORDER BY c.name
+                """).all()
+        }
         let grace = services.settings.adminMFAGrace
         return try rows.compactMap { try Self.membership($0, adminGrace: grace) }
     }
 
     /// The person's membership of one clinic, or nil: the caller answers 404 either way.
     func membership(of user: UserID, in clinic: ClinicID) async throws -> Membership? {
-        guard let row = try await services.store.global.raw("""
-            SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.time_zone, c.mfa_required_roles, c.password_minimum
-            FROM memberships m JOIN clinics c ON c.id = m.clinic_id
-            WHERE m.user_id = \(bind: user.rawValue) AND m.clinic_id = \(bind: clinic.rawValue) AND c.status = 'active'
-            """).first() else { return nil }
+        let found = try await services.store.read(realm: clinic.rawValue) { tx in
+            try await tx.sql.raw("""
+                SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.time_zone, c.mfa_required_roles, c.password_minimum
+                FROM memberships m JOIN clinics c ON c.id = m.clinic_id
+                WHERE m.user_id = \(bind: user.rawValue) AND m.clinic_id = \(bind: clinic.rawValue) AND c.status = 'active'
+                """).first()
+        }
+        guard let row = found else { return nil }
         return try Self.membership(row, adminGrace: services.settings.adminMFAGrace)
     }
 
