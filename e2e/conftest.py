@@ -99,7 +99,9 @@ class Server:
         self.base = "https://127.0.0.1:%d" % self.port
         # Nothing from the caller's environment configures the server but what is set here.
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICKEEP_") and k != "DATABASE_URL"}
-        self.env.update(CLINICKEEP_SIGNUP="open", CLINICKEEP_BCRYPT_COST="10", CLINICKEEP_SECURITY_CONTACT="mailto:security@e2e.example")
+        self.env.update(CLINICKEEP_SIGNUP="open", CLINICKEEP_BCRYPT_COST="10", CLINICKEEP_SECURITY_CONTACT="mailto:security@e2e.example",
+                        # The suites sign up many clinics from one address: rate limits (not lockouts) raised.
+                        CLINICKEEP_RATE_LIMIT_SCALE="1000")
         if backend == "postgres":
             pg = postgres_env()
             self.env["DATABASE_URL"] = pg["CLINICKEEP_E2E_POSTGRES_APP_URL"]

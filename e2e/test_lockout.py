@@ -125,3 +125,20 @@ def test_V2_2_1_a_hundred_failures_from_one_address_lock_the_address(make_server
     answers = [attempt(owner, "%s@%s.example" % (canary("u").lower(), canary("d").lower()), wrong_password()) for _ in range(100)]
     assert [a.status_code for a in answers[:99]] == [401] * 99
     assert_locked(owner.login_response())
+
+
+# Security review round 2, B3 (DC-22): the operator locks an account from the command line; its
+# session ends at once and sign-in is refused as a wrong password, until it is unlocked.
+def test_the_operator_locks_and_unlocks_an_account(server):
+    owner = server.client().sign_up()
+    locked = server.command("user", "lock", "--email", owner.email)
+    assert locked.returncode == 0, locked.stdout + locked.stderr
+    assert owner.request("GET", "/api/v1/me").status_code == 401
+    assert owner.login_response().status_code == 401
+    unlocked = server.command("user", "unlock", "--email", owner.email)
+    assert unlocked.returncode == 0, unlocked.stdout + unlocked.stderr
+    owner.log_in()
+    revoked = server.command("user", "sessions", "revoke", "--email", owner.email)
+    assert revoked.returncode == 0 and "1 sessions ended" in revoked.stdout, revoked.stdout + revoked.stderr
+    assert owner.request("GET", "/api/v1/me").status_code == 401
+    assert server.command("user", "lock", "--email", "nobody@nowhere.example").returncode == 2

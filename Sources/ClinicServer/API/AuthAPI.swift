@@ -59,6 +59,7 @@ enum AuthAPI {
             throw ClinicError(status: 403, code: "signup_closed", message: "Sign-up is closed on this server; use the setup link the operator was given.")
         }
         let valid = try validate(try request.decodeBody(APIShapes.SignUpRequest.self), policy: request.services.passwordPolicy)
+        try await SignInThrottle(services: request.services).limit([(.signUpAddress, request.sourceAddress)])
         let created = try await createClinic(valid, request: request)
         let body = APIShapes.SignUpResponse(clinic: .init(id: created.clinic.description, name: valid.clinicName),
                                             user: .init(id: created.owner.description))
@@ -95,7 +96,8 @@ enum AuthAPI {
         let credentials = try await email.asyncFlatMap { try await directory.credentials(for: $0) }
         // A decoy hash when the e-mail is unknown: both failures take a bcrypt's time.
         let matches = try await services.verifyPassword(password, hash: credentials?.passwordHash ?? services.decoyPasswordHash)
-        let succeeded = matches && credentials != nil && password.count <= 1024
+        // A locked account fails exactly as a wrong password does: the same answer, time and count.
+        let succeeded = matches && credentials != nil && credentials?.locked == false && password.count <= 1024
         if succeeded {
             try await throttle.succeeded(subjects[0])
         } else {
@@ -110,7 +112,7 @@ enum AuthAPI {
         let stage: SessionStore.Stage = credentials?.hasTOTP == true ? .secondFactor : .full
         let issued = try await directory.recordSignIn(user: credentials?.user, succeeded: succeeded, stage: stage, context: request.requestContext,
                                                       client: request.sessionClient, sessions: SessionStore(services: services))
-        guard let issued, let credentials else { return .refused }
+        guard let issued, let credentials, succeeded else { return .refused }
         let memberships = credentials.hasTOTP ? [] : try await directory.memberships(of: credentials.user)
         let mustEnrol = memberships.contains { $0.requiresMFA() }
         return .signedIn(issued, stage: stage, mfaEnrolmentRequired: mustEnrol)

@@ -32,7 +32,7 @@ public enum ClinicKeepApp {
                            CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(),
                            AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
                            CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), CreateWorkingHours(), KeyAuditChains(), ListAuditChains(),
-                           RecordSessionAssurance(), to: migrator)
+                           RecordSessionAssurance(), AddAccountLock(), ProtectIdentityTables(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"

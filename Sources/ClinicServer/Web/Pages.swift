@@ -123,6 +123,7 @@ enum Pages {
 
     static func setup(_ request: Request) async throws -> Response {
         try checkLoginToken(request)
+        try await SignInThrottle(services: request.services).limit([(.setupAddress, request.sourceAddress)])
         let body = try request.content.decode(SetupBody.self)
         let link = SetupLink(services: request.services)
         let token = body.token ?? ""

@@ -128,7 +128,7 @@ struct SessionStore: Sendable {
         let sql = services.store.global
         guard let row = try await sql.raw("""
             SELECT s.id, s.user_id, s.last_seen_at_ms, s.expires_at_ms, s.stage, s.assurance, u.totp_enabled_at_ms
-            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = \(bind: SecureToken.hash(token))
+            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = \(bind: SecureToken.hash(token)) AND u.locked_at_ms IS NULL
             """).first() else { return nil }
         let session = SessionID(try row.decode(column: "id", as: UUID.self))
         let lastSeen = Date(milliseconds: try row.decode(column: "last_seen_at_ms", as: Int64.self))

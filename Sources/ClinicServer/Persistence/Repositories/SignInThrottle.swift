@@ -18,6 +18,14 @@ struct SignInThrottle: Sendable {
         let limit: Int64
         let window: TimeInterval
         let lockout: TimeInterval
+        /// A rate limit rather than a lockout: multiplied by `CLINICKEEP_RATE_LIMIT_SCALE` (test
+        /// suites that sign up many clinics from one address raise it; lockouts never change).
+        var scalable = false
+
+        func scaled(by factor: Double) -> Policy {
+            guard scalable, factor != 1 else { return self }
+            return Policy(purpose: purpose, limit: max(1, Int64((Double(limit) * factor).rounded())), window: window, lockout: lockout, scalable: true)
+        }
 
         static let loginAccount = Policy(purpose: "login-account", limit: 10, window: 15 * 60, lockout: 15 * 60)
         static let loginAddress = Policy(purpose: "login-address", limit: 100, window: 15 * 60, lockout: 15 * 60)
@@ -28,6 +36,11 @@ struct SignInThrottle: Sendable {
         static let resetToken = Policy(purpose: "reset-token", limit: 20, window: 15 * 60, lockout: 15 * 60)
         /// Invitation tokens that did not open, per source address.
         static let invitationAddress = Policy(purpose: "invitation-address", limit: 20, window: 15 * 60, lockout: 15 * 60)
+        /// Rate limits beyond sign-in (review round 2, B4; PRX-9), set where a busy front desk
+        /// never meets them: clinics signed up, setup attempts, requests of one API token.
+        static let signUpAddress = Policy(purpose: "signup-address", limit: 20, window: 3600, lockout: 0, scalable: true)
+        static let setupAddress = Policy(purpose: "setup-address", limit: 20, window: 15 * 60, lockout: 0, scalable: true)
+        static let apiToken = Policy(purpose: "api-token", limit: 1200, window: 60, lockout: 0, scalable: true)
     }
 
     struct Subject: Sendable {
@@ -45,7 +58,10 @@ struct SignInThrottle: Sendable {
         let keyring = services.keyring
         return try await services.store.transaction(realm: IdentityRealm.id) { tx in
             let keys = try await keyring.keys(for: IdentityRealm.id, in: tx)
-            return named.map { policy, value in Subject(policy: policy, key: keys.blindIndex(policy.purpose + "\u{0}" + value, kind: .throttle)) }
+            let scale = self.services.settings.rateLimitScale
+            return named.map { policy, value in
+                Subject(policy: policy.scaled(by: scale), key: keys.blindIndex(policy.purpose + "\u{0}" + value, kind: .throttle))
+            }
         }
     }
 
@@ -94,6 +110,14 @@ struct SignInThrottle: Sendable {
             return .refused(retryAfter: max(1, started.addingTimeInterval(policy.window).timeIntervalSince(now)))
         }
         return .admitted(failures: failures)
+    }
+
+    /// A rate limit: counts this request against every subject and answers 429 with
+    /// `Retry-After` past any of their limits.
+    func limit(_ named: [(Policy, String)]) async throws {
+        if case let .refused(retryAfter) = try await admit(try await subjects(named)) {
+            throw ClinicError.tooManyAttempts(retryAfter: retryAfter)
+        }
     }
 
     /// After a failed check: locks the subject when it has reached its limit. True when this
