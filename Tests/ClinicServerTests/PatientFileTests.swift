@@ -207,3 +207,23 @@ extension Array where Element: Sendable {
         }
     }
 }
+
+/// Security review round 2, A13: one clinic could fill the server's disk.
+@Suite("File storage quota")
+struct FileQuotaTests {
+    @Test("past the clinic's quota an upload answers 409 storage_full and keeps nothing; another clinic still uploads", arguments: TestDatabase.allCases)
+    func quota(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database, adjust: { $0.clinicStorageQuota = 150_000 }) { app in
+            let team = try await app.clinicTeam()
+            let text = Data(String(repeating: "Referral note line\n", count: 5_000).utf8)  // 95,000 bytes
+            let first = try await app.send(.POST, team.path("patients/\(team.patientID)/files?name=a.txt"), as: team.receptionist, bytes: text)
+            #expect(first.status == .created)
+            let second = try await app.send(.POST, team.path("patients/\(team.patientID)/files?name=b.txt"), as: team.receptionist, bytes: text)
+            #expect(second.status == .conflict && second.errorCode == "storage_full")
+            let listed = try await app.send(.GET, team.path("patients/\(team.patientID)/files"), as: team.practitioner)
+            #expect((listed.json["files"] as? [Any])?.count == 1)
+            let other = try await app.clinicTeam()
+            #expect(try await app.send(.POST, other.path("patients/\(other.patientID)/files?name=a.txt"), as: other.receptionist, bytes: text).status == .created)
+        }
+    }
+}

@@ -76,6 +76,7 @@ enum OpenAPIDocs {
     static let fileErrors: [APIDoc.Answer] = [
         .init(status: 413, description: "Larger than the server takes (`CLINICKEEP_MAX_UPLOAD_MB`).", schema: ref("Error")),
         .init(status: 415, description: "Not a kind of file ClinicKeep keeps (told from its content, not its name).", schema: ref("Error")),
+        .init(status: 409, description: "The clinic's file storage is full (`storage_full`, `CLINICKEEP_CLINIC_STORAGE_QUOTA`).", schema: ref("Error")),
     ]
     static let fileBody: JSONValue = ["type": "string", "format": "binary"]
     static let listFiles = APIDoc(summary: "A patient's files, newest first, each with its versions", tag: "files",

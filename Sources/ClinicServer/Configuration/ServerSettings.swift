@@ -21,6 +21,11 @@ public struct ServerSettings: Sendable {
     public var filesDirectory: String?
     /// The largest file an upload may carry.
     public var maximumUploadBytes: Int64 = 256 * 1024 * 1024
+    /// Multiplies every rate limit (not the lockouts): for test suites that sign up many clinics
+    /// from one address.
+    public var rateLimitScale: Double = 1
+    /// The most file bytes one clinic may keep, every version counted.
+    public var clinicStorageQuota: Int64 = 50 * 1024 * 1024 * 1024
     /// The server's own role: owns nothing, subject to row-level security. Absent: SQLite.
     public var databaseURL: String?
     /// The owner's role, used only to migrate.
@@ -41,6 +46,8 @@ public struct ServerSettings: Sendable {
     /// Where e-mail is delivered from the outbox; nil: it stays in the outbox.
     public var smtpURL: String?
     public var mailFrom = "ClinicKeep <clinickeep@localhost>"
+    /// A PEM bundle of certificates to trust for the SMTP server's (a private relay, a test server).
+    public var smtpCAFile: String?
     /// The address people reach this server at, for links in e-mail (default: the listening address).
     public var publicBaseURL: String?
     /// Base of the progressive delay on failed sign-ins; zero turns the delay off.
@@ -134,6 +141,22 @@ public struct ServerSettings: Sendable {
             settings.smtpURL = value
         }
         if let value = environment["CLINICKEEP_MAIL_FROM"], !value.isEmpty { settings.mailFrom = value }
+        if let value = environment["CLINICKEEP_SMTP_CA_FILE"], !value.isEmpty {
+            guard FileManager.default.isReadableFile(atPath: value) else { throw SettingsError("CLINICKEEP_SMTP_CA_FILE must name a readable PEM file") }
+            settings.smtpCAFile = value
+        }
+        if let value = environment["CLINICKEEP_RATE_LIMIT_SCALE"], !value.isEmpty {
+            guard let scale = Double(value), (0.01...100_000).contains(scale) else {
+                throw SettingsError("CLINICKEEP_RATE_LIMIT_SCALE must be a number from 0.01 to 100000")
+            }
+            settings.rateLimitScale = scale
+        }
+        if let value = environment["CLINICKEEP_CLINIC_STORAGE_QUOTA"], !value.isEmpty {
+            guard let bytes = Self.byteCount(value), bytes > 0 else {
+                throw SettingsError("CLINICKEEP_CLINIC_STORAGE_QUOTA must be a size such as 50G, 500M or a number of bytes")
+            }
+            settings.clinicStorageQuota = bytes
+        }
         if let value = environment["CLINICKEEP_SECURITY_CONTACT"], !value.isEmpty {
             let isMail = value.hasPrefix("mailto:") && (try? EmailAddress(parsing: String(value.dropFirst(7)))) != nil
             guard isMail || Self.isHTTPS(value) else {
@@ -204,6 +227,17 @@ public struct ServerSettings: Sendable {
         return warnings
     }
 
+    /// Bytes from "123", "500K", "500M" or "50G" (powers of 1024).
+    static func byteCount(_ text: String) -> Int64? {
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        guard let last = text.uppercased().last else { return nil }
+        if let unit = units[last] {
+            guard let number = Int64(text.dropLast()), number <= Int64.max / unit else { return nil }
+            return number * unit
+        }
+        return Int64(text)
+    }
+
     static func isHTTPS(_ text: String) -> Bool {
         guard let url = URL(string: text), url.scheme == "https", let host = url.host, !host.isEmpty else { return false }
         return true
@@ -249,7 +283,12 @@ public struct ServerSettings: Sendable {
       CLINICKEEP_SESSION_ABSOLUTE        absolute expiry of a session (default 12h)
       CLINICKEEP_BREACHED_RANGE_URL      k-anonymity range service for breached passwords (GET <url>/<SHA-1 prefix>)
       CLINICKEEP_SMTP_URL                smtp://[user:password@]host:port or smtps://... (default: e-mail stays in the outbox)
+      CLINICKEEP_SMTP_CA_FILE            PEM certificates to trust for the SMTP server (smtp:// upgrades with STARTTLS and verifies;
+                                         in the clear only to a relay on this machine without credentials)
       CLINICKEEP_MAIL_FROM               sender of e-mail (default ClinicKeep <clinickeep@localhost>)
+      CLINICKEEP_RATE_LIMIT_SCALE        multiplies the rate limits of sign-up (20 an hour per address), setup and API tokens
+                                         (1200 requests a minute each); not the sign-in lockouts (default 1)
+      CLINICKEEP_CLINIC_STORAGE_QUOTA    the most file bytes one clinic keeps, every version counted (default 50G; then 409 storage_full)
       CLINICKEEP_SECURITY_CONTACT        security.txt's Contact: mailto:you@example.org or an https: URL (set it: security-report fails on the placeholder)
       CLINICKEEP_SECURITY_POLICY_URL     security.txt's Policy (default: the policy page this server serves)
       CLINICKEEP_PUBLIC_URL              the URL people reach this server at, for links in e-mail

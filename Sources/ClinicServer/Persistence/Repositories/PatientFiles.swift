@@ -57,7 +57,8 @@ struct PatientFiles: Sendable {
                             \(bind: try keys.seal(name, table: Self.filesTable, column: "name", row: file).bytes), \(bind: scope.actor.rawValue), \(bind: now))
                     """).run()
                 return try await Self.insertVersion(1, of: file, id: versionID, written: written, fileKey: fileKey, keys: keys,
-                                                    scope: scope, now: now, action: "file.create", patient: patient, in: tx)
+                                                    scope: scope, now: now, action: "file.create", patient: patient,
+                                                    quota: services.settings.clinicStorageQuota, in: tx)
             }
         }
         return StoredFile(id: file, patient: patient, name: name, createdAt: version.createdAt, versions: [version])
@@ -76,7 +77,8 @@ struct PatientFiles: Sendable {
                 let keys = try await keyring.keys(for: scope.realm, in: tx)
                 return try await Self.insertVersion(next, of: file, id: versionID, written: written, fileKey: fileKey, keys: keys, scope: scope,
                                                     now: Date().milliseconds, action: "file.version",
-                                                    patient: PatientID(try row.decode(column: "patient_id", as: UUID.self)), in: tx)
+                                                    patient: PatientID(try row.decode(column: "patient_id", as: UUID.self)),
+                                                    quota: services.settings.clinicStorageQuota, in: tx)
             }
         }
         return try await describe(file, audited: false)
@@ -148,9 +150,16 @@ struct PatientFiles: Sendable {
         _ body: Body, record: (FileFolder.Written, SymmetricKey, UUID) async throws -> StoredFileVersion
     ) async throws -> StoredFileVersion where Body.Element == ByteBuffer {
         let fileKey = SymmetricKey(size: .bits256), versionID = UUID(), folder = self.folder, clinic = scope.realm
+        // The clinic's quota (review round 2, A13): what is left of it bounds this upload too.
+        let quota = services.settings.clinicStorageQuota
+        let room = quota - (try await services.store.transaction(realm: clinic) { tx in try await Self.bytesStored(scope: self.scope, in: tx) })
+        guard room > 0 else { throw ClinicError.storageFull }
+        let limit = min(services.settings.maximumUploadBytes, room)
         let written: FileFolder.Written
         do {
-            written = try await folder.write(body, clinic: clinic, version: versionID, key: fileKey, limit: services.settings.maximumUploadBytes)
+            written = try await folder.write(body, clinic: clinic, version: versionID, key: fileKey, limit: limit)
+        } catch FileRefusal.tooLarge where limit < services.settings.maximumUploadBytes {
+            throw ClinicError.storageFull
         } catch let refusal as FileRefusal {
             throw refusal.clinicError
         }
@@ -162,9 +171,17 @@ struct PatientFiles: Sendable {
         }
     }
 
+    /// Every version's bytes the clinic keeps.
+    static func bytesStored(scope: ClinicScope, in tx: ScopedSQL) async throws -> Int64 {
+        try await tx.sql.raw("SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) AS used FROM file_versions WHERE clinic_id = \(bind: scope.realm)").first()?
+            .decode(column: "used", as: Int64.self) ?? 0
+    }
+
     private static func insertVersion(_ number: Int64, of file: UUID, id: UUID, written: FileFolder.Written, fileKey: SymmetricKey,
                                       keys: RealmKeys, scope: ClinicScope, now: Int64, action: String, patient: PatientID,
-                                      in tx: ScopedSQL) async throws -> StoredFileVersion {
+                                      quota: Int64, in tx: ScopedSQL) async throws -> StoredFileVersion {
+        // Checked again as the version is written: uploads that ran side by side may not pass the quota together.
+        guard try await bytesStored(scope: scope, in: tx) + written.size <= quota else { throw ClinicError.storageFull }
         let keyText = fileKey.withUnsafeBytes { Data($0).base64EncodedString() }
         try await tx.sql.raw("""
             INSERT INTO file_versions (id, clinic_id, file_id, version, size_bytes, kind, file_key, sha256, created_by, created_at_ms)
@@ -219,4 +236,8 @@ struct PatientFiles: Sendable {
                        versions: versions[id] ?? [])
         }
     }
+}
+
+extension ClinicError {
+    static let storageFull = ClinicError.conflict("storage_full", "This clinic's file storage is full: remove old files or ask the operator for more room.")
 }
