@@ -31,4 +31,21 @@ struct KeyChoiceTests {
             }
         }
     }
+
+    // A15: the current version was whichever row said so.
+    @Test("the newest key version is current, whichever row the database marks current", arguments: TestDatabase.allCases)
+    func newestIsCurrent(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let owner = try await app.signUpClinic()
+            let clinic = try #require(UUID(uuidString: owner.clinicID))
+            let keyring = app.services.keyring, store = app.services.store
+            let rotated = try await KeyRotationTests.rotation(app).rotate(clinic)
+            try await app.asOwner(realm: owner.clinicID) { sql in
+                try await sql.raw("UPDATE realm_keys SET is_current = CASE WHEN version = 1 THEN 1 ELSE 0 END WHERE realm_id = \(bind: clinic)").run()
+            }
+            keyring.forget(clinic)
+            let current = try await store.transaction(realm: clinic) { tx in try await keyring.keys(for: clinic, in: tx).current.version }
+            #expect(current == rotated)
+        }
+    }
 }

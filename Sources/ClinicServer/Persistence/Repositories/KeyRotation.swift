@@ -115,7 +115,7 @@ struct KeyRotation: Sendable {
         let (target, createdAt) = try await store.transaction(realm: clinic) { tx in
             let row = try await tx.sql.raw("""
                 SELECT version, created_at_ms FROM realm_keys
-                WHERE realm_id = \(bind: clinic) AND purpose = \(bind: WrapContext.Purpose.data.rawValue) AND is_current = 1
+                WHERE realm_id = \(bind: clinic) AND purpose = \(bind: WrapContext.Purpose.data.rawValue) ORDER BY version DESC LIMIT 1
                 """).first()
             guard let row else { throw RealmKeyError.noKeys }
             return (KeyVersion(rawValue: UInt32(try row.decode(column: "version", as: Int64.self))),

@@ -104,7 +104,6 @@ final class RealmKeyring: Sendable {
         let knownIndexes = Dictionary(((known.map { [$0.indexKey] + $0.olderIndexKeys }) ?? []).map { ($0.version, $0) }, uniquingKeysWith: { a, _ in a })
         for row in rows {
             let version = KeyVersion(rawValue: UInt32(try row.decode(column: "version", as: Int64.self)))
-            let isCurrent = try row.decode(column: "is_current", as: Int64.self) == 1
             func wrapped() throws -> (Data, String) {
                 (try row.decode(column: "wrapped_key", as: Data.self), try row.decode(column: "kek_id", as: String.self))
             }
@@ -118,7 +117,9 @@ final class RealmKeyring: Sendable {
                     dataKeys.append(try await unwrapper.unwrapDataKey(bytes, keyID: kekID, realm: realm, version: version))
                     logger.info("key unwrapped", metadata: ["realm": "\(realm)", "key": "data \(version)", "wrapped_by": "\(kekID)"])
                 }
-                if isCurrent { currentData = version }
+                // The newest version is current (rotation only ever adds a higher one): a row's
+                // `is_current` flag, which a database writer could move to an old key, is not trusted.
+                currentData = max(currentData ?? version, version)
             case WrapContext.Purpose.index.rawValue:
                 if let key = knownIndexes[version] {
                     indexKeys.append(key)
@@ -128,7 +129,7 @@ final class RealmKeyring: Sendable {
                     indexKeys.append(try await unwrapper.unwrapIndexKey(bytes, keyID: kekID, realm: realm, version: version))
                     logger.info("key unwrapped", metadata: ["realm": "\(realm)", "key": "index \(version)", "wrapped_by": "\(kekID)"])
                 }
-                if isCurrent { currentIndex = version }
+                currentIndex = max(currentIndex ?? version, version)
             default:
                 continue
             }
