@@ -60,10 +60,14 @@ struct BreachedPasswordTests {
         try await range.stop()
     }
 
+    // Review round 2, part C: the test now checks the shipped list still applies.
     @Test("an unreachable range service does not stop sign-up (the shipped list still applies)")
     func unreachable() async throws {
         try await ClinicTestApp.with(.sqlite, adjust: { $0.breachedRangeURL = "http://127.0.0.1:9/range" }) { app in
             _ = try await app.signUpClinic()
+            let common = try await app.send(.POST, "/api/v1/clinics", json: [
+                "name": "Clinic", "owner": ["email": Canary.email(), "name": "Owner", "password": "1qaz2wsx3edc"] as [String: any Sendable]])
+            #expect(common.status == .badRequest && common.errorCode == "password_common")
         }
     }
 }

@@ -182,7 +182,8 @@ struct MFAPolicyTests {
             // A fresh sign-in with the code carries it too.
             let (pending, session) = try await app.passwordStep(email: receptionist.email, password: receptionist.password, like: receptionist)
             #expect(pending.json["next"] as? String == "mfa")
-            #expect(try await app.send(.GET, patients, as: try #require(session)).status == .unauthorized)
+            let pendingSession = try #require(session)
+            #expect(try await app.send(.GET, patients, as: pendingSession).status == .unauthorized)
             // A full session opened by the password alone, as the old code let one stay open:
             // refused, though the account has a second factor.
             let services = app.services

@@ -38,7 +38,7 @@ struct SecurityReportCommand: AsyncCommand {
             let what = error is KeyringError ? String(describing: error) : String(reflecting: type(of: error))
             findings.append(SecurityReport.Finding(name: "instance.opens", passed: false, detail: "the instance does not open: \(what)"))
         }
-        findings += SecurityReport.operatorMechanisms(settings)
+        findings += SecurityReport.operatorMechanisms(settings, base: base)
         // One line a check: the promise it proves, PASS, FAIL or INFO, the check's name and what it saw.
         for finding in findings {
             context.console.print("\(finding.promise) \(finding.status.rawValue) \(finding.name): \(finding.detail)")
@@ -76,7 +76,7 @@ struct SecurityReport: Sendable {
     ]
 
     /// The promises about how an operator works: what this instance gives them to keep each.
-    static func operatorMechanisms(_ settings: ServerSettings) -> [Finding] {
+    static func operatorMechanisms(_ settings: ServerSettings, base: String) -> [Finding] {
         let provider: String
         switch settings.keyProvider {
         case .keyFile: provider = "key file \(settings.keyFilePath) (keep it apart from the database and its backups); `keys rotate`, `keys rewrap`"
@@ -84,7 +84,7 @@ struct SecurityReport: Sendable {
         }
         return [
             Finding(name: "disclosure.policy", passed: true,
-                    detail: "reports go to \(settings.securityContact ?? ServerSettings.placeholderSecurityContact); policy at \(settings.securityPolicyURL); acknowledged within 24 hours",
+                    detail: "reports go to \(settings.securityContact ?? ServerSettings.placeholderSecurityContact); policy at \(settings.securityPolicyURLSetting ?? base + "/.well-known/security-policy"); acknowledged within 24 hours",
                     informational: true),
             Finding(name: "breach.scoping", passed: true,
                     detail: "GET /api/v1/clinics/{id}/audit?patientId=&userId=&from=&to= answers who touched what, from the verified ledger",
@@ -97,9 +97,10 @@ struct SecurityReport: Sendable {
     let services: ClinicServices
     let base: String
 
-    /// Tables with a clinic's id that are read before a clinic is known (sign-in, tokens), so
-    /// they are global by design and every query of them names the clinic.
-    static let globalTablesWithClinic: Set<String> = ["clinics", "memberships", "invitations", "api_tokens"]
+    /// The one table with a clinic's id that is global by design: the clinics themselves.
+    /// (Memberships, invitations and API tokens are under row-level security too, with the
+    /// identity realm seeing all of them for sign-in, invitations and token look-ups.)
+    static let globalTablesWithClinic: Set<String> = ["clinics"]
 
     /// The checks of the running instance and server; `tlsConfigured` and `keyMaterialPrivate`
     /// come first, before the instance opens.

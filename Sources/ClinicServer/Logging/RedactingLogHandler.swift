@@ -27,6 +27,11 @@ public struct RedactingLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    public func log(event: LogEvent) {
+        log(level: event.level, message: event.message, metadata: event.metadata, source: event.source, file: event.file,
+            function: event.function, line: event.line)
+    }
+
     public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
                     source: String, file: String, function: String, line: UInt) {
         var merged = metadata
@@ -60,7 +65,7 @@ public struct RedactingLogHandler: LogHandler {
 
     static let timestampStyle = Date.ISO8601FormatStyle()
 
-    nonisolated(unsafe) private static let patterns: [(NSRegularExpression, String)] = [
+    private static let patterns: [(NSRegularExpression, String)] = [
         (try! NSRegularExpression(pattern: #"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"#), "Bearer [redacted]"),
         (try! NSRegularExpression(pattern: #"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"#), "[email]"),
         (try! NSRegularExpression(pattern: #"\?[^\s"]*"#), "?[query]"),
