@@ -1,7 +1,7 @@
 """Issue 8, part 3: schemathesis fuzzes every operation of /api/v1/openapi.json on the real server,
 signed in as a clinic's owner with the clinic's real ids, and fails on any 5xx, any status,
 media type, header or body the document does not describe (errors included: each is declared
-with the CONTRACT.md error shape), and any undeclared method not answered 405."""
+with the API's error shape), and any undeclared method not answered 405."""
 import os
 import subprocess
 import sys

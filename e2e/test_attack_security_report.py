@@ -1,4 +1,4 @@
-"""Issue 8, part 7: `clinickeep security-report` checks DESIGN.md's security promises on the running
+"""Issue 8, part 7: `clinickeep security-report` checks the security promises on the running
 instance, one line a check, and exits non-zero when one fails; and security.txt is served."""
 import os
 import re

@@ -2,7 +2,7 @@ import ClinicDomain
 import Foundation
 import Vapor
 
-/// The JSON bodies of the API, as CONTRACT.md writes them.
+/// The JSON bodies of the API, as the OpenAPI document describes them.
 enum APIShapes {
     struct SignUpRequest: Content {
         struct Owner: Content {

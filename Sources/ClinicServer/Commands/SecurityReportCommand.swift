@@ -4,7 +4,7 @@ import NIOSSL
 import SQLKit
 import Vapor
 
-/// `clinickeep security-report [--url URL]`: checks the promises of DESIGN.md's security model on
+/// `clinickeep security-report [--url URL]`: checks the promises of the security model (docs/threat_model.md) on
 /// this instance, its data directory and database, and the server answering at URL (default: the
 /// configured public URL), one line a check. Exit 1 when any check fails.
 struct SecurityReportCommand: AsyncCommand {

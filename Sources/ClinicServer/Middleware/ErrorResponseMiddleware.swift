@@ -2,7 +2,7 @@ import ClinicDomain
 import Keyring
 import Vapor
 
-/// The one place an error becomes a response, in the CONTRACT.md shape
+/// The one place an error becomes a response, in the API's error shape
 /// `{"error": {"code", "message", "field"}}`. Bad input is a 4xx naming the field; only a
 /// fault of ours is a 500, and its details go to the log (redacted), never to the client.
 struct ErrorResponseMiddleware: AsyncMiddleware {
