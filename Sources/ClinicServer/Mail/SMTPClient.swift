@@ -55,7 +55,7 @@ struct SMTPClient: Sendable {
                 try await replies.expect(expect, after: line.split(separator: " ").first.map(String.init) ?? "")
             }
             try await replies.expect(220, after: "greeting")
-            var extensions = try await replies.ehlo(outbound)
+            let extensions = try await replies.ehlo(outbound)
             if !server.implicitTLS {
                 if extensions.contains("STARTTLS") {
                     try await command("STARTTLS", expect: 220)
@@ -65,12 +65,12 @@ struct SMTPClient: Sendable {
                     try await channel.channel.eventLoop.submit {
                         try channel.channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: host), position: .first)
                     }.get()
-                    extensions = try await replies.ehlo(outbound)
+                    // RFC 3207: everything learnt before TLS is forgotten; the session starts again.
+                    _ = try await replies.ehlo(outbound)
                 } else if !server.mayStayPlain {
                     throw Failure(description: "SMTP: the server offers no STARTTLS; mail goes in the clear only to a relay on this machine without credentials")
                 }
             }
-            _ = extensions
             if let user = server.username {
                 let credentials = Data("\u{0}\(user)\u{0}\(server.password ?? "")".utf8).base64EncodedString()
                 try await outbound.write(ByteBuffer(string: "AUTH PLAIN \(credentials)\r\n"))
