@@ -41,6 +41,18 @@ BY_NAME = {"phone": "0412 345 678", "medicareNumber": medicare(), "birthDate": "
 UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
+def last_of_each_list(value):
+    """A JSON answer with each list cut to its last item. An operation that adds to a record and
+    answers with the whole record (an amendment to a consultation) grows a list by one at every
+    request, so the true and false forms differ in length alone; a real boolean injection in a
+    filter answers with items for one form and none for the other, which this keeps."""
+    if isinstance(value, list):
+        return [last_of_each_list(value[-1])] if value else []
+    if isinstance(value, dict):
+        return {key: last_of_each_list(item) for key, item in value.items()}
+    return value
+
+
 def confirmed(server, owner, method, url, body, output):
     """sqlmap's boolean-blind verdicts, checked again: each payload sent as sqlmap found it (its
     condition true) and with the condition made false, and the two answers compared with ids,
@@ -62,7 +74,11 @@ def confirmed(server, owner, method, url, body, output):
                 response = owner.request(method, text[len(server.base):], json=plain)
             else:
                 response = owner.request(method, url.replace("*", ""), data=text.encode(), headers={"Content-Type": "application/json"})
-            normal = re.sub(r"\d+", "N", UUID_TEXT.sub("U", response.text))
+            try:
+                text = json.dumps(last_of_each_list(response.json()), sort_keys=True)
+            except ValueError:
+                text = response.text
+            normal = re.sub(r"\d+", "N", UUID_TEXT.sub("U", text))
             return response.status_code, normal
 
         if answer(payload) != answer(false_payload):
