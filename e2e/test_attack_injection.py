@@ -75,10 +75,10 @@ def confirmed(server, owner, method, url, body, output):
             else:
                 response = owner.request(method, url.replace("*", ""), data=text.encode(), headers={"Content-Type": "application/json"})
             try:
-                text = json.dumps(last_of_each_list(response.json()), sort_keys=True)
+                shown = json.dumps(last_of_each_list(response.json()), sort_keys=True)
             except ValueError:
-                text = response.text
-            normal = re.sub(r"\d+", "N", UUID_TEXT.sub("U", text))
+                shown = response.text
+            normal = re.sub(r"\d+", "N", UUID_TEXT.sub("U", shown))
             return response.status_code, normal
 
         if answer(payload) != answer(false_payload):
