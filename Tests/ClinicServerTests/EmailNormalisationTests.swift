@@ -51,8 +51,15 @@ struct EmailNormalisationTests {
             _ = try await IdentityDirectory(services: services).createClinic(
                 name: "Old Clinic", country: .australia, ownerEmail: EmailAddress(storedValue: decomposed), ownerName: "José",
                 passwordHash: hash, context: RequestContext(actor: nil, address: nil, requestID: "test"))
-            #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": composed, "password": Canary.password]).status == .unauthorized)
-            #expect(try await EmailIndexNormalisation(services: services, logger: app.app.logger).run() >= 1)
+            let normalisation = EmailIndexNormalisation(services: services, logger: app.app.logger)
+            if database == .sqlite {
+                #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": composed, "password": Canary.password]).status == .unauthorized)
+                #expect(try await normalisation.run() >= 1)
+            } else {
+                // The PostgreSQL suites share one database and run side by side: another test's app,
+                // starting meanwhile, may fold this account first. Only the end state is certain.
+                _ = try await normalisation.run()
+            }
             #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": composed, "password": Canary.password]).status == .ok)
             #expect(try await app.send(.POST, "/api/v1/auth/login", json: ["email": decomposed, "password": Canary.password]).status == .ok)
         }
