@@ -105,15 +105,23 @@ struct AuditLedgerServerTests {
         try await ClinicTestApp.with(database) { app in
             let owner = try await app.signUpClinic()
             let (id, _) = try await app.createPatient(owner)
-            try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+            // On a loaded two-core machine a SQLite request may wait past the pool's 30 s and get
+            // the documented 503 (busy, retry later): it read nothing and appended nothing.
+            let read = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
                 for _ in 0..<16 {
                     group.addTask { try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients/\(id)", as: owner).status }
                 }
-                for try await status in group { #expect(status == .ok) }
+                var read = 0
+                for try await status in group {
+                    #expect(status == .ok || status == .serviceUnavailable)
+                    if status == .ok { read += 1 }
+                }
+                return read
             }
+            #expect(read > 0)
             let report = try await app.verifyLedger(clinic: owner.clinicID)
             #expect(report.fault == nil)
-            #expect(report.totalEntries == 2 + 1 + 16) // clinic and membership creation, the patient, the reads
+            #expect(report.totalEntries == 2 + 1 + read) // clinic and membership creation, the patient, the reads
         }
     }
 
@@ -174,22 +182,29 @@ struct RepeatedRefusalTests {
             let owner = try await app.signUpClinic()
             let outsider = try await app.signUpClinic()
             let clinic = try #require(UUID(uuidString: owner.clinicID))
+            // One entry a minute: the probes below take a second or two, but the PostgreSQL suites
+            // run side by side on two cores, so the test counts the minutes they really spanned.
+            func minutes(since start: Date) -> Int { Int(Date().timeIntervalSince(start) / 60) + 1 }
             let before = try await app.chainLength(clinic)
+            let ownClinic = Date()
             for _ in 0..<6 {
                 #expect(try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients", as: outsider).status == .notFound)
             }
-            #expect(try await app.chainLength(clinic) == before + 1)
+            let added = try await app.chainLength(clinic) - before
+            #expect(added >= 1 && added <= Int64(minutes(since: ownClinic)))
             // Made-up clinic ids, one after another: one entry in the identity chain, not six.
+            let madeUp = Date()
             for _ in 0..<6 {
                 #expect(try await app.send(.GET, "/api/v1/clinics/\(UUID().uuidString.lowercased())/patients", as: outsider).status == .notFound)
             }
+            let spanned = minutes(since: madeUp)
             let outsiderID = try #require(UUID(uuidString: outsider.userID))
             let recorded = try await app.services.store.transaction(realm: IdentityRealm.id) { tx in
                 try await tx.sql.raw("""
                     SELECT sequence FROM audit_events WHERE chain_id = \(bind: IdentityRealm.id) AND actor_id = \(bind: outsiderID) AND action = 'access.denied'
                     """).all().count
             }
-            #expect(recorded == 1)
+            #expect(recorded >= 1 && recorded <= spanned)
         }
     }
 
