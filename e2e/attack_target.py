@@ -85,6 +85,11 @@ def build_clinic(server, name):
     invitee = "%s@%s.example" % (canary("iv").lower(), canary("d").lower())
     invitation_id = _created(owner.request("POST", base + "/staff", json={"email": invitee, "name": "Invited " + canary("In"),
                                                                            "roles": ["receptionist"]}), "pending invitation")["id"]
+    support_reason = "Support " + canary("Sr")
+    asked = server.command("support-access", "request", "--clinic", owner.clinic_id, "--hours", "1", "--reason", support_reason,
+                           "--operator", "Operator " + canary("Op"))
+    assert asked.returncode == 0, asked.stdout + asked.stderr
+    request_id = re.search(r"requested: ([0-9a-f-]{36})", asked.stdout).group(1)
     settled_id = _created(owner.request("POST", base + "/invoices", json=bill), "second invoice")["id"]
     assert owner.request("POST", base + "/invoices/%s/issue" % settled_id).status_code == 200
     receipt = "Receipt " + canary("Rc")
@@ -92,13 +97,13 @@ def build_clinic(server, name):
              "payment")
     canaries += [reason, note["subjective"], note["plan"], formula_name, file_text, file_name, secret_value, issued["token"],
                  contact["name"], contact["notes"], contact["providerNumber"], product_name, bill["notes"], bill["lines"][2]["description"],
-                 receipt, invitee]
+                 receipt, invitee, support_reason]
     ids = {"clinicId": owner.clinic_id, "confirmClinicId": owner.clinic_id, "patientId": patient_id, "typeId": type_id,
            "appointmentTypeId": type_id, "appointmentId": appointment_id, "consultationId": consultation_id,
            "formulaId": formula_id, "prescriptionId": prescription_id, "fileId": file_id, "secretId": secret_id,
            "tokenId": issued["id"], "userId": practitioner.user_id, "practitionerId": practitioner.user_id,
            "contactId": contact_id, "productId": product_id, "invoiceId": invoice_id,
-           "invitationId": invitation_id}
+           "invitationId": invitation_id, "requestId": request_id}
     return ClinicFixture(name=name, owner=owner, members=members, token=issued["token"], ids=ids, canaries=canaries)
 
 

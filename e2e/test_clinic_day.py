@@ -18,6 +18,11 @@ class Team:
         self.receptionist = self.owner.invite(["receptionist"]).log_in()
         self.bookkeeper = self.owner.invite(["bookkeeper"]).log_in()
         self.patient_id, self.patient = self.owner.create_patient()
+        # New clinics narrow a practitioner's reads to patients they are involved with: the
+        # practitioner is on the patient's care team, as a clinic would set it up.
+        team = self.owner.request("PUT", self.path("patients/%s/care-team" % self.patient_id),
+                                  json={"practitionerIds": [self.practitioner.user_id]})
+        assert team.status_code == 200, team.text
         created = self.owner.request("POST", self.path("appointment-types"),
                                      json={"name": "Consultation", "durationMinutes": 30, "priceCents": 9500})
         assert created.status_code == 201, created.text

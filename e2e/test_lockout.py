@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import canary, error_code
+from conftest import canary, error_code, session_cookie
 
 FAST = {"CLINICKEEP_THROTTLE_DELAY_MS": "0"}
 LOCK_SECONDS = 15 * 60
@@ -142,3 +142,51 @@ def test_the_operator_locks_and_unlocks_an_account(server):
     assert revoked.returncode == 0 and "1 sessions ended" in revoked.stdout, revoked.stdout + revoked.stderr
     assert owner.request("GET", "/api/v1/me").status_code == 401
     assert server.command("user", "lock", "--email", "nobody@nowhere.example").returncode == 2
+
+
+# Security review round 2, B2 (PRX-7, PRX-14, DU-6): the operator reaches a clinic only by its
+# owner's consent: asked from the command line, granted in the app, signed in by a one-time link,
+# read-only, ended by the owner at once.
+def test_support_access_needs_the_clinic_to_grant_it(server):
+    import re
+    import requests
+    from urllib.parse import urlsplit
+
+    owner = server.client().sign_up()
+    asked = server.command("support-access", "request", "--clinic", owner.clinic_id, "--hours", "2",
+                           "--reason", "Ticket 9: diary will not load", "--operator", "Ada Operator")
+    assert asked.returncode == 0, asked.stdout + asked.stderr
+    grant = re.search(r"requested: ([0-9a-f-]{36})", asked.stdout).group(1)
+    refused = server.command("support-access", "login", "--grant", grant)
+    assert refused.returncode == 2 and "requested" in refused.stderr + refused.stdout, refused.stdout + refused.stderr
+    base = "/api/v1/clinics/%s/support-access" % owner.clinic_id
+    assert owner.request("POST", "%s/%s/grant" % (base, grant)).status_code == 200
+
+    issued = server.command("support-access", "login", "--grant", grant)
+    assert issued.returncode == 0, issued.stdout + issued.stderr
+    link = urlsplit(re.search(r"(https://\S+/support-sign-in\?token=\S+)", issued.stdout).group(1))
+    assert link.query not in server.output()  # the token is for the console, never the log
+
+    page = requests.get(server.base + link.path + "?" + link.query, verify=server.cert, timeout=30)
+    assert page.status_code == 200, page.text
+    login_cookie = {"__Host-clinickeep-login": re.search(r"__Host-clinickeep-login=([^;]+)", page.headers["Set-Cookie"]).group(1)}
+    form = {"token": re.search(r'name="token" value="([^"]+)"', page.text).group(1),
+            "loginToken": re.search(r'name="loginToken" value="([^"]+)"', page.text).group(1)}
+    signed_in = requests.post(server.base + "/support-sign-in", data=form, cookies=login_cookie, verify=server.cert, timeout=30,
+                              allow_redirects=False)
+    assert signed_in.status_code == 303, signed_in.text
+    support = session_cookie(signed_in)
+    again = requests.post(server.base + "/support-sign-in", data=form, cookies=login_cookie, verify=server.cert, timeout=30,
+                          allow_redirects=False)
+    assert again.status_code == 404
+
+    def as_support(path):
+        return requests.get(server.base + path, cookies={"__Host-clinickeep-session": support}, verify=server.cert, timeout=30)
+
+    clinic = "/api/v1/clinics/%s" % owner.clinic_id
+    assert as_support(clinic + "/patients").status_code == 200
+    assert as_support(clinic + "/consultations").status_code == 403
+    events = owner.request("GET", clinic + "/audit").json()["events"]
+    assert any(e["action"] == "support.sign-in" and "Ada Operator" in (e["detail"] or "") for e in events), events
+    assert owner.request("POST", "%s/%s/revoke" % (base, grant)).status_code == 200
+    assert as_support(clinic + "/patients").status_code == 401

@@ -262,7 +262,7 @@ def require_mfa_for_receptionists(owner):
     body = {"mfaRequiredRoles": ["receptionist"], "passwordMinimumLength": 12}
     response = owner.request("PUT", "/api/v1/clinics/%s/security" % owner.clinic_id, json=body)
     assert response.status_code == 200, response.text
-    assert response.json() == body
+    assert response.json() == dict(body, caseBasedAccess=True)
     return response
 
 
@@ -272,9 +272,10 @@ def test_the_owner_sets_the_clinic_mfa_policy(server):
     path = "/api/v1/clinics/%s/security" % owner.clinic_id
     before = owner.request("GET", path)
     assert before.status_code == 200, before.text
-    assert before.json() == {"mfaRequiredRoles": [], "passwordMinimumLength": 12}
+    assert before.json() == {"mfaRequiredRoles": [], "passwordMinimumLength": 12, "caseBasedAccess": True}
     require_mfa_for_receptionists(owner)
-    assert owner.request("GET", path).json() == {"mfaRequiredRoles": ["receptionist"], "passwordMinimumLength": 12}
+    assert owner.request("GET", path).json() == {"mfaRequiredRoles": ["receptionist"], "passwordMinimumLength": 12,
+                                                  "caseBasedAccess": True}
 
 
 # V2.8.x: under the policy, a receptionist without TOTP gets 403 mfa_enrolment_required in the clinic

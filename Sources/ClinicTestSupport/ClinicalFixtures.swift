@@ -24,6 +24,9 @@ extension ClinicTestApp {
         let bookkeeper = try await addMember(to: owner, roles: ["bookkeeper"])
         let (patientID, _) = try await createPatient(owner)
         let typeID = try await createAppointmentType(owner, minutes: 30)
+        // New clinics narrow a practitioner's reads to patients they are involved with; the
+        // team's practitioner is on its patient's care team, as a clinic would set it up.
+        try await joinCareTeam(owner, patient: patientID, practitioners: [practitioner.userID])
         return ClinicTeam(owner: owner, practitioner: practitioner, receptionist: receptionist, bookkeeper: bookkeeper,
                           patientID: patientID, typeID: typeID)
     }
@@ -33,6 +36,13 @@ extension ClinicTestApp {
                                       json: ["name": name, "durationMinutes": minutes, "priceCents": 9500], as: session)
         try #require(response.status == .created, "type answered \(response.status): \(response.text)")
         return try #require(response.json["id"] as? String)
+    }
+
+    /// Replaces a patient's care team, as `session` (an owner or admin).
+    public func joinCareTeam(_ session: TestSession, patient: String, practitioners: [String]) async throws {
+        let response = try await send(.PUT, "/api/v1/clinics/\(session.clinicID)/patients/\(patient)/care-team",
+                                      json: ["practitionerIds": practitioners], as: session)
+        try #require(response.status == .ok, "care team answered \(response.status): \(response.text)")
     }
 
     /// Books `team`'s patient with `practitioner` at `start` (ISO 8601), as `session`.

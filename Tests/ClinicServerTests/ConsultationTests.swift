@@ -122,6 +122,8 @@ struct ConsultationTests {
         try await ClinicTestApp.with(database) { app in
             let team = try await app.clinicTeam()
             let colleague = try await app.addMember(to: team.owner, roles: ["practitioner"])
+            // On the patient's care team, so the colleague reads the note (case-based access).
+            try await app.joinCareTeam(team.owner, patient: team.patientID, practitioners: [team.practitioner.userID, colleague.userID])
             let id = try await app.startConsultation(team, note: ["subjective": "Cough"])
             let path = team.path("consultations/\(id)")
             #expect(try await app.send(.PATCH, path, json: ["plan": "x"], as: colleague).status == .forbidden)

@@ -43,7 +43,8 @@ struct KeyRewrapTests {
                 let fresh = RealmKeyring(provider: restarted, rootKeys: app.services.keyring.rootKeys)
                 _ = try await store.transaction(realm: clinic) { tx in try await fresh.keys(for: clinic, in: tx) }
             }
-            _ = try await AuditSigningKeys.load(store: store, provider: restarted)
+            _ = try await AuditSigningKeys.load(store: store, provider: restarted, pins: SigningKeyPins(directory: app.settings.keystorePath),
+                                                logger: app.app.logger)
             #expect(try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients/\(patient)", as: owner).status == .ok)
             #expect(try await app.send(.GET, "/api/v1/clinics/\(legacy.clinicID)/patients/\(legacyPatient)", as: legacy).status == .ok)
             #expect(try await app.identityActions().contains("keys.rewrap"))

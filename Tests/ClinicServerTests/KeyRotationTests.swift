@@ -98,6 +98,9 @@ struct KeyRotationTests {
             #expect(try await app.send(.POST, team.path("invoices/\(invoice)/payments"), json: ["amountCents": 500, "method": "card", "reference": "R-1"],
                                        as: team.owner).status == .created)
             #expect(try await app.send(.POST, team.path("invoices/\(invoice)/void"), json: ["reason": "x"], as: team.owner).status == .conflict)
+            let covering = try await app.addMember(to: team.owner, roles: ["practitioner"])
+            #expect(try await app.send(.POST, team.path("patients/\(team.patientID)/break-glass"), json: ["reason": "Night cover"],
+                                       as: covering).status == .created)
 
             let rotation = Self.rotation(app)
             try await rotation.rotate(clinic)
@@ -140,6 +143,8 @@ struct KeyRotationTests {
             let readInvoice = try await app.send(.GET, team.path("invoices/\(invoice)"), as: team.bookkeeper)
             #expect(readInvoice.json["notes"] as? String == "Fund claim" && (readInvoice.json["lines"] as? [[String: Any]])?.count == 1)
             #expect((readInvoice.json["payments"] as? [[String: Any]])?.first?["reference"] as? String == "R-1")
+            let grants = try await app.send(.GET, team.path("break-glass"), as: team.owner)
+            #expect((grants.json["grants"] as? [[String: Any]])?.first?["reason"] as? String == "Night cover")
 
             let actions = try await app.asOwner(realm: team.clinic) { sql in
                 try await sql.raw("SELECT action FROM audit_events WHERE chain_id = \(bind: clinic) AND action LIKE 'keys.%' ORDER BY sequence").all()

@@ -63,6 +63,11 @@ struct PatientReadAuditTests {
         // Who accessed the patient: the question itself is recorded against the patient.
         "/api/v1/clinics/:clinicId/audit": Expected(["audit.read"], namesPatient: true, query: "?patientId=:patientId"),
         "/api/v1/clinics/:clinicId/audit/sign-in-failures": Expected(["audit.read"], namesPatient: false),
+        // Case-based access: who is on the patient's care team; every break-glass, naming its patients.
+        "/api/v1/clinics/:clinicId/patients/:patientId/care-team": Expected(["care-team.read"], namesPatient: true),
+        "/api/v1/clinics/:clinicId/break-glass": Expected(["break-glass.list"], namesPatient: true),
+        // The operator's requests for support access: names and reasons of the operator's, no patient.
+        "/api/v1/clinics/:clinicId/support-access": Expected([], namesPatient: false),
         // The pages: one event per repository read the page makes.
         "/clinics/:clinicId/patients": Expected(["patient.list"], namesPatient: true),
         "/clinics/:clinicId/patients/new": Expected([], namesPatient: false),
@@ -86,6 +91,8 @@ struct PatientReadAuditTests {
         "/clinics/:clinicId/calendar/week": Expected(["appointment.list", "appointmentType.list", "patient.list", "staff.list"], namesPatient: true,
                                                      query: "?date=\(day)"),
         "/clinics/:clinicId/audit": Expected(["audit.read", "audit.read", "staff.list"], namesPatient: true, query: "?patientId=:patientId"),
+        "/clinics/:clinicId/break-glass": Expected(["break-glass.list"], namesPatient: true),
+        "/clinics/:clinicId/support-access": Expected([], namesPatient: false),
     ]
 
     /// The day the walk's appointment is on: far enough ahead never to be in the past.
@@ -163,6 +170,9 @@ struct PatientReadAuditTests {
         let invoice = try await app.send(.POST, team.path("invoices"), json: ["patientId": team.patientID,
                                                                              "lines": [["appointmentTypeId": team.typeID]]], as: team.owner)
         try #require(invoice.status == .created, "\(invoice.text)")
+        let covering = try await app.addMember(to: team.owner, roles: ["practitioner"])
+        let grant = try await app.send(.POST, team.path("patients/\(team.patientID)/break-glass"), json: ["reason": "Night cover"], as: covering)
+        try #require(grant.status == .created, "\(grant.text)")
         return [("invoiceId", try #require(invoice.json["id"] as? String)), ("userId", team.practitioner.userID), ("contactId", try #require(contact.json["id"] as? String)), ("productId", try #require(product.json["id"] as? String)),
                 ("fileId", try #require(file.json["id"] as? String)),("clinicId", team.clinic), ("patientId", team.patientID), ("appointmentId", try #require(booked.json["id"] as? String)),
                 ("consultationId", consultation), ("prescriptionId", try #require(prescription.json["id"] as? String)),

@@ -37,15 +37,18 @@ enum ClinicSecurityAPI {
     struct Body: Content {
         let mfaRequiredRoles: [String]?
         let passwordMinimumLength: Int?
+        let caseBasedAccess: Bool?
     }
 
     struct Settings: Content {
         let mfaRequiredRoles: [String]
         let passwordMinimumLength: Int
+        let caseBasedAccess: Bool
 
         init(_ policy: ClinicSecuritySettings.Policy) {
             mfaRequiredRoles = policy.mfaRequiredRoles.sorted().map(\.rawValue)
             passwordMinimumLength = policy.passwordMinimum
+            caseBasedAccess = policy.caseBasedAccess
         }
     }
 
@@ -61,6 +64,7 @@ enum ClinicSecurityAPI {
             policy.mfaRequiredRoles = names.isEmpty ? [] : try Role.parseSubmitted(names, field: "mfaRequiredRoles")
         }
         if let minimum = body.passwordMinimumLength { policy.passwordMinimum = minimum }
+        if let caseBased = body.caseBasedAccess { policy.caseBasedAccess = caseBased }
         let passwords = request.services.passwordPolicy
         try ClinicSecuritySettings.validate(policy, defaultMinimum: passwords.minimumLength, maximum: passwords.maximumLength)
         try await settings.update(to: policy)

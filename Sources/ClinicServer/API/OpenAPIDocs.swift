@@ -211,7 +211,8 @@ enum OpenAPIDocs {
                 "createdBy": ["type": "string", "format": "uuid"], "createdAt": ["type": "string", "format": "date-time"]]]]]],
         "SecurityPolicy": ["type": "object", "properties": [
             "mfaRequiredRoles": ["type": "array", "items": ref("Role")],
-            "passwordMinimumLength": ["type": "integer", "minimum": 8, "maximum": 128]]],
+            "passwordMinimumLength": ["type": "integer", "minimum": 8, "maximum": 128],
+            "caseBasedAccess": ["type": "boolean"]]],
         "Me": ["type": "object", "required": ["user", "memberships", "mfa"], "properties": [
             "user": ["type": "object", "required": ["id", "email", "name"], "properties": ["id": string, "email": string, "name": string]],
             "memberships": ["type": "array", "items": ["type": "object", "required": ["clinicId", "clinicName", "roles"], "properties": [

@@ -72,7 +72,7 @@ struct SecurityReport: Sendable {
         "instance.opens": "DAO-5", "tls.configured": "PRX-3", "keys.private": "POR-4", "data.sealed": "DAO-5",
         "audit.chains": "PRX-8", "tenancy.rls": "POR-7", "database.role": "DAO-2", "https.versions": "DU-1",
         "https.headers": "DC-14", "api.errors": "DC-16", "security.txt": "DAO-20", "disclosure.policy": "DU-11",
-        "breach.scoping": "PRX-11", "keys.provider": "DAO-9",
+        "breach.scoping": "PRX-11", "keys.provider": "DAO-9", "support.access": "PRX-14",
     ]
 
     /// The promises about how an operator works: what this instance gives them to keep each.
@@ -90,6 +90,9 @@ struct SecurityReport: Sendable {
                     detail: "GET /api/v1/clinics/{id}/audit?patientId=&userId=&from=&to= answers who touched what, from the verified ledger",
                     informational: true),
             Finding(name: "keys.provider", passed: true, detail: provider, informational: true),
+            Finding(name: "support.access", passed: true,
+                    detail: "no standing access: `support-access request` asks a clinic, its owner grants or refuses in the app, `support-access login` signs in read-only until the grant's hours are up or it is revoked; every read in the clinic's ledger",
+                    informational: true),
         ]
     }
 

@@ -47,11 +47,23 @@ struct ServeClinicCommand: AsyncCommand {
             delivery = OutboxDelivery(services: app.clinicServices, server: server, logger: app.logger)
             delivery?.start()
         }
-        let sweep = CheckpointSweep(store: app.clinicServices.store, logger: app.logger)
-        sweep.start()
+        let services = app.clinicServices, store = services.store
+        // Checkpoints every chain that went quiet with entries not yet covered by one, once per
+        // checkpoint interval (at most once a minute).
+        let checkpointPeriod = max(1, min(60_000, store.checkpointing.intervalMilliseconds))
+        let chores = [
+            ServerChore("audit checkpoints signed", every: .milliseconds(checkpointPeriod), logger: app.logger) {
+                try await store.checkpointing.sweep(store: store)
+            },
+            // Hourly: a summary goes out once a clinic's last one is a day old.
+            ServerChore("break-glass summaries queued", every: .seconds(3600), logger: app.logger) {
+                try await BreakGlassSummary(services: services).run()
+            },
+        ]
+        chores.forEach { $0.start() }
         await waitForTermination()
         context.console.print("Stopping.")
-        sweep.stop()
+        chores.forEach { $0.stop() }
         delivery?.stop()
         await redirect?.stop()
         await app.server.shutdown()

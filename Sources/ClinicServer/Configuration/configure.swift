@@ -32,7 +32,7 @@ public enum ClinicKeepApp {
                            CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(),
                            AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
                            CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), CreateWorkingHours(), KeyAuditChains(), ListAuditChains(),
-                           RecordSessionAssurance(), AddAccountLock(), ProtectIdentityTables(), to: migrator)
+                           RecordSessionAssurance(), AddAccountLock(), ProtectIdentityTables(), AddCaseBasedAccess(), AddSupportAccess(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -55,7 +55,8 @@ public enum ClinicKeepApp {
         let store = Store(databases: app.databases, kind: kind, logger: app.logger, checkpointing: checkpointing, owner: migrator)
         let keyring = RealmKeyring(provider: provider, rootKeys: try RealmRootKeyStore(directory: settings.keystorePath), logger: app.logger)
         try await keyring.prepareIdentityRealm(store: store)
-        let signing = try await AuditSigningKeys.load(store: store, provider: provider)
+        let signing = try await AuditSigningKeys.load(store: store, provider: provider, pins: SigningKeyPins(directory: settings.keystorePath),
+                                                      logger: app.logger)
         checkpointing.install(signer: signing.signer, keys: signing.keys, chainKeys: signing.chainKeys)
         try await checkpointing.keyLegacyChains(store: store)
         let cost = settings.bcryptCost
@@ -92,6 +93,8 @@ public enum ClinicKeepApp {
         StaffAPI.register(api)
         MeAPI.register(api)
         ClinicSecurityAPI.register(api)
+        CaseAccessAPI.register(api)
+        SupportAccessAPI.register(api)
         IntegrationSecretsAPI.register(api)
         FilesAPI.register(api)
         APITokensAPI.register(api)

@@ -105,11 +105,15 @@ enum RequestGuards {
         guard let text = request.parameters.get("clinicId"), let clinic = ClinicID(string: text) else { throw ClinicError.notFound }
         let directory = IdentityDirectory(services: request.services)
         guard let membership = try await directory.membership(of: session.user, in: clinic) else {
+            if let support = try await supportScope(request, session: session, clinic: clinic) {
+                try await authorize(request, support, resource: resource, action: action)
+                return support
+            }
             try await recordOutsider(request, user: session.user, clinic: clinic)
             throw ClinicError.notFound
         }
         let scope = ClinicScope(clinic: clinic, country: membership.country, actor: session.user, roles: membership.roles,
-                                context: request.requestContext, timeZone: membership.timeZone)
+                                context: request.requestContext, timeZone: membership.timeZone, caseBasedAccess: membership.caseBasedAccess)
         // The session's own assurance, not the account's: a session opened by a password alone
         // does not gain a second factor when one is set up elsewhere.
         if session.assurance == .password, membership.requiresMFA() {
@@ -142,9 +146,37 @@ enum RequestGuards {
         return scope
     }
 
-    /// The permission matrix's answer for the scope's roles; a refusal is audited.
+    /// A support identity's standing in the clinic its grant is for, while the grant admits it
+    /// (checked on every request, so a revocation or the end of its hours takes effect at once);
+    /// nil for anyone else.
+    private static func supportScope(_ request: Request, session: SessionStore.Active, clinic: ClinicID) async throws -> ClinicScope? {
+        let services = request.services
+        // A read first: most people who are not members are not support either, and a probe
+        // must not take the write lock.
+        guard let scope = try await services.store.read(realm: clinic.rawValue, { tx -> ClinicScope? in
+            guard let grant = try await SupportGrants(services: services).admitting(session.user, into: clinic, in: tx),
+                  let row = try await tx.sql.raw("""
+                      SELECT country, time_zone FROM clinics WHERE id = \(bind: clinic.rawValue) AND status = 'active'
+                      """).first(),
+                  let country = CountryCode(try row.decode(column: "country", as: String.self)) else { return nil }
+            return ClinicScope(clinic: clinic, country: country, actor: session.user, roles: [], context: request.requestContext,
+                               timeZone: ClinicTimeZone(storedIdentifier: try row.decode(column: "time_zone", as: String.self)),
+                               supportGrant: grant)
+        }) else { return nil }
+        // Every request of the support identity is in the clinic's chain, reads of data with no
+        // event of their own (settings, the staff list) too: the operator's access is all on record.
+        let route = "\(request.method.rawValue) /" + (request.route?.path.map(\.description).joined(separator: "/") ?? "?")
+        try await services.store.transaction(realm: clinic.rawValue) { tx in
+            try await Ledger.append(scope.event("support.access", resourceType: "support-access", resource: scope.supportGrant,
+                                                detail: "route=\(route)"), in: tx)
+        }
+        return scope
+    }
+
+    /// The permission matrix's answer for the scope's roles (`SupportAccess` for a support
+    /// identity); a refusal is audited.
     private static func authorize(_ request: Request, _ scope: ClinicScope, resource: ClinicResource, action: ClinicAction) async throws {
-        guard PermissionMatrix.standard.allows(scope.roles, resource, action) else {
+        guard scope.may(resource, action) else {
             let store = request.services.store
             try await store.transaction(realm: scope.realm) { tx in
                 try await Ledger.append(scope.event("access.denied", outcome: .denied, detail: "needs=\(resource.rawValue).\(action.rawValue)"), in: tx)

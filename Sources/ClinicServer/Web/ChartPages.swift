@@ -24,6 +24,10 @@ enum ChartPages {
         let showAppointments: Bool
         let appointments: [Visit]
         let showClinical: Bool
+        /// Case-based access: this practitioner is not involved with the patient; the chart
+        /// shows the details and asks for a reason before it shows the record.
+        let needsBreakGlass: Bool
+        let breakGlassError: String?
         let canWrite: Bool
         let consultations: [ConsultationView]
         let prescriptions: [PrescriptionView]
@@ -46,6 +50,26 @@ enum ChartPages {
     }
 
     static func show(_ request: Request, scope: ClinicScope) async throws -> Response {
+        try await render(request, scope: scope)
+    }
+
+    struct BreakGlassForm: Content { let reason: String? }
+
+    /// Breaking the glass from the chart: the reason is checked, the grant opened and recorded,
+    /// and the chart shown again, now with the record.
+    static func breakGlass(_ request: Request, scope: ClinicScope) async throws -> Response {
+        let id = try PatientsAPI.patientID(request)
+        let form = try request.content.decode(BreakGlassForm.self)
+        do {
+            _ = try await BreakGlass(scope: scope, services: request.services).open(patient: id, reason: try CaseAccess.validatedReason(form.reason))
+        } catch let error as ClinicError where error.belongsOnForm {
+            return try await render(request, scope: scope, breakGlassError: error)
+        }
+        return request.redirect(to: "/clinics/\(scope.clinic)/patients/\(id)/chart")
+    }
+
+    static func render(_ request: Request, scope: ClinicScope, breakGlassError error: ClinicError? = nil) async throws -> Response {
+        let breakGlassError = error?.message
         let id = try PatientsAPI.patientID(request)
         let services = request.services, clock = PageClock(scope)
         let patient = try await PatientRepository(scope: scope, services: services).find(id)
@@ -58,13 +82,18 @@ enum ChartPages {
                       type: typeNames[$0.type] ?? "")
             }
         }
-        let showClinical = scope.may(.clinicalNote, .read)
+        var showClinical = scope.may(.clinicalNote, .read), needsBreakGlass = false
         var consultations: [ConsultationView] = [], prescriptions: [PrescriptionView] = []
         if showClinical {
-            consultations = try await ConsultationRecords(scope: scope, services: services).list(patient: id, limit: 50, offset: 0)
-                .map { consultationView($0, clock: clock) }
-            prescriptions = try await PrescriptionRecords(scope: scope, services: services).list(patient: id, limit: 50, offset: 0).map {
-                PrescriptionView(id: $0.id.description, createdAt: clock.time($0.createdAt), summary: PrescriptionPages.summary($0.content))
+            do {
+                consultations = try await ConsultationRecords(scope: scope, services: services).list(patient: id, limit: 50, offset: 0)
+                    .map { consultationView($0, clock: clock) }
+                prescriptions = try await PrescriptionRecords(scope: scope, services: services).list(patient: id, limit: 50, offset: 0).map {
+                    PrescriptionView(id: $0.id.description, createdAt: clock.time($0.createdAt), summary: PrescriptionPages.summary($0.content))
+                }
+            } catch let error as ClinicError where error.code == ClinicError.breakGlassRequired.code {
+                showClinical = false
+                needsBreakGlass = true
             }
         }
         let showInvoices = scope.may(.finance, .read)
@@ -75,8 +104,8 @@ enum ChartPages {
             patientId: id.description, name: PageFormat.patientName(patient), birthDate: details.birthDate?.description,
             phone: details.phone?.e164, email: details.email?.value, address: details.address, medicareNumber: details.medicareNumber?.value,
             showAppointments: scope.may(.schedule, .read), appointments: visits, showClinical: showClinical,
-            canWrite: scope.may(.clinicalNote, .create), consultations: consultations, prescriptions: prescriptions,
+            needsBreakGlass: needsBreakGlass, breakGlassError: breakGlassError, canWrite: scope.may(.clinicalNote, .create), consultations: consultations, prescriptions: prescriptions,
             canAudit: scope.may(.auditLog, .read), showInvoices: showInvoices, canInvoice: scope.may(.finance, .create), invoices: invoices)
-        return try await request.render("chart", Layout("Chart", request: request, scope: scope), content)
+        return try await request.render("chart", Layout("Chart", request: request, scope: scope), content, status: error?.pageStatus ?? .ok)
     }
 }

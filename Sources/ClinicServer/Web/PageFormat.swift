@@ -88,12 +88,6 @@ enum PageFormat {
     }
 }
 
-extension ClinicScope {
-    func may(_ resource: ClinicResource, _ action: ClinicAction) -> Bool {
-        PermissionMatrix.standard.allows(roles, resource, action)
-    }
-}
-
 extension ClinicError {
     /// Mistakes the person can correct on the same form; the rest get an error page.
     var belongsOnForm: Bool { status == 400 || status == 409 }

@@ -13,6 +13,7 @@ enum Pages {
         pages.signingIn(.POST, "logout", use: logout)
         AccountPages.register(pages)
         TwoStepPages.register(pages)
+        SupportSignInPages.register(pages)
         pages.anyone(.GET, "setup", use: setupPage)
         pages.anyone(.POST, "setup", use: setup)
         let patients = pages.grouped("clinics", ":clinicId", "patients")
@@ -23,6 +24,7 @@ enum Pages {
         patients.inClinic(.POST, ":patientId", permission: (.patient, .update), use: PatientPages.update)
         patients.inClinic(.POST, ":patientId", "delete", permission: (.patient, .delete), use: PatientPages.delete)
         patients.inClinic(.GET, ":patientId", "chart", permission: (.patient, .read), use: ChartPages.show)
+        patients.inClinic(.POST, ":patientId", "break-glass", permission: (.clinicalNote, .read), use: ChartPages.breakGlass)
         let clinic = pages.grouped("clinics", ":clinicId")
         CalendarPages.register(clinic)
         ConsultationPages.register(patients: patients, clinic: clinic)
@@ -32,6 +34,8 @@ enum Pages {
         HoursPages.register(clinic)
         DashboardPages.register(clinic)
         AuditPages.register(clinic)
+        BreakGlassPages.register(clinic)
+        SupportAccessPages.register(clinic)
     }
 
     static func home(_ request: Request) async throws -> Response {

@@ -79,6 +79,13 @@ enum ServerRoleGrants {
             "GRANT SELECT, INSERT ON files, file_versions TO \(quoted)",
             "GRANT UPDATE (name) ON files TO \(quoted)",
             "GRANT UPDATE (file_key, sha256) ON file_versions TO \(quoted)",
+            // A care team is replaced whole; a break-glass grant is kept as given (only its
+            // sealed reason moves forward at a key rotation), so the owners' list cannot lose one.
+            "GRANT SELECT, INSERT, DELETE ON care_team_members TO \(quoted)",
+            "GRANT SELECT, INSERT ON break_glass_grants TO \(quoted)",
+            "GRANT UPDATE (reason) ON break_glass_grants TO \(quoted)",
+            // Support requests move through their states; none is ever deleted.
+            "GRANT SELECT, INSERT, UPDATE ON support_access TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",
             "GRANT SELECT, INSERT ON audit_events, audit_checkpoints, audit_signing_keys TO \(quoted)",
             // `keys rewrap` wraps the same signing keys again; the triggers admit nothing else (AllowKeyRewrap).

@@ -159,10 +159,13 @@ struct AppointmentBook: Sendable {
                 return .refused(refusal)
             }
             let now = Date().milliseconds
+            // A new practitioner is assigned by the mover (case-based access counts who assigned it).
+            let assigned: SQLQueryString = who == existing.practitioner ? "" : ", assigned_by = \(bind: scope.actor.rawValue)"
             try await tx.sql.raw("""
                 UPDATE appointments SET starts_at_ms = \(bind: slot.start), ends_at_ms = \(bind: slot.end),
                     practitioner_id = \(bind: who.rawValue), updated_at_ms = \(bind: now)
-                WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)
+                """ + assigned + """
+                 WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)
                 """).run()
             try await Ledger.append(scope.event("appointment.move", resourceType: "appointment", resource: id.rawValue,
                                                 detail: "patient=\(existing.patient)"), in: tx)

@@ -174,8 +174,10 @@ final class AuditCheckpointing: Sendable {
 enum AuditSigningKeys {
     /// The current signer and every version's public key, creating version 1 on first start.
     /// Public keys come from unwrapping the private keys, so a public key swapped in the
-    /// database is refused rather than trusted.
-    static func load(store: Store, provider: any KeyProvider) async throws -> (signer: CheckpointSigner, keys: CheckpointKeys, chainKeys: [ChainKey]) {
+    /// database is refused rather than trusted; and only versions pinned outside the database
+    /// (`SigningKeyPins`) are used at all, so a version added to the table is ignored.
+    static func load(store: Store, provider: any KeyProvider, pins: SigningKeyPins,
+                     logger: Logger) async throws -> (signer: CheckpointSigner, keys: CheckpointKeys, chainKeys: [ChainKey]) {
         var rows = try await store.global.raw("SELECT version, public_key, wrapped_key, kek_id FROM audit_signing_keys ORDER BY version").all()
         if rows.isEmpty {
             let signer = CheckpointSigner.generate(version: 1)
@@ -188,18 +190,38 @@ enum AuditSigningKeys {
                 """).run()
             rows = try await store.global.raw("SELECT version, public_key, wrapped_key, kek_id FROM audit_signing_keys ORDER BY version").all()
         }
-        var keys = CheckpointKeys()
-        var chainKeys: [ChainKey] = []
-        var current: CheckpointSigner?
+        // With nothing pinned yet (a new installation, or the first start of this version), only
+        // the first version is pinned: this server only ever makes version 1, so any other row
+        // was put there by someone else. A row that is not pinned is never even unwrapped.
+        let existing = try pins.read()
+        var signers: [CheckpointSigner] = []
         for row in rows {
             let version = UInt32(try row.decode(column: "version", as: Int64.self))
+            guard existing.map({ $0[version] != nil }) ?? signers.isEmpty else {
+                logger.warning("an audit signing key in the database is not pinned in the key store: ignored",
+                               metadata: ["version": .stringConvertible(version), "pins": .string(pins.path)])
+                continue
+            }
             let raw = try await provider.unwrap(try row.decode(column: "wrapped_key", as: Data.self),
                                                 keyID: try row.decode(column: "kek_id", as: String.self), context: context(version: version))
             let signer = try CheckpointSigner(version: version, rawPrivateKey: raw)
             guard signer.publicKey == (try row.decode(column: "public_key", as: Data.self)) else {
                 throw LedgerError.signingKeyMismatch(version: version)
             }
-            try keys.add(version: version, publicKey: signer.publicKey)
+            signers.append(signer)
+        }
+        if existing == nil, let first = signers.first {
+            logger.notice("pinning the audit signing key in the key store", metadata: ["version": .stringConvertible(first.version), "pins": .string(pins.path)])
+        }
+        let pinned = try pins.pinIfAbsent(signers.first.map { [$0.version: $0.publicKey] } ?? [:])
+        var keys = CheckpointKeys()
+        var chainKeys: [ChainKey] = []
+        var current: CheckpointSigner?
+        for signer in signers {
+            // Pinned by another server starting at the same moment: only what it pinned counts.
+            guard let pin = pinned[signer.version] else { continue }
+            guard pin == signer.publicKey else { throw LedgerError.signingKeyMismatch(version: signer.version) }
+            try keys.add(version: signer.version, publicKey: signer.publicKey)
             chainKeys.append(ChainKey.derived(from: signer))
             current = signer
         }
@@ -207,7 +229,7 @@ enum AuditSigningKeys {
         return (current, keys, chainKeys)
     }
 
-    private static func context(version: UInt32) -> WrapContext {
+    static func context(version: UInt32) -> WrapContext {
         WrapContext(realm: IdentityRealm.id, purpose: .signing, version: KeyVersion(rawValue: version))
     }
 }

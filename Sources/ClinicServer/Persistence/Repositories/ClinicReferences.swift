@@ -6,8 +6,19 @@ import SQLKit
 /// A foreign or unknown id is bad input (400 naming the field), the same answer either way.
 enum ClinicReferences {
     static func requirePatient(_ id: PatientID, clinic: UUID, in tx: ScopedSQL, field: String = "patientId") async throws {
-        let row = try await tx.sql.raw("SELECT id FROM patients WHERE clinic_id = \(bind: clinic) AND id = \(bind: id.rawValue)").first()
-        guard row != nil else { throw ClinicError.invalid(field, "No patient with this id in this clinic.", code: "unknown_reference") }
+        guard try await patientExists(id, clinic: clinic, in: tx) else {
+            throw ClinicError.invalid(field, "No patient with this id in this clinic.", code: "unknown_reference")
+        }
+    }
+
+    /// For routes with the patient in the path: another clinic's patient, like one that does
+    /// not exist, answers 404.
+    static func requirePatientInPath(_ id: PatientID, clinic: UUID, in tx: ScopedSQL) async throws {
+        guard try await patientExists(id, clinic: clinic, in: tx) else { throw ClinicError.notFound }
+    }
+
+    static func patientExists(_ id: PatientID, clinic: UUID, in tx: ScopedSQL) async throws -> Bool {
+        try await tx.sql.raw("SELECT id FROM patients WHERE clinic_id = \(bind: clinic) AND id = \(bind: id.rawValue)").first() != nil
     }
 
     /// The person must be a member of the clinic holding the practitioner role.

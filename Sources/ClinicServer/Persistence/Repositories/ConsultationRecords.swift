@@ -40,8 +40,10 @@ struct ConsultationRecords: Sendable {
     func create(patient: PatientID, appointment: AppointmentID?, note: ConsultationNote) async throws -> ConsultationRecord {
         let scope = self.scope, keyring = services.keyring
         let id = ConsultationID.random()
-        return try await services.store.transaction(realm: scope.realm) { tx in
+        return try await services.store.transaction(realm: scope.realm) { tx -> Outcome<ConsultationRecord> in
             try await ClinicReferences.requirePatient(patient, clinic: scope.realm, in: tx)
+            // Writing for a patient needs involvement already: writing is never a way to become involved.
+            if let refusal = try await PatientInvolvement.refusal(scope, patient: patient, .clinicalNote, in: tx) { return .refused(refusal) }
             if let appointment {
                 let row = try await tx.sql.raw("""
                     SELECT patient_id FROM appointments WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: appointment.rawValue)
@@ -62,9 +64,9 @@ struct ConsultationRecords: Sendable {
                 """).run()
             try await Ledger.append(scope.event("consultation.create", resourceType: "consultation", resource: id.rawValue,
                                                 detail: "patient=\(patient)"), in: tx)
-            return ConsultationRecord(id: id, patient: patient, appointment: appointment, practitioner: scope.actor, note: note,
-                                      createdAt: Date(milliseconds: now), updatedAt: Date(milliseconds: now), signedAt: nil, amendments: [])
-        }
+            return .done(ConsultationRecord(id: id, patient: patient, appointment: appointment, practitioner: scope.actor, note: note,
+                                      createdAt: Date(milliseconds: now), updatedAt: Date(milliseconds: now), signedAt: nil, amendments: []))
+        }.get()
     }
 
     func find(_ id: ConsultationID) async throws -> ConsultationRecord {
@@ -73,6 +75,9 @@ struct ConsultationRecords: Sendable {
             guard let row = try await Self.row(id, scope: scope, in: tx) else {
                 try await Ledger.append(scope.event("consultation.read", resourceType: "consultation", resource: id.rawValue, outcome: .failure), in: tx)
                 return .refused(.notFound)
+            }
+            if let refusal = try await PatientInvolvement.refusal(scope, patient: try Self.patient(of: row), .clinicalNote, in: tx) {
+                return .refused(refusal)
             }
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             var record = try Self.open(row, keys: keys)
@@ -83,20 +88,25 @@ struct ConsultationRecords: Sendable {
         }.get()
     }
 
-    /// A patient's consultations, newest first, with their amendments.
+    /// A patient's consultations, newest first, with their amendments. Under case-based access
+    /// a practitioner's list holds only patients they are involved with, and one patient's list
+    /// is refused unless they are.
     func list(patient: PatientID?, limit: Int, offset: Int) async throws -> [ConsultationRecord] {
         let scope = self.scope, keyring = services.keyring
-        return try await services.store.transaction(realm: scope.realm) { tx in
-            let query = PatientRecordListing.newestFirst(from: "consultations", columns: Self.columns, clinic: scope.realm,
-                                                         patient: patient, limit: limit, offset: offset)
+        return try await services.store.transaction(realm: scope.realm) { tx -> Outcome<[ConsultationRecord]> in
+            if let patient, let refusal = try await PatientInvolvement.refusal(scope, patient: patient, .clinicalNote, in: tx) {
+                return .refused(refusal)
+            }
+            let query = PatientRecordListing.newestFirst(from: "consultations", columns: Self.columns, clinic: scope.realm, patient: patient,
+                                                         narrowedTo: PatientInvolvement.listFilter(scope, .clinicalNote), limit: limit, offset: offset)
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             var records = try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
             let amendments = try await Self.amendments(of: records.map(\.id), scope: scope, keys: keys, in: tx)
             for index in records.indices { records[index].amendments = amendments[records[index].id] ?? [] }
             try await Ledger.append(scope.event("consultation.list", resourceType: "consultation",
                                                 detail: PatientRecordListing.shownPatients(records.map(\.patient))), in: tx)
-            return records
-        }
+            return .done(records)
+        }.get()
     }
 
     /// Changes a draft; only its author may, and never once signed.
@@ -170,6 +180,9 @@ struct ConsultationRecords: Sendable {
                 try await Ledger.append(scope.event("consultation.amend", resourceType: "consultation", resource: id.rawValue, outcome: .failure), in: tx)
                 return .refused(.notFound)
             }
+            if let refusal = try await PatientInvolvement.refusal(scope, patient: try Self.patient(of: row), .clinicalNote, in: tx) {
+                return .refused(refusal)
+            }
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             var record = try Self.open(row, keys: keys)
             try record.state.checkAmendable()
@@ -222,6 +235,10 @@ struct ConsultationRecords: Sendable {
         return try await tx.sql.raw("""
             SELECT \(unsafeRaw: columns) FROM consultations WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)\(unsafeRaw: lock)
             """).first()
+    }
+
+    private static func patient(of row: any SQLRow) throws -> PatientID {
+        PatientID(try row.decode(column: "patient_id", as: UUID.self))
     }
 
     /// The four parts sealed, in `ConsultationNote.parts` order.

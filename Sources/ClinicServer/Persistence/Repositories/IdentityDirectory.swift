@@ -18,6 +18,8 @@ struct IdentityDirectory: Sendable {
         /// The clinic's security policy.
         let mfaRequiredRoles: Set<Role>
         let passwordMinimum: Int
+        /// Practitioners read only their own patients' clinical records (`CaseAccess`).
+        let caseBasedAccess: Bool
         /// When an owner or admin without a second factor is first sent to set one up (PRX-6:
         /// required for administrators, whatever the clinic's policy says of other roles).
         let adminGraceEnds: Date
@@ -71,7 +73,8 @@ struct IdentityDirectory: Sendable {
             try await Ledger.append(actorContext.event(chain: IdentityRealm.id, action: "user.create", resourceType: "user", resource: user.rawValue), in: tx)
 
             try await tx.sql.raw("""
-                INSERT INTO clinics (id, name, country, status, created_at_ms) VALUES (\(bind: clinic.rawValue), \(bind: name), \(bind: country.rawValue), 'active', \(bind: now))
+                INSERT INTO clinics (id, name, country, status, created_at_ms, case_based_access)
+                VALUES (\(bind: clinic.rawValue), \(bind: name), \(bind: country.rawValue), 'active', \(bind: now), 1)
                 """).run()
             try await tx.enter(realm: clinic.rawValue)
             try await keyring.create(for: clinic.rawValue, in: tx)
@@ -187,7 +190,7 @@ struct IdentityDirectory: Sendable {
         // In the identity realm: a person's clinics are looked up before any clinic is known.
         let rows = try await services.store.read(realm: IdentityRealm.id) { tx in
             try await tx.sql.raw("""
-                SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.time_zone, c.mfa_required_roles, c.password_minimum
+                SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.time_zone, c.mfa_required_roles, c.password_minimum, c.case_based_access
                 FROM memberships m JOIN clinics c ON c.id = m.clinic_id
                 WHERE m.user_id = \(bind: user.rawValue) ORDER BY c.name
                 """).all()
@@ -200,7 +203,7 @@ struct IdentityDirectory: Sendable {
     func membership(of user: UserID, in clinic: ClinicID) async throws -> Membership? {
         let found = try await services.store.read(realm: clinic.rawValue) { tx in
             try await tx.sql.raw("""
-                SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.time_zone, c.mfa_required_roles, c.password_minimum
+                SELECT m.clinic_id, m.roles, m.created_at_ms, c.name, c.country, c.time_zone, c.mfa_required_roles, c.password_minimum, c.case_based_access
                 FROM memberships m JOIN clinics c ON c.id = m.clinic_id
                 WHERE m.user_id = \(bind: user.rawValue) AND m.clinic_id = \(bind: clinic.rawValue) AND c.status = 'active'
                 """).first()
@@ -218,6 +221,7 @@ struct IdentityDirectory: Sendable {
                           timeZone: ClinicTimeZone(storedIdentifier: try row.decode(column: "time_zone", as: String.self)), roles: roles,
                           mfaRequiredRoles: Role.parseList(try row.decode(column: "mfa_required_roles", as: String.self)) ?? Set(Role.allCases),
                           passwordMinimum: Int(try row.decode(column: "password_minimum", as: Int64.self)),
+                          caseBasedAccess: try row.decode(column: "case_based_access", as: Int64.self) != 0,
                           adminGraceEnds: Date(milliseconds: try row.decode(column: "created_at_ms", as: Int64.self)).addingTimeInterval(adminGrace))
     }
 

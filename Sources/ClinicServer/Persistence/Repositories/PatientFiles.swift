@@ -44,7 +44,12 @@ struct PatientFiles: Sendable {
         where Body.Element == ByteBuffer {
         let name = try FileName.validated(name)
         let scope = self.scope, keyring = services.keyring
-        try await services.store.transaction(realm: scope.realm) { tx in try await Self.requirePatient(patient, scope: scope, in: tx) }
+        try await services.store.transaction(realm: scope.realm) { tx -> Outcome<Void> in
+            try await Self.requirePatient(patient, scope: scope, in: tx)
+            // As for notes: adding to a record needs involvement already.
+            if let refusal = try await PatientInvolvement.refusal(scope, patient: patient, .document, in: tx) { return .refused(refusal) }
+            return .done(())
+        }.get()
         let file = UUID()
         let version = try await store(body) { written, fileKey, versionID in
             try await services.store.transaction(realm: scope.realm) { tx in
@@ -66,7 +71,10 @@ struct PatientFiles: Sendable {
 
     func addVersion<Body: AsyncSequence & Sendable>(to file: UUID, body: Body) async throws -> StoredFile where Body.Element == ByteBuffer {
         let scope = self.scope, keyring = services.keyring
-        _ = try await services.store.transaction(realm: scope.realm) { tx in try await Self.fileRow(file, scope: scope, in: tx) }
+        try await services.store.transaction(realm: scope.realm) { tx -> Outcome<Void> in
+            let row = try await Self.fileRow(file, scope: scope, in: tx)
+            return try await Self.involvement(row, scope: scope, in: tx)
+        }.get()
         _ = try await store(body) { written, fileKey, versionID in
             try await services.store.transaction(realm: scope.realm) { tx in
                 // Locks the file's row on PostgreSQL, so two uploads at once take the next two numbers.
@@ -87,22 +95,24 @@ struct PatientFiles: Sendable {
     /// One file with all its versions.
     func describe(_ file: UUID, audited: Bool = true) async throws -> StoredFile {
         let scope = self.scope, keyring = services.keyring
-        return try await services.store.transaction(realm: scope.realm) { tx in
+        return try await services.store.transaction(realm: scope.realm) { tx -> Outcome<StoredFile> in
             let row = try await Self.fileRow(file, scope: scope, in: tx)
+            if case let .refused(refusal) = try await Self.involvement(row, scope: scope, in: tx) { return .refused(refusal) }
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             let found = try await Self.files([row], keys: keys, scope: scope, in: tx)[0]
             if audited {
                 try await Ledger.append(scope.event("file.describe", resourceType: "file", resource: file, detail: "patient=\(found.patient)"), in: tx)
             }
-            return found
-        }
+            return .done(found)
+        }.get()
     }
 
     /// A patient's files, newest first.
     func list(patient: PatientID) async throws -> [StoredFile] {
         let scope = self.scope, keyring = services.keyring
-        return try await services.store.transaction(realm: scope.realm) { tx in
+        return try await services.store.transaction(realm: scope.realm) { tx -> Outcome<[StoredFile]> in
             try await Self.requirePatient(patient, scope: scope, in: tx, absent: ClinicError.notFound)
+            if let refusal = try await PatientInvolvement.refusal(scope, patient: patient, .document, in: tx) { return .refused(refusal) }
             let rows = try await tx.sql.raw("""
                 SELECT id, patient_id, name, created_at_ms FROM files
                 WHERE clinic_id = \(bind: scope.realm) AND patient_id = \(bind: patient.rawValue) ORDER BY created_at_ms DESC, id
@@ -110,8 +120,8 @@ struct PatientFiles: Sendable {
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             let found = try await Self.files(rows, keys: keys, scope: scope, in: tx)
             try await Ledger.append(scope.event("file.list", resourceType: "patient", resource: patient.rawValue, detail: "files=\(found.count)"), in: tx)
-            return found
-        }
+            return .done(found)
+        }.get()
     }
 
     /// What a download needs: the file, the version asked for (the current one by default) and
@@ -124,8 +134,9 @@ struct PatientFiles: Sendable {
 
     func download(_ file: UUID, version number: Int64?) async throws -> Download {
         let scope = self.scope, keyring = services.keyring
-        return try await services.store.transaction(realm: scope.realm) { tx in
+        return try await services.store.transaction(realm: scope.realm) { tx -> Outcome<Download> in
             let row = try await Self.fileRow(file, scope: scope, in: tx)
+            if case let .refused(refusal) = try await Self.involvement(row, scope: scope, in: tx) { return .refused(refusal) }
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             let found = try await Self.files([row], keys: keys, scope: scope, in: tx)[0]
             guard let version = number.map({ n in found.versions.first { $0.version == n } }) ?? found.versions.last else {
@@ -138,8 +149,15 @@ struct PatientFiles: Sendable {
                   key.count == 32 else { throw ClinicError.integrityFailure }
             try await Ledger.append(scope.event("file.read", resourceType: "file", resource: file,
                                                 detail: "patient=\(found.patient) version=\(version.version)"), in: tx)
-            return Download(file: found, version: version, key: SymmetricKey(data: key))
-        }
+            return .done(Download(file: found, version: version, key: SymmetricKey(data: key)))
+        }.get()
+    }
+
+    /// Case-based access for the patient a file row belongs to (`PatientInvolvement`).
+    private static func involvement(_ row: any SQLRow, scope: ClinicScope, in tx: ScopedSQL) async throws -> Outcome<Void> {
+        let patient = PatientID(try row.decode(column: "patient_id", as: UUID.self))
+        if let refusal = try await PatientInvolvement.refusal(scope, patient: patient, .document, in: tx) { return .refused(refusal) }
+        return .done(())
     }
 
     // MARK: - Steps

@@ -5,12 +5,15 @@ import SQLKit
 /// What lists of patients' records share: an optional patient filter, newest first, paged;
 /// and the audit detail naming the patients a list showed ("who saw this patient").
 enum PatientRecordListing {
-    static func newestFirst(from table: String, columns: String, clinic: UUID, patient: PatientID?, limit: Int, offset: Int) -> SQLQueryString {
+    /// `narrowedTo` is a further condition on the rows (`PatientInvolvement.listFilter`).
+    static func newestFirst(from table: String, columns: String, clinic: UUID, patient: PatientID?, narrowedTo: SQLQueryString? = nil,
+                            limit: Int, offset: Int) -> SQLQueryString {
         var query = SQLQueryString("SELECT \(unsafeRaw: columns) FROM \(unsafeRaw: table) WHERE clinic_id = \(bind: clinic)")
         if let patient {
             query.appendInterpolation(unsafeRaw: " AND patient_id = ")
             query.appendInterpolation(bind: patient.rawValue)
         }
+        if let narrowedTo { query += narrowedTo }
         query.appendInterpolation(unsafeRaw: " ORDER BY created_at_ms DESC, id LIMIT ")
         query.appendInterpolation(bind: limit)
         query.appendInterpolation(unsafeRaw: " OFFSET ")

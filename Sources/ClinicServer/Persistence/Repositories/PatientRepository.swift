@@ -194,7 +194,8 @@ struct PatientRepository: Sendable {
         let deleted = try await services.store.transaction(realm: scope.realm) { tx -> Outcome<Bool> in
             // Clinical and booking records must be kept for their retention period; they are
             // never removed as a side effect of removing the person they are about.
-            for table in ["appointments", "consultations", "prescriptions", "files", "invoices"] {
+            // A break-glass grant is evidence for the owners and is kept the same way.
+            for table in ["appointments", "consultations", "prescriptions", "files", "invoices", "break_glass_grants"] {
                 let held = try await tx.sql.raw("""
                     SELECT 1 AS held FROM \(unsafeRaw: table) WHERE clinic_id = \(bind: scope.realm) AND patient_id = \(bind: id.rawValue) LIMIT 1
                     """).first()
@@ -204,6 +205,8 @@ struct PatientRepository: Sendable {
                     return .refused(.conflict("patient_has_records", "This patient has appointments, clinical records, files or invoices, which are kept; the patient cannot be deleted."))
                 }
             }
+            // A care team names who may read the record; with no record left, it goes with the patient.
+            try await tx.sql.raw("DELETE FROM care_team_members WHERE clinic_id = \(bind: scope.realm) AND patient_id = \(bind: id.rawValue)").run()
             let gone = try await tx.sql.raw("""
                 DELETE FROM patients WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue) RETURNING id
                 """).first() != nil

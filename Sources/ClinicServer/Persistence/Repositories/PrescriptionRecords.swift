@@ -34,8 +34,10 @@ struct PrescriptionRecords: Sendable {
     func create(_ request: PrescriptionRequest) async throws -> PrescriptionRecord {
         let scope = self.scope, keyring = services.keyring
         let id = PrescriptionID.random()
-        return try await services.store.transaction(realm: scope.realm) { tx in
+        return try await services.store.transaction(realm: scope.realm) { tx -> Outcome<PrescriptionRecord> in
             try await ClinicReferences.requirePatient(request.patient, clinic: scope.realm, in: tx)
+            // Writing for a patient needs involvement already: writing is never a way to become involved.
+            if let refusal = try await PatientInvolvement.refusal(scope, patient: request.patient, .clinicalNote, in: tx) { return .refused(refusal) }
             if let consultation = request.consultation {
                 let row = try await tx.sql.raw("""
                     SELECT patient_id FROM consultations WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: consultation.rawValue)
@@ -58,9 +60,9 @@ struct PrescriptionRecords: Sendable {
                 """).run()
             try await Ledger.append(scope.event("prescription.create", resourceType: "prescription", resource: id.rawValue,
                                                 detail: "patient=\(request.patient)"), in: tx)
-            return PrescriptionRecord(id: id, patient: request.patient, consultation: request.consultation, prescriber: scope.actor,
-                                      content: content, createdAt: Date(milliseconds: now))
-        }
+            return .done(PrescriptionRecord(id: id, patient: request.patient, consultation: request.consultation, prescriber: scope.actor,
+                                      content: content, createdAt: Date(milliseconds: now)))
+        }.get()
     }
 
     func find(_ id: PrescriptionID) async throws -> PrescriptionRecord {
@@ -72,6 +74,10 @@ struct PrescriptionRecords: Sendable {
                 try await Ledger.append(scope.event("prescription.read", resourceType: "prescription", resource: id.rawValue, outcome: .failure), in: tx)
                 return .refused(.notFound)
             }
+            let patient = PatientID(try row.decode(column: "patient_id", as: UUID.self))
+            if let refusal = try await PatientInvolvement.refusal(scope, patient: patient, .clinicalNote, in: tx) {
+                return .refused(refusal)
+            }
             let record = try Self.open(row, keys: try await keyring.keys(for: scope.realm, in: tx))
             try await Ledger.append(scope.event("prescription.read", resourceType: "prescription", resource: id.rawValue,
                                                 detail: "patient=\(record.patient)"), in: tx)
@@ -79,17 +85,21 @@ struct PrescriptionRecords: Sendable {
         }.get()
     }
 
+    /// Newest first; narrowed under case-based access as consultations are (`ConsultationRecords.list`).
     func list(patient: PatientID?, limit: Int, offset: Int) async throws -> [PrescriptionRecord] {
         let scope = self.scope, keyring = services.keyring
-        return try await services.store.transaction(realm: scope.realm) { tx in
-            let query = PatientRecordListing.newestFirst(from: "prescriptions", columns: Self.columns, clinic: scope.realm,
-                                                         patient: patient, limit: limit, offset: offset)
+        return try await services.store.transaction(realm: scope.realm) { tx -> Outcome<[PrescriptionRecord]> in
+            if let patient, let refusal = try await PatientInvolvement.refusal(scope, patient: patient, .clinicalNote, in: tx) {
+                return .refused(refusal)
+            }
+            let query = PatientRecordListing.newestFirst(from: "prescriptions", columns: Self.columns, clinic: scope.realm, patient: patient,
+                                                         narrowedTo: PatientInvolvement.listFilter(scope, .clinicalNote), limit: limit, offset: offset)
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             let records = try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
             try await Ledger.append(scope.event("prescription.list", resourceType: "prescription",
                                                 detail: PatientRecordListing.shownPatients(records.map(\.patient))), in: tx)
-            return records
-        }
+            return .done(records)
+        }.get()
     }
 
     /// The library formula, with whatever the prescriber changed laid over it; or the

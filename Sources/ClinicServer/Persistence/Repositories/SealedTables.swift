@@ -25,5 +25,6 @@ struct SealedTable: Sendable {
         // hash) are sealed with the clinic's keys, so rotation never rewrites a file.
         SealedTable(name: PatientFiles.filesTable, columns: ["name"]),
         SealedTable(name: PatientFiles.versionsTable, columns: ["file_key", "sha256"]),
+        SealedTable(name: BreakGlass.table, columns: ["reason"]),
     ]
 }

@@ -41,6 +41,8 @@ struct SignInThrottle: Sendable {
         static let signUpAddress = Policy(purpose: "signup-address", limit: 20, window: 3600, lockout: 0, scalable: true)
         static let setupAddress = Policy(purpose: "setup-address", limit: 20, window: 15 * 60, lockout: 0, scalable: true)
         static let apiToken = Policy(purpose: "api-token", limit: 1200, window: 60, lockout: 0, scalable: true)
+        /// Support sign-in links tried, per source address: the operator opens one or two.
+        static let supportAddress = Policy(purpose: "support-address", limit: 20, window: 15 * 60, lockout: 0, scalable: true)
     }
 
     struct Subject: Sendable {
