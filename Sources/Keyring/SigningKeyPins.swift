@@ -18,7 +18,8 @@ public struct SigningKeyPins: Sendable {
     }
 
     public init(directory: String) {
-        path = directory + "/audit-signing-keys.json"
+        // Not `.json`: the key store's `*.json` files are the clinics' root keys, one a clinic.
+        path = directory + "/audit-signing-keys.pins"
     }
 
     /// What is pinned; nil before anything is.

@@ -58,6 +58,22 @@ struct KeyRotationTests {
         }
     }
 
+    // POR-5: every key use is logged
+    @Test("every unwrap of a clinic's keys is logged, naming the clinic, the key's purpose and version, never the key")
+    func keyUseLogged() async throws {
+        try await ClinicTestApp.with(.sqlite) { app in
+            let owner = try await app.signUpClinic()
+            let (patient, _) = try await app.createPatient(owner)
+            // As a restarted server: nothing unwrapped yet for this clinic.
+            app.services.keyring.forget(UUID(uuidString: owner.clinicID)!)
+            #expect(try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients/\(patient)", as: owner).status == .ok)
+            let uses = LogCapture.all.filter { $0.contains("key unwrapped") && $0.contains("clinic=\(owner.clinicID)") }
+            #expect(uses.contains { $0.contains("purpose=data") && $0.contains("version=1") })
+            #expect(uses.contains { $0.contains("purpose=index") && $0.contains("version=1") })
+            #expect(uses.count >= 3)  // the root key at creation, then data and index
+        }
+    }
+
     // DAO-9, POR-6: every kind of record moves forward; the old version is then destroyed and nothing is lost
     @Test("re-encryption moves every record to the new version, the old one is retired, and everything still reads", arguments: TestDatabase.allCases)
     func reencryptThenRetire(_ database: TestDatabase) async throws {

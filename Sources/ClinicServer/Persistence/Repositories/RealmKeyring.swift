@@ -47,7 +47,7 @@ final class RealmKeyring: Sendable {
     func rootKey(for realm: UUID) async throws -> RealmRootKey {
         if let root = roots.withLockedValue({ $0[realm] }) { return root }
         let root = try await rootKeys.load(realm, provider: provider)
-        logger.info("key unwrapped", metadata: ["realm": "\(realm)", "key": "root", "wrapped_by": "\(provider.currentKeyID)"])
+        logger.info("key unwrapped", metadata: Self.keyUse(realm, purpose: "root", version: nil, wrappedBy: provider.currentKeyID))
         roots.withLockedValue { $0[realm] = root }
         return root
     }
@@ -88,6 +88,15 @@ final class RealmKeyring: Sendable {
     }
 
     /// Forgets a realm's keys, so the next use reads `realm_keys` again (after this process rotated or retired).
+    /// What a key use is logged with (POR-5): the realm under `clinic` and the version under
+    /// `version`, fields the redacting log handler shows whole, and what wrapped the key. Never
+    /// the key.
+    static func keyUse(_ realm: UUID, purpose: String, version: KeyVersion?, wrappedBy: String) -> Logger.Metadata {
+        var fields: Logger.Metadata = ["clinic": .string(realm.uuidString.lowercased()), "purpose": .string(purpose), "wrapped_by": .string(wrappedBy)]
+        if let version { fields["version"] = .stringConvertible(version.rawValue) }
+        return fields
+    }
+
     func forget(_ realm: UUID) {
         cache.withLockedValue { $0[realm] = nil }
     }
@@ -115,7 +124,7 @@ final class RealmKeyring: Sendable {
                     let (bytes, kekID) = try wrapped()
                     let unwrapper = try await unwrapper(for: realm, kekID: kekID)
                     dataKeys.append(try await unwrapper.unwrapDataKey(bytes, keyID: kekID, realm: realm, version: version))
-                    logger.info("key unwrapped", metadata: ["realm": "\(realm)", "key": "data \(version)", "wrapped_by": "\(kekID)"])
+                    logger.info("key unwrapped", metadata: Self.keyUse(realm, purpose: "data", version: version, wrappedBy: kekID))
                 }
                 // The newest version is current (rotation only ever adds a higher one): a row's
                 // `is_current` flag, which a database writer could move to an old key, is not trusted.
@@ -127,7 +136,7 @@ final class RealmKeyring: Sendable {
                     let (bytes, kekID) = try wrapped()
                     let unwrapper = try await unwrapper(for: realm, kekID: kekID)
                     indexKeys.append(try await unwrapper.unwrapIndexKey(bytes, keyID: kekID, realm: realm, version: version))
-                    logger.info("key unwrapped", metadata: ["realm": "\(realm)", "key": "index \(version)", "wrapped_by": "\(kekID)"])
+                    logger.info("key unwrapped", metadata: Self.keyUse(realm, purpose: "index", version: version, wrappedBy: kekID))
                 }
                 currentIndex = max(currentIndex ?? version, version)
             default:
