@@ -125,6 +125,9 @@ class Server:
         assert os.access(BIN, os.X_OK), "no clinickeep binary at %s (set CLINICKEEP_BIN)" % BIN
         if self.backend == "postgres" and self.reset_database:
             reset_e2e_database()
+            # A new database is a new ledger with a new signing key: its pin from the old one goes
+            # too (a server meeting another database than its pins refuses to start).
+            (self.data / "keystore" / "audit-signing-keys.pins").unlink(missing_ok=True)
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
             self.process = subprocess.Popen(
                 [BIN, "serve", "--data-dir", str(self.data), "--port", str(self.port)],

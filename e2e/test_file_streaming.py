@@ -118,7 +118,8 @@ def test_a_200_mb_file_streams_in_and_out_with_flat_memory_and_no_plaintext_stor
     stored = list((server.data / "files" / owner.clinic_id.lower()).iterdir())
     big = max(stored, key=lambda p: p.stat().st_size)
     assert big.stat().st_size > SIZE_MIB * MIB
-    assert not stored_contains(big, marker.encode()) and not stored_contains(big, b"%PDF")
+    # The whole header: four bytes alone turn up by chance in 200 MiB of ciphertext about one run in twenty.
+    assert not stored_contains(big, marker.encode()) and not stored_contains(big, b"%PDF-1.7\n")
 
     grown_upload = (during_upload.peak - baseline) / 1024
     grown_download = (during_download.peak - baseline) / 1024

@@ -28,6 +28,22 @@ struct PatientFileTests {
         return all
     }
 
+    // DAO-3: no file route answers without a session
+    @Test("without a session, a file, its bytes and a patient's list of files answer 401 and show nothing")
+    func noSessionNoFile() async throws {
+        try await ClinicTestApp.with(.sqlite) { app in
+            let team = try await app.clinicTeam()
+            let text = "Referral \(Canary.word("Rf"))"
+            let uploaded = try await app.send(.POST, team.path("patients/\(team.patientID)/files?name=referral.txt"), as: team.receptionist,
+                                              bytes: Data(text.utf8))
+            let id = try #require(uploaded.json["id"] as? String)
+            for path in ["files/\(id)", "files/\(id)/content", "patients/\(team.patientID)/files"] {
+                let answer = try await app.send(.GET, team.path(path))
+                #expect(answer.status == .unauthorized && !answer.text.contains(text) && !answer.text.contains("referral"), "\(path)")
+            }
+        }
+    }
+
     // Security review round 2, A6
     @Test("a download is named with the extension of what it is, not what the uploader called it")
     func downloadNamedByKind() async throws {

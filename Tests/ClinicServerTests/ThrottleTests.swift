@@ -74,6 +74,20 @@ struct ThrottleTests {
         }
     }
 
+    // Security review round 2, A5: a locked account hammered is an entry a minute, not one per try.
+    // SQLite only: the identity chain of the shared PostgreSQL database takes every test's sign-ins.
+    @Test("sign-ins refused while locked are recorded once a minute with a count, not once each")
+    func throttledCoalesced() async throws {
+        try await ClinicTestApp.with(.sqlite) { app in
+            let owner = try await app.signUpClinic()
+            let started = Date()
+            let statuses = try await wrongLogins(app, email: owner.email, count: 16)
+            #expect(statuses.filter { $0 == .tooManyRequests }.count >= 5)
+            let throttled = try await app.identityActions().filter { $0 == "auth.throttled" }.count
+            #expect(throttled >= 1 && throttled <= Int(Date().timeIntervalSince(started) / 60) + 1)
+        }
+    }
+
     @Test("the progressive delay is nothing for two failures, then doubles to eight times its base")
     func delaySchedule() {
         let delays = (1...8).map { SignInThrottle.delay(afterFailures: Int64($0), base: 0.25) }

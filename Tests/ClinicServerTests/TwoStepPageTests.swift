@@ -95,6 +95,7 @@ struct TwoStepPageTests {
         try await ClinicTestApp.with(database) { app in
             let owner = try await app.signUpClinic()
             let practitioner = try await app.addMember(to: owner, roles: ["practitioner"])
+            let admin = try await app.addMember(to: owner, roles: ["admin"])
             let patients = "/api/v1/clinics/\(owner.clinicID)/patients"
             #expect(try await app.send(.GET, patients, as: owner).status == .ok)
             let eightDaysAgo = Date().addingTimeInterval(-8 * 86_400).milliseconds
@@ -108,6 +109,7 @@ struct TwoStepPageTests {
             #expect(refused.status == .forbidden && refused.errorCode == "mfa_enrolment_required")
             #expect(try await app.send(.GET, "/clinics/\(owner.clinicID)/patients", as: owner).headers.first(name: .location) == "/me/two-step")
             #expect(try await app.passwordStep(email: owner.email, password: owner.password, like: owner).response.json["mfaEnrolmentRequired"] as? Bool == true)
+            #expect(try await app.send(.GET, patients, as: admin).errorCode == "mfa_enrolment_required")
             #expect(try await app.send(.GET, patients, as: practitioner).status == .ok)
             _ = try await app.enrolTOTP(owner)
             #expect(try await app.send(.GET, patients, as: owner).status == .ok)

@@ -65,6 +65,22 @@ struct KMSDecryptKeyTests {
                            })
     }
 
+    // POR-1: keys never cross a network in the clear
+    @Test("the KMS endpoint is https, or http only to this machine")
+    func endpointOverTLS() throws {
+        func provider(_ endpoint: String) throws -> AWSKMSProvider {
+            try AWSKMSProvider(keyID: "alias/current", region: "ap-southeast-2", endpoint: URL(string: endpoint),
+                               credentials: AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "secret"),
+                               transport: { _ in (500, Data()) })
+        }
+        for clear in ["http://kms.example/", "http://10.0.0.5:4566/", "ftp://127.0.0.1/"] {
+            #expect(throws: KeyringError.self, "\(clear)") { _ = try provider(clear) }
+        }
+        for allowed in ["https://kms.ap-southeast-2.amazonaws.com/", "http://127.0.0.1:4566/", "http://localhost:4566/"] {
+            #expect(try provider(allowed).endpoint.absoluteString == allowed)
+        }
+    }
+
     @Test("Decrypt names the configured key the row was wrapped by; a key not configured is refused before KMS is asked")
     func decryptNamesItsKey() async throws {
         let sent = Sent()

@@ -220,7 +220,7 @@ enum AuditSigningKeys {
         for signer in signers {
             // Pinned by another server starting at the same moment: only what it pinned counts.
             guard let pin = pinned[signer.version] else { continue }
-            guard pin == signer.publicKey else { throw LedgerError.signingKeyMismatch(version: signer.version) }
+            guard pin == signer.publicKey else { throw LedgerError.signingKeyNotPinned(version: signer.version, pins: pins.path) }
             try keys.add(version: signer.version, publicKey: signer.publicKey)
             chainKeys.append(ChainKey.derived(from: signer))
             current = signer

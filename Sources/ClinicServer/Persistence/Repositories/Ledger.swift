@@ -80,6 +80,7 @@ enum LedgerError: Error, CustomStringConvertible {
     case headUnavailable
     case noSigningKey
     case signingKeyMismatch(version: UInt32)
+    case signingKeyNotPinned(version: UInt32, pins: String)
 
     var description: String {
         switch self {
@@ -87,6 +88,8 @@ enum LedgerError: Error, CustomStringConvertible {
         case .noSigningKey: "no audit checkpoint-signing key is loaded"
         case .signingKeyMismatch(let version):
             "audit signing key v\(version) does not match its stored public key (the key table was altered)"
+        case let .signingKeyNotPinned(version, pins):
+            "audit signing key v\(version) in the database is not the one pinned in \(pins): this is another database than the key store's, or its key table was replaced; if this is a new database on purpose, remove that file"
         }
     }
 }
