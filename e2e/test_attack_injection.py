@@ -19,6 +19,8 @@ from attack_target import build_clinic
 from conftest import medicare, report_measurement
 
 SQLMAP = shutil.which("sqlmap")
+# The database behind each server is known, so sqlmap sends only that database's payloads.
+DBMS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 TECHNIQUES = os.environ.get("CLINICKEEP_E2E_SQLMAP_TECHNIQUES", "BEU")
 # Operations that would end the session sqlmap rides on, or lock the account.
 SKIPPED = re.compile(r"/auth/logout|/me/(sessions|password|totp|recovery)|/security$|^/api/v1/clinics/\{clinicId\}$")
@@ -149,6 +151,7 @@ def targets(document, ids):
 
 def run_sqlmap(server, owner, method, url, body, output_dir):
     command = [SQLMAP, "-u", server.base + url, "--method", method, "--batch", "--level", "1", "--risk", "1",
+               "--dbms", DBMS[server.backend],
                "--technique", TECHNIQUES, "--threads", "2", "--timeout", "10", "--retries", "1", "--flush-session",
                "--disable-coloring", "--output-dir", str(output_dir), "--skip-waf", "--ignore-code", "400,401,403,404,405,409,410,413,415,429",
                "--headers", "Cookie: __Host-clinickeep-session=%s\nX-CSRF-Token: %s\nContent-Type: application/json" % (owner.cookie, owner.csrf)]
