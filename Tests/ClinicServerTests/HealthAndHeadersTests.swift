@@ -1,5 +1,6 @@
 import ClinicTestSupport
 import Testing
+import SQLKit
 import Vapor
 @testable import ClinicServer
 
@@ -10,6 +11,27 @@ struct HealthAndHeadersTests {
         try await ClinicTestApp.with(database) { app in
             let response = try await app.send(.GET, "/healthz")
             #expect(response.status == .ok)
+        }
+    }
+
+    // A load balancer's probe costs no database work, even with a browser's cookie: an expired
+    // session presented to /healthz is still in the table afterwards, where any route that
+    // resumes sessions removes it.
+    @Test("healthz never resumes the session the cookie names", arguments: TestDatabase.allCases)
+    func healthzLeavesTheSessionAlone(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database, adjust: { $0.sessionIdleTimeout = 1 }) { app in
+            let owner = try await app.signUpClinic()
+            try await Task.sleep(nanoseconds: 1_200_000_000)
+            let sessions = { () async throws -> Int in
+                try await app.services.store.global.raw("SELECT COUNT(*) AS n FROM sessions WHERE user_id = \(bind: UUID(uuidString: owner.userID)!)")
+                    .first()!.decode(column: "n", as: Int.self)
+            }
+
+            #expect(try await app.send(.GET, "/healthz", as: owner).status == .ok)
+            #expect(try await sessions() == 1)
+
+            #expect(try await app.send(.GET, "/api/v1/me", as: owner).status == .unauthorized)
+            #expect(try await sessions() == 0)
         }
     }
 

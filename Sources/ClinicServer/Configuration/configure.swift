@@ -42,7 +42,6 @@ public enum ClinicKeepApp {
         app.middleware.use(RequestLogMiddleware())
         app.middleware.use(ErrorResponseMiddleware())
         app.middleware.use(FileMiddleware(publicDirectory: resourcesPath + "/Public/", defaultFile: nil))
-        app.middleware.use(SessionAuthenticator())
 
         // The default limits refuse any path with a dot-directory in it, and resources live
         // under .build when run from a checkout; the sandbox still confines reads to them.
@@ -82,8 +81,12 @@ public enum ClinicKeepApp {
     }
 
     static func registerRoutes(_ app: Application) {
+        // Health and the security policy need no session: they never touch the database, even
+        // when the browser sends its cookie (a load balancer's probe costs nothing). Everything
+        // else learns who is asking first.
         HealthAPI.register(app)
-        let api = app.grouped("api", "v1")
+        let asking = app.grouped(SessionAuthenticator())
+        let api = asking.grouped("api", "v1")
         AuthAPI.register(api)
         PatientsAPI.register(api)
         AppointmentsAPI.register(api)
@@ -104,7 +107,7 @@ public enum ClinicKeepApp {
         WorkingHoursAPI.register(api)
         PasswordResetAPI.register(api)
         OpenAPIDocument.register(api)
-        Pages.register(app)
+        Pages.register(asking)
     }
 
     static func useDatabases(_ app: Application, settings: ServerSettings) throws -> DatabaseKind {
