@@ -1,5 +1,4 @@
-import Dispatch
-import NIOConcurrencyHelpers
+import ServiceLifecycle
 import Vapor
 
 /// `clinickeep serve`: migrate, then serve HTTPS until SIGINT or SIGTERM.
@@ -40,57 +39,46 @@ struct ServeClinicCommand: AsyncCommand {
             // The link is for the operator's eyes, so it goes to the console, not the log.
             context.console.print("Set up the first clinic (this link works once): \(settings.publicURL)/setup?token=\(token)")
         }
-        var delivery: OutboxDelivery?
+        // Stopped in the reverse of this order on SIGTERM or SIGINT: first the HTTP server (no
+        // new connections; requests under way are answered), then the chores and the outbox
+        // (a run under way finishes), and only then, when `serve` returns, the database pools.
+        var services: [any Service] = []
         if let url = settings.smtpURL {
             var server = try SMTPServer(url: url)
             server.trustedCAFile = settings.smtpCAFile
-            delivery = OutboxDelivery(services: app.clinicServices, server: server, logger: app.logger)
-            delivery?.start()
+            services.append(OutboxDelivery(services: app.clinicServices, server: server, logger: app.logger))
         }
-        let services = app.clinicServices, store = services.store
+        let clinic = app.clinicServices, store = clinic.store
         // Checkpoints every chain that went quiet with entries not yet covered by one, once per
         // checkpoint interval (at most once a minute).
         let checkpointPeriod = max(1, min(60_000, store.checkpointing.intervalMilliseconds))
-        let chores = [
-            ServerChore("audit checkpoints signed", every: .milliseconds(checkpointPeriod), logger: app.logger) {
-                try await store.checkpointing.sweep(store: store)
-            },
-            // Hourly: a summary goes out once a clinic's last one is a day old.
-            ServerChore("break-glass summaries queued", every: .seconds(3600), logger: app.logger) {
-                try await BreakGlassSummary(services: services).run()
-            },
-        ]
-        chores.forEach { $0.start() }
-        await waitForTermination()
-        context.console.print("Stopping.")
-        chores.forEach { $0.stop() }
-        delivery?.stop()
-        await redirect?.stop()
-        await app.server.shutdown()
-    }
-
-    private func waitForTermination() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let queue = DispatchQueue(label: "clinickeep.signals")
-            let resumed = NIOLockedValueBox(false)
-            var sources: [any DispatchSourceSignal] = []
-            for code in [SIGINT, SIGTERM] {
-                signal(code, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: code, queue: queue)
-                source.setEventHandler {
-                    let first = resumed.withLockedValue { done in defer { done = true }; return !done }
-                    if first { continuation.resume() }
-                }
-                source.resume()
-                sources.append(source)
-            }
-            SignalSources.keep(sources)
-        }
+        services.append(ServerChore("audit checkpoints signed", every: .milliseconds(checkpointPeriod), logger: app.logger) {
+            try await store.checkpointing.sweep(store: store)
+        })
+        // Hourly: a summary goes out once a clinic's last one is a day old.
+        services.append(ServerChore("break-glass summaries queued", every: .seconds(3600), logger: app.logger) {
+            try await BreakGlassSummary(services: clinic).run()
+        })
+        services.append(HTTPService(app: app, redirect: redirect, console: context.console))
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger)
+        // Past this, what is still running is cancelled; the HTTP server's own wait for its
+        // requests is shorter (Vapor's shutdown timeout, 10 s).
+        configuration.maximumGracefulShutdownDuration = .seconds(30)
+        try await ServiceGroup(configuration: configuration).run()
     }
 }
 
-/// Keeps the signal sources alive for the life of the process.
-enum SignalSources {
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
-    static func keep(_ new: [any DispatchSourceSignal]) { sources += new }
+/// The running HTTP server (and its plain-HTTP redirect) as a service of the group: it waits for
+/// the shutdown signal, then stops accepting and lets the requests in flight finish.
+private struct HTTPService: Service {
+    let app: Application
+    let redirect: PlainHTTPRedirect?
+    let console: any Console
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        console.print("Stopping.")
+        await redirect?.stop()
+        await app.server.shutdown()
+    }
 }

@@ -1,13 +1,15 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Sends what waits in the outbox, once a second, while the server runs. Several instances may
-/// run it: each message is leased to one sender at a time.
-final class OutboxDelivery: Sendable {
+/// run it: each message is leased to one sender at a time. On shutdown the batch under way is
+/// sent (or marked for retry) before the database closes; nothing waiting is lost, since the
+/// outbox is a table and the next start sends it.
+struct OutboxDelivery: Service {
     private let outbox: Outbox
     private let client: SMTPClient
     private let logger: Logger
-    private let task = LockedTask()
 
     init(services: ClinicServices, server: SMTPServer, logger: Logger) {
         self.outbox = Outbox(services: services)
@@ -15,16 +17,12 @@ final class OutboxDelivery: Sendable {
         self.logger = logger
     }
 
-    func start() {
-        task.set(Task { [self] in
-            while !Task.isCancelled {
-                await deliverDue()
-                try? await Task.sleep(nanoseconds: 1_000_000_000)
-            }
-        })
+    func run() async {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await deliverDue()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+        }
     }
-
-    func stop() { task.cancel() }
 
     func deliverDue() async {
         do {
@@ -44,13 +42,4 @@ final class OutboxDelivery: Sendable {
             logger.warning("outbox could not be read", metadata: ["error_type": .string(String(reflecting: type(of: error)))])
         }
     }
-}
-
-/// A task handle that can be set and cancelled from any thread.
-final class LockedTask: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: Task<Void, Never>?
-
-    func set(_ new: Task<Void, Never>) { lock.withLock { task = new } }
-    func cancel() { lock.withLock { task?.cancel(); task = nil } }
 }
