@@ -20,6 +20,12 @@ struct ServeClinicCommand: AsyncCommand {
         if let hostname = signature.hostname { settings.hostname = hostname }
         if let port = signature.port { settings.port = try ServerSettings.port(port) }
         let app = context.application
+        // First, so that start-up work is counted too.
+        var services: [any Service] = []
+        if let port = settings.metricsPort {
+            services.append(try await MetricsEndpoint.start(host: settings.metricsHostname, port: port, group: app.eventLoopGroup))
+            context.console.print("Metrics at http://\(settings.metricsHostname):\(port)/metrics")
+        }
         let startup = try await ClinicKeepApp.configure(app, settings: settings, migrate: true)
         if startup.keyFileCreated {
             context.console.print("Created the key-encryption key at \(startup.keyFilePath) (mode 0600). Back it up apart from the database: without it the data cannot be read.")
@@ -41,8 +47,8 @@ struct ServeClinicCommand: AsyncCommand {
         }
         // Stopped in the reverse of this order on SIGTERM or SIGINT: first the HTTP server (no
         // new connections; requests under way are answered), then the chores and the outbox
-        // (a run under way finishes), and only then, when `serve` returns, the database pools.
-        var services: [any Service] = []
+        // (a run under way finishes), the metrics port, and only then, when `serve` returns,
+        // the database pools.
         if let url = settings.smtpURL {
             var server = try SMTPServer(url: url)
             server.trustedCAFile = settings.smtpCAFile

@@ -11,6 +11,10 @@ public struct ServerSettings: Sendable {
     public var port = 8443
     /// A plain-HTTP port that only redirects to HTTPS (off unless set).
     public var plainHTTPPort: Int?
+    /// Prometheus metrics over plain HTTP on their own port (off unless set), on loopback unless
+    /// `metricsHostname` says otherwise: counts and timings, never an id or a personal value.
+    public var metricsPort: Int?
+    public var metricsHostname = "127.0.0.1"
     public var dataDirectory = "./clinickeep-data"
     /// Where the key-encryption key lives: the key file (default) or AWS KMS.
     public var keyProvider = KeyProviderSetting.keyFile
@@ -89,6 +93,8 @@ public struct ServerSettings: Sendable {
         if let value = environment["CLINICKEEP_HOSTNAME"], !value.isEmpty { settings.hostname = value }
         if let value = environment["CLINICKEEP_PORT"], !value.isEmpty { settings.port = try port(value) }
         if let value = environment["CLINICKEEP_HTTP_PORT"], !value.isEmpty { settings.plainHTTPPort = try port(value) }
+        if let value = environment["CLINICKEEP_METRICS_PORT"], !value.isEmpty { settings.metricsPort = try port(value) }
+        if let value = environment["CLINICKEEP_METRICS_HOST"], !value.isEmpty { settings.metricsHostname = value }
         if let value = environment["DATABASE_URL"], !value.isEmpty { settings.databaseURL = value }
         if let value = environment["CLINICKEEP_MIGRATION_DATABASE_URL"], !value.isEmpty { settings.migrationDatabaseURL = value }
         if let value = environment["CLINICKEEP_DATABASE_ALLOW_PLAINTEXT"], !value.isEmpty {
@@ -268,6 +274,8 @@ public struct ServerSettings: Sendable {
       AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN  aws-kms: credentials (never logged)
       CLINICKEEP_KEYSTORE_DIR            each clinic's root key, outside the database (default <data dir>/keystore; shared by every server of one database)
       CLINICKEEP_HTTP_PORT               a plain-HTTP port that only redirects to HTTPS (default: none)
+      CLINICKEEP_METRICS_PORT            Prometheus metrics at http://<host>:<port>/metrics (default: off)
+      CLINICKEEP_METRICS_HOST            the address the metrics port listens on (default 127.0.0.1)
       CLINICKEEP_FILES_DIR               files' encrypted bytes (default <data dir>/files; shared by every server of one database)
       CLINICKEEP_MAX_UPLOAD_MB           the largest file an upload may carry, in MiB (default 256)
       DATABASE_URL                       postgres://... for PostgreSQL as the server's own role (default: SQLite in the data directory)

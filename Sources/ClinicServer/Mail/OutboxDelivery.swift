@@ -20,6 +20,7 @@ struct OutboxDelivery: Service {
     func run() async {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await deliverDue()
+            if let pending = try? await outbox.pendingCount() { Metric.outboxPending(pending) }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }
     }

@@ -1,6 +1,7 @@
 import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
+import Dispatch
 import Foundation
 import SQLKit
 import Logging
@@ -43,11 +44,15 @@ public struct Store: Sendable {
 
     /// Runs `body` in one transaction scoped to `realm`.
     func transaction<T: Sendable>(realm: UUID, _ body: @escaping @Sendable (ScopedSQL) async throws -> T) async throws -> T {
+        let asked = DispatchTime.now().uptimeNanoseconds
+        Metric.unitStarted("write")
+        defer { Metric.unitEnded("write") }
         switch kind {
         case .postgres:
             return try await database.transaction { db in
                 let scoped = ScopedSQL(sql: db as! any SQLDatabase, kind: .postgres, checkpointing: checkpointing)
                 try await scoped.enter(realm: realm)
+                Metric.unitWaited("write", nanoseconds: Self.since(asked))
                 return try await body(scoped)
             }
         case .sqlite:
@@ -59,6 +64,7 @@ public struct Store: Sendable {
                 // IMMEDIATE takes the write lock up front: a reading transaction that later
                 // appends to the ledger can never fail with a stale snapshot.
                 try await sql.raw("BEGIN IMMEDIATE").run()
+                Metric.unitWaited("write", nanoseconds: Self.since(asked))
                 do {
                     let result = try await body(ScopedSQL(sql: sql, kind: .sqlite, checkpointing: checkpointing))
                     try await sql.raw("COMMIT").run()
@@ -71,13 +77,18 @@ public struct Store: Sendable {
         }
     }
 
+    private static func since(_ start: UInt64) -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds &- start) }
+
     /// A read scoped to `realm` with no write lock: on PostgreSQL a transaction that sets the
     /// realm (row-level security shows nothing without one); on SQLite, where there is no
     /// row-level security, the statements run as they are, with no `BEGIN IMMEDIATE`.
     func read<T: Sendable>(realm: UUID, _ body: @escaping @Sendable (ScopedSQL) async throws -> T) async throws -> T {
         switch kind {
         case .postgres: return try await transaction(realm: realm, body)
-        case .sqlite: return try await body(ScopedSQL(sql: global, kind: .sqlite, checkpointing: checkpointing))
+        case .sqlite:
+            Metric.unitStarted("read")
+            defer { Metric.unitEnded("read") }
+            return try await body(ScopedSQL(sql: global, kind: .sqlite, checkpointing: checkpointing))
         }
     }
 

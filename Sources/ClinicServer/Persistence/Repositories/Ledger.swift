@@ -42,6 +42,7 @@ enum Ledger {
                     \(bind: event.requestID), \(bind: event.detail), \(bind: entry.hash), \(bind: Int64(key.version)))
             """).run()
         try await sql.raw("UPDATE audit_heads SET head_hash = \(bind: entry.hash) WHERE chain_id = \(bind: event.chain)").run()
+        Metric.ledgerAppended()
         let now = Date().milliseconds
         let due = tx.checkpointing.isDue(sequence: sequence, lastCheckpoint: try claimed.decode(column: "checkpoint_sequence", as: Int64.self),
                                          lastCheckpointAt: try claimed.decode(column: "checkpoint_at_ms", as: Int64.self), now: now)

@@ -33,6 +33,14 @@ struct Outbox: Sendable {
             """).run()
     }
 
+    /// How many messages wait to be sent (due now or later).
+    func pendingCount() async throws -> Int {
+        try await services.store.read(realm: IdentityRealm.id) { tx in
+            try await tx.sql.raw("SELECT COUNT(*) AS pending FROM outbox WHERE state = 'pending'").first()?
+                .decode(column: "pending", as: Int.self) ?? 0
+        }
+    }
+
     /// Takes up to `limit` messages that are due, each leased to this caller.
     func takeDue(limit: Int = 10, now: Date = Date()) async throws -> [Message] {
         let keyring = services.keyring

@@ -81,7 +81,11 @@ final class RealmKeyring: Sendable {
     /// The realm's keys, unwrapping them on first use inside the caller's realm-scoped transaction.
     func keys(for realm: UUID, in tx: ScopedSQL) async throws -> RealmKeys {
         let cached = cache.withLockedValue { $0[realm] }
-        if let cached, Date().timeIntervalSince(cached.loadedAt) < Self.refreshInterval { return cached.keys }
+        if let cached, Date().timeIntervalSince(cached.loadedAt) < Self.refreshInterval {
+            Metric.keyCache(hit: true)
+            return cached.keys
+        }
+        Metric.keyCache(hit: false)
         let keys = try await load(realm, reusing: cached?.keys, in: tx)
         cache.withLockedValue { $0[realm] = Cached(keys: keys, loadedAt: Date()) }
         return keys
