@@ -116,6 +116,31 @@ class Server:
         return 0
 
 
+class BareServer(Server):
+    """W0′: clinickeep-bench's bare Vapor /healthz, with the ClinicKeep server's certificate and
+    TLS settings and nothing else (no middleware, no database)."""
+
+    def __init__(self, bench_binary, data_dir, env):
+        super().__init__(bench_binary, data_dir, env)
+        self.log_path = os.path.join(data_dir, "bare.log")
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([self.binary, "bare-healthz", "--data-dir", self.data_dir, "--port", str(self.port)],
+                                        env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"the bare server exited at start; see {self.log_path}")
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit("the bare server did not answer /healthz within 60 s")
+
+
 class Clinic:
     def __init__(self, size, clinic_id, owner_email, password):
         self.size, self.id, self.owner_email, self.password = size, clinic_id, owner_email, password
@@ -284,6 +309,17 @@ def run_database(name, binary, env, sizes, seconds, scratch):
 
         for label, workload, connections, what in WORKLOADS[:1]:
             record(label, workload, connections, what, smallest)
+        # W0′ beside W0, in the same minute: the server idles while the bare one is driven.
+        bare = BareServer(os.path.join(os.path.dirname(binary), "clinickeep-bench"), data_dir, env)
+        bare.start()
+        try:
+            figures = drive(bare, smallest, "healthz", 32, seconds, data_dir)
+        finally:
+            bare.stop()
+        results.append({"workload": "W0'", "kind": "healthz", "connections": 32, "patients": smallest.size,
+                        "description": "GET /healthz on a bare Vapor app with the same TLS, no middleware", **figures})
+        say(f"    W0' healthz c=32  bare Vapor          {figures['requestsPerSecond']:9.0f} req/s  p50 {figures['p50Ms']:7.2f} ms"
+            f"  p99 {figures['p99Ms']:7.2f} ms")
         for clinic in clinics:
             for label, workload, connections, what in SEARCHES:
                 record(label, workload, connections, what, clinic)
@@ -318,6 +354,7 @@ def ratios(report, sizes, bcrypt):
     rows = report["figures"]
     w0 = find(rows, "W0")["requestsPerSecond"]
     out = {
+        "W0/W0'": w0 / find(rows, "W0'")["requestsPerSecond"],
         "W1/W0": find(rows, "W1")["requestsPerSecond"] / w0,
         "W4/W0": find(rows, "W4")["requestsPerSecond"] / w0,
         "W5/bcrypt": find(rows, "W5")["requestsPerSecond"] / bcrypt["hashesPerSecond"],

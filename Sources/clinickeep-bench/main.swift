@@ -3,6 +3,7 @@ import Foundation
 
 // clinickeep-bench ledger [--seconds N] [--json FILE]
 // clinickeep-bench bcrypt [--seconds N] [--cost C]   (one JSON line: password checks per second, all cores)
+// clinickeep-bench bare-healthz --data-dir DIR --port P  (W0′: a bare Vapor /healthz with that server's TLS)
 //
 // Measures the audit ledger on the database the environment names (DATABASE_URL and
 // CLINICKEEP_MIGRATION_DATABASE_URL for PostgreSQL; otherwise SQLite in a fresh temporary data
@@ -16,13 +17,15 @@ func fail(_ message: String) -> Never {
 LedgerBenchmark.quietLogging()
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard let benchmark = arguments.first, ["ledger", "bcrypt"].contains(benchmark) else {
-    fail("usage: clinickeep-bench ledger [--seconds N] [--json FILE] | bcrypt [--seconds N] [--cost C]")
+guard let benchmark = arguments.first, ["ledger", "bcrypt", "bare-healthz"].contains(benchmark) else {
+    fail("usage: clinickeep-bench ledger [--seconds N] [--json FILE] | bcrypt [--seconds N] [--cost C] | bare-healthz --data-dir DIR --port P")
 }
 arguments.removeFirst()
 var seconds = 5.0
 var jsonPath: String?
 var bcryptCost = ServerSettings().bcryptCost
+var dataDirectory: String?
+var port: Int?
 while !arguments.isEmpty {
     let flag = arguments.removeFirst()
     guard let value = arguments.first else { fail("\(flag) needs a value") }
@@ -32,11 +35,21 @@ while !arguments.isEmpty {
         guard let number = Double(value), number > 0, number <= 600 else { fail("--seconds takes 0 to 600") }
         seconds = number
     case "--json": jsonPath = value
+    case "--data-dir": dataDirectory = value
+    case "--port":
+        guard let number = Int(value), (1...65535).contains(number) else { fail("--port takes 1 to 65535") }
+        port = number
     case "--cost":
         guard let number = Int(value), (10...16).contains(number) else { fail("--cost takes 10 to 16, as CLINICKEEP_BCRYPT_COST does") }
         bcryptCost = number
     default: fail("unknown option \(flag)")
     }
+}
+
+if benchmark == "bare-healthz" {
+    guard let dataDirectory, let port else { fail("bare-healthz needs --data-dir and --port") }
+    do { try await BareHealthz.serve(dataDirectory: dataDirectory, port: port) } catch { fail("\(error)") }
+    exit(0)
 }
 
 if benchmark == "bcrypt" {

@@ -33,18 +33,6 @@ struct ServeClinicCommand: AsyncCommand {
         if startup.certificateGenerated, let path = startup.certificatePath {
             context.console.print("Generated a self-signed TLS certificate at \(path).")
         }
-        try await app.server.start(address: .hostname(settings.hostname, port: settings.port))
-        context.console.print("ClinicKeep is serving at \(settings.publicURL)")
-        var redirect: PlainHTTPRedirect?
-        if settings.tlsEnabled, let httpPort = settings.plainHTTPPort {
-            redirect = try await PlainHTTPRedirect.start(host: settings.hostname, port: httpPort, httpsBase: settings.publicURL,
-                                                         group: app.eventLoopGroup)
-            context.console.print("Plain HTTP on port \(httpPort) redirects to \(settings.publicURL)")
-        }
-        if let token = try await SetupLink(services: app.clinicServices).issueIfUnclaimed() {
-            // The link is for the operator's eyes, so it goes to the console, not the log.
-            context.console.print("Set up the first clinic (this link works once): \(settings.publicURL)/setup?token=\(token)")
-        }
         // Stopped in the reverse of this order on SIGTERM or SIGINT: first the HTTP server (no
         // new connections; requests under way are answered), then the chores and the outbox
         // (a run under way finishes), the metrics port, and only then, when `serve` returns,
@@ -65,7 +53,7 @@ struct ServeClinicCommand: AsyncCommand {
         services.append(ServerChore("break-glass summaries queued", every: .seconds(3600), logger: app.logger) {
             try await BreakGlassSummary(services: clinic).run()
         })
-        services.append(HTTPService(app: app, redirect: redirect, console: context.console))
+        services.append(HTTPService(app: app, settings: settings, console: context.console))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger)
         // Past this, what is still running is cancelled; the HTTP server's own wait for its
         // requests is shorter (Vapor's shutdown timeout, 10 s).
@@ -74,14 +62,28 @@ struct ServeClinicCommand: AsyncCommand {
     }
 }
 
-/// The running HTTP server (and its plain-HTTP redirect) as a service of the group: it waits for
-/// the shutdown signal, then stops accepting and lets the requests in flight finish.
+/// The HTTP server (and its plain-HTTP redirect) as a service of the group. It starts inside the
+/// group, whose signal handlers are already in place: a SIGTERM sent the moment `/healthz` first
+/// answers is a clean stop, not a kill. On the signal it stops accepting and lets the requests
+/// in flight finish.
 private struct HTTPService: Service {
     let app: Application
-    let redirect: PlainHTTPRedirect?
+    let settings: ServerSettings
     let console: any Console
 
     func run() async throws {
+        try await app.server.start(address: .hostname(settings.hostname, port: settings.port))
+        console.print("ClinicKeep is serving at \(settings.publicURL)")
+        var redirect: PlainHTTPRedirect?
+        if settings.tlsEnabled, let httpPort = settings.plainHTTPPort {
+            redirect = try await PlainHTTPRedirect.start(host: settings.hostname, port: httpPort, httpsBase: settings.publicURL,
+                                                         group: app.eventLoopGroup)
+            console.print("Plain HTTP on port \(httpPort) redirects to \(settings.publicURL)")
+        }
+        if let token = try await SetupLink(services: app.clinicServices).issueIfUnclaimed() {
+            // The link is for the operator's eyes, so it goes to the console, not the log.
+            console.print("Set up the first clinic (this link works once): \(settings.publicURL)/setup?token=\(token)")
+        }
         try? await gracefulShutdown()
         console.print("Stopping.")
         await redirect?.stop()

@@ -19,6 +19,8 @@ public final class ClinicServices: Sendable {
     let instanceID = UUID()
     /// Outsider-caused events recorded once per subject a minute.
     let repeatedEvents = RepeatedEvents()
+    /// Memberships kept while their versions hold.
+    let memberships = MembershipCache()
 
     init(settings: ServerSettings, store: Store, keyring: RealmKeyring, passwordPolicy: PasswordPolicy,
          threadPool: NIOThreadPool, decoyPasswordHash: String, breachedRange: BreachedPasswordRange?) {

@@ -72,6 +72,10 @@ enum Metric {
     static func ledgerAppended() { Counter(label: "clinickeep_ledger_appends_total").increment() }
     /// A realm's keys found in memory, or read and unwrapped again.
     static func keyCache(hit: Bool) { Counter(label: "clinickeep_key_cache_total", dimensions: [("result", hit ? "hit" : "miss")]).increment() }
+    /// A membership found in memory under current versions, or read again.
+    static func membershipCache(hit: Bool) {
+        Counter(label: "clinickeep_membership_cache_total", dimensions: [("result", hit ? "hit" : "miss")]).increment()
+    }
     /// E-mail waiting to be sent, seen by the delivery loop each round.
     static func outboxPending(_ count: Int) { Gauge(label: "clinickeep_outbox_pending").record(count) }
 }

@@ -32,7 +32,8 @@ public enum ClinicKeepApp {
                            CreateClinicalRecords(), CreateAuditCheckpoints(), CreateAuditRetention(), AllowLockedReseal(),
                            AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
                            CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), CreateWorkingHours(), KeyAuditChains(), ListAuditChains(),
-                           RecordSessionAssurance(), AddAccountLock(), ProtectIdentityTables(), AddCaseBasedAccess(), AddSupportAccess(), to: migrator)
+                           RecordSessionAssurance(), AddAccountLock(), ProtectIdentityTables(), AddCaseBasedAccess(), AddSupportAccess(),
+                           AddAccessVersions(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"

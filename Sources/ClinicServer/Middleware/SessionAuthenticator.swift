@@ -14,7 +14,10 @@ struct SessionAuthenticator: AsyncMiddleware {
             }
             request.apiBearer = bearer
         } else if let token = request.cookies[SessionStore.cookieName]?.string {
-            request.staffSession = try await SessionStore(services: request.services).resume(token: token)
+            // The clinic in the path, if any, is read with the session: its settings version
+            // tells whether a membership kept in memory still holds (`MembershipCache`).
+            let clinic = request.parameters.get("clinicId").flatMap(ClinicID.init(string:))
+            request.staffSession = try await SessionStore(services: request.services).resume(token: token, clinic: clinic)
         }
         return try await next.respond(to: request)
     }

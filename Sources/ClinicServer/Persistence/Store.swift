@@ -5,6 +5,7 @@ import Dispatch
 import Foundation
 import SQLKit
 import Logging
+import NIOConcurrencyHelpers
 
 /// Which database engine is behind the store; the few places SQL differs ask this.
 public enum DatabaseKind: String, Sendable { case sqlite, postgres }
@@ -21,6 +22,8 @@ public struct Store: Sendable {
 
     /// SQLite's one connection (see `database`).
     private let sqliteLoop: (any EventLoop)?
+    /// SQLite: whether the connection's pragmas are set.
+    private let sqliteTuned = NIOLockedValueBox(false)
     /// PostgreSQL: the tables' owner's connection, when configured (to migrate and to purge the ledger).
     private let owner: DatabaseID?
 
@@ -59,8 +62,12 @@ public struct Store: Sendable {
             return try await database.withConnection { db in
                 let sql = db as! any SQLDatabase
                 // synchronous=NORMAL is safe in WAL mode (no corruption, at worst the last commits
-                // before a power cut are lost) and removes an fsync per commit.
-                try await sql.raw("PRAGMA synchronous = NORMAL").run()
+                // before a power cut are lost) and removes an fsync per commit. It belongs to the
+                // connection, so once is enough; should the pool ever open a new connection, that
+                // one keeps SQLite's default (FULL): slower, never less safe.
+                if sqliteTuned.withLockedValue({ tuned in defer { tuned = true }; return !tuned }) {
+                    try await sql.raw("PRAGMA synchronous = NORMAL").run()
+                }
                 // IMMEDIATE takes the write lock up front: a reading transaction that later
                 // appends to the ledger can never fail with a stale snapshot.
                 try await sql.raw("BEGIN IMMEDIATE").run()

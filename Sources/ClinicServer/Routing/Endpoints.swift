@@ -104,7 +104,10 @@ enum RequestGuards {
                             action: ClinicAction) async throws -> ClinicScope {
         guard let text = request.parameters.get("clinicId"), let clinic = ClinicID(string: text) else { throw ClinicError.notFound }
         let directory = IdentityDirectory(services: request.services)
-        guard let membership = try await directory.membership(of: session.user, in: clinic) else {
+        let versions = session.clinicVersion.map { MembershipCache.Versions(access: session.accessVersion, clinic: $0) }
+        guard let membership = try await request.services.memberships.membership(of: session.user, in: clinic, versions: versions, load: {
+            try await directory.membership(of: session.user, in: clinic)
+        }) else {
             if let support = try await supportScope(request, session: session, clinic: clinic) {
                 try await authorize(request, support, resource: resource, action: action)
                 return support

@@ -35,13 +35,21 @@ enum Ledger {
         let previous = try claimed.decode(column: "head_hash", as: Data.self)
         let entry = LedgerEntry(sequence: sequence, event: event,
                                 hash: HashChain.hash(sequence: sequence, event: event, previous: previous, key: key), keyVersion: key.version)
-        try await sql.raw("""
+        let insert = SQLQueryString("""
             INSERT INTO audit_events (chain_id, sequence, occurred_at_ms, actor_id, action, resource_type, resource_id, outcome, address, request_id, detail, hash, key_version)
             VALUES (\(bind: event.chain), \(bind: sequence), \(bind: event.occurredAtMilliseconds), \(bind: event.actor), \(bind: event.action),
                     \(bind: event.resourceType), \(bind: event.resource), \(bind: event.outcome.rawValue), \(bind: event.address),
                     \(bind: event.requestID), \(bind: event.detail), \(bind: entry.hash), \(bind: Int64(key.version)))
-            """).run()
-        try await sql.raw("UPDATE audit_heads SET head_hash = \(bind: entry.hash) WHERE chain_id = \(bind: event.chain)").run()
+            """)
+        let moveHead = SQLQueryString("UPDATE audit_heads SET head_hash = \(bind: entry.hash) WHERE chain_id = \(bind: event.chain)")
+        switch tx.kind {
+        case .postgres:
+            // One round trip for both: a data-modifying WITH runs whether or not it is read.
+            try await sql.raw(SQLQueryString("WITH appended AS (") + insert + SQLQueryString(") ") + moveHead).run()
+        case .sqlite:
+            try await sql.raw(insert).run()
+            try await sql.raw(moveHead).run()
+        }
         Metric.ledgerAppended()
         let now = Date().milliseconds
         let due = tx.checkpointing.isDue(sequence: sequence, lastCheckpoint: try claimed.decode(column: "checkpoint_sequence", as: Int64.self),

@@ -43,6 +43,11 @@ struct SessionStore: Sendable {
         let stage: Stage
         let hasTOTP: Bool
         let assurance: Assurance
+        /// Moves with every change to the person's memberships (`AddAccessVersions`).
+        var accessVersion: Int64 = 0
+        /// The settings version of the clinic the request's path names, when it names one that
+        /// exists: read in the same statement, so a kept membership costs no query.
+        var clinicVersion: Int64?
     }
 
     /// Where a session was opened from, shown back to its owner so they can recognise it.
@@ -123,12 +128,14 @@ struct SessionStore: Sendable {
     }
 
     /// The live session a token opens, or nil when it is unknown, idle too long or past its absolute expiry.
-    func resume(token: String, now: Date = Date()) async throws -> Active? {
+    func resume(token: String, clinic: ClinicID? = nil, now: Date = Date()) async throws -> Active? {
         guard SecureToken.isWellFormed(token) else { return nil }
         let sql = services.store.global
         guard let row = try await sql.raw("""
-            SELECT s.id, s.user_id, s.last_seen_at_ms, s.expires_at_ms, s.stage, s.assurance, u.totp_enabled_at_ms
-            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = \(bind: SecureToken.hash(token)) AND u.locked_at_ms IS NULL
+            SELECT s.id, s.user_id, s.last_seen_at_ms, s.expires_at_ms, s.stage, s.assurance, u.totp_enabled_at_ms, u.access_version,
+                   c.settings_version
+            FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN clinics c ON c.id = \(bind: clinic?.rawValue)
+            WHERE s.token_hash = \(bind: SecureToken.hash(token)) AND u.locked_at_ms IS NULL
             """).first() else { return nil }
         let session = SessionID(try row.decode(column: "id", as: UUID.self))
         let lastSeen = Date(milliseconds: try row.decode(column: "last_seen_at_ms", as: Int64.self))
@@ -146,7 +153,9 @@ struct SessionStore: Sendable {
                       csrfToken: Self.csrfToken(forSessionToken: token),
                       stage: Stage(rawValue: try row.decode(column: "stage", as: String.self)) ?? .secondFactor,
                       hasTOTP: try row.decode(column: "totp_enabled_at_ms", as: Int64?.self) != nil,
-                      assurance: Assurance(rawValue: try row.decode(column: "assurance", as: String.self)) ?? .password)
+                      assurance: Assurance(rawValue: try row.decode(column: "assurance", as: String.self)) ?? .password,
+                      accessVersion: try row.decode(column: "access_version", as: Int64.self),
+                      clinicVersion: try row.decode(column: "settings_version", as: Int64?.self))
     }
 
     /// The session just gave a second factor (setting one up): it now carries that assurance.
