@@ -2,10 +2,13 @@ import Vapor
 
 /// One log line per request: method, the route's template (never the concrete path or query,
 /// which carry ids and search terms), status and duration.
-struct RequestLogMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+struct RequestLogMiddleware: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let start = ContinuousClock.now
-        let response = try await next.respond(to: request)
+        return next.respond(to: request).map { response in Self.log(response, for: request, since: start) }
+    }
+
+    private static func log(_ response: Response, for request: Request, since start: ContinuousClock.Instant) -> Response {
         let elapsed = ContinuousClock.now - start
         let template = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "(no route)"
         request.logger.info("request", metadata: [
