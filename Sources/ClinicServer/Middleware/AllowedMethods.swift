@@ -3,16 +3,17 @@ import Vapor
 /// A request whose path names a route but whose method none of that path's routes take is
 /// answered 405 with `Allow` (RFC 9110), not 404: the path exists, the method does not.
 /// Registered after the routes, innermost, so it sees only the router's own "no route".
-struct AllowedMethods: Middleware {
+struct AllowedMethods: AsyncMiddleware {
     private let routes: [(path: [PathComponent], method: HTTPMethod)]
 
     init(_ routes: [Route]) {
         self.routes = routes.map { ($0.path, $0.method) }
     }
 
-    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
-        next.respond(to: request).flatMapErrorThrowing { error in
-            guard let notFound = error as? RouteNotFound else { throw error }
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch let notFound as RouteNotFound {
             let components = request.url.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
             let allowed = Set(routes.filter { Self.matches($0.path, components) }.map(\.method.rawValue))
             guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else { throw notFound }

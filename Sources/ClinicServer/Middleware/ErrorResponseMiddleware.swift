@@ -5,7 +5,7 @@ import Vapor
 /// The one place an error becomes a response, in the API's error shape
 /// `{"error": {"code", "message", "field"}}`. Bad input is a 4xx naming the field; only a
 /// fault of ours is a 500, and its details go to the log (redacted), never to the client.
-struct ErrorResponseMiddleware: Middleware {
+struct ErrorResponseMiddleware: AsyncMiddleware {
     struct Body: Content {
         struct Detail: Content {
             let code: String
@@ -15,8 +15,12 @@ struct ErrorResponseMiddleware: Middleware {
         let error: Detail
     }
 
-    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
-        next.respond(to: request).flatMapErrorThrowing { error in Self.response(for: error, request: request) }
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch {
+            return Self.response(for: error, request: request)
+        }
     }
 
     static func describe(_ error: any Error) -> (status: HTTPResponseStatus, detail: Body.Detail, headers: HTTPHeaders) {

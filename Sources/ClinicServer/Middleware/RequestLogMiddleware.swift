@@ -2,13 +2,10 @@ import Vapor
 
 /// One log line per request: method, the route's template (never the concrete path or query,
 /// which carry ids and search terms), status and duration.
-struct RequestLogMiddleware: Middleware {
-    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+struct RequestLogMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let start = ContinuousClock.now
-        return next.respond(to: request).map { response in Self.log(response, for: request, since: start) }
-    }
-
-    private static func log(_ response: Response, for request: Request, since start: ContinuousClock.Instant) -> Response {
+        let response = try await next.respond(to: request)
         let elapsed = ContinuousClock.now - start
         let template = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "(no route)"
         request.logger.info("request", metadata: [

@@ -3,10 +3,7 @@ import Vapor
 /// Headers on every response, errors included: a strict Content-Security-Policy with no inline
 /// script, HSTS, no sniffing, no framing, no referrer, no powerful features, and no caching of
 /// anything that may hold personal data.
-///
-/// This and the other global middleware are `Middleware`, not `AsyncMiddleware`: each async one
-/// starts a task and hops threads twice on every request, /healthz included (issue 22).
-struct SecurityHeadersMiddleware: Middleware {
+struct SecurityHeadersMiddleware: AsyncMiddleware {
     static let contentSecurityPolicy = [
         "default-src 'none'",
         "script-src 'self'",
@@ -22,11 +19,8 @@ struct SecurityHeadersMiddleware: Middleware {
 
     let hsts: Bool
 
-    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
-        next.respond(to: request).map { response in self.secure(response, for: request) }
-    }
-
-    private func secure(_ response: Response, for request: Request) -> Response {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let response = try await next.respond(to: request)
         let headers = [
             ("Content-Security-Policy", Self.contentSecurityPolicy),
             ("X-Content-Type-Options", "nosniff"),

@@ -6,8 +6,8 @@ import Vapor
 /// `X-Request-Id` as the request's id, so a client could write any text into every audit event
 /// and log line; here a client's id is only logged, as `client-request-id`, and only when it is
 /// a UUID. Runs first, so every later line has the server's id.
-struct ServerRequestID: Middleware {
-    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+struct ServerRequestID: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let id = UUID().uuidString.lowercased()
         request.serverRequestID = id
         request.logger[metadataKey: "request-id"] = .string(id)
@@ -16,7 +16,7 @@ struct ServerRequestID: Middleware {
         } else {
             request.logger[metadataKey: "client-request-id"] = nil
         }
-        return next.respond(to: request)
+        return try await next.respond(to: request)
     }
 }
 
