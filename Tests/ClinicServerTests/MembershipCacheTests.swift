@@ -24,6 +24,7 @@ struct MembershipCacheTests {
         }
     }
 
+    // DAO-15: the permission is checked against the role the person has now, cache or not
     @Test("a role changed in the database holds from the next request", arguments: TestDatabase.allCases)
     func roleChanged(_ database: TestDatabase) async throws {
         try await ClinicTestApp.with(database) { app in
@@ -70,6 +71,7 @@ struct MembershipCacheTests {
         }
     }
 
+    // DAO-16
     @Test("from another clinic: a kept membership of one clinic opens nothing in another")
     func anotherClinic() async throws {
         try await ClinicTestApp.with(.sqlite) { app in
