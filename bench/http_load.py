@@ -65,22 +65,23 @@ class Server:
             raise SystemExit(f"clinickeep {args[0]} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
         return done.stdout
 
+    def argv(self):
+        return [self.binary, "serve", "--hostname", "127.0.0.1", "--port", str(self.port), "--data-dir", self.data_dir]
+
     def start(self):
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [self.binary, "serve", "--hostname", "127.0.0.1", "--port", str(self.port), "--data-dir", self.data_dir],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(self.argv(), env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 120
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"the server exited at start; see {self.log_path}")
+                raise SystemExit(f"{self.binary} exited at start; see {self.log_path}")
             try:
                 if self.request("GET", "/healthz")[0] == 200:
                     return
             except OSError:
                 pass
             time.sleep(0.2)
-        raise SystemExit("the server did not answer /healthz within 120 s")
+        raise SystemExit(f"{self.binary} did not answer /healthz within 120 s")
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -124,21 +125,8 @@ class BareServer(Server):
         super().__init__(bench_binary, data_dir, env)
         self.log_path = os.path.join(data_dir, "bare.log")
 
-    def start(self):
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([self.binary, "bare-healthz", "--data-dir", self.data_dir, "--port", str(self.port)],
-                                        env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the bare server exited at start; see {self.log_path}")
-            try:
-                if self.request("GET", "/healthz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit("the bare server did not answer /healthz within 60 s")
+    def argv(self):
+        return [self.binary, "bare-healthz", "--data-dir", self.data_dir, "--port", str(self.port)]
 
 
 class Clinic:
