@@ -58,24 +58,36 @@ private final class MetricsHandler: ChannelInboundHandler {
     }
 }
 
-/// ClinicKeep's own measurements, named once here. Without `CLINICKEEP_METRICS_PORT` the
-/// metrics system is not bootstrapped and each of these costs nothing.
+/// ClinicKeep's own measurements, named once here. Each is made once, on first use, so a
+/// request allocates none: `serve` bootstraps the metrics system before anything touches them.
+/// Without `CLINICKEEP_METRICS_PORT` the system is never bootstrapped and each costs nothing.
 enum Metric {
+    private static let unitsInFlight = ["read", "write"].reduce(into: [String: Metrics.Meter]()) { meters, kind in
+        meters[kind] = Metrics.Meter(label: "clinickeep_database_units_in_flight", dimensions: [("kind", kind)])
+    }
+    private static let unitWaits = ["read", "write"].reduce(into: [String: Metrics.Timer]()) { timers, kind in
+        timers[kind] = Metrics.Timer(label: "clinickeep_database_wait_seconds", dimensions: [("kind", kind)])
+    }
+    private static let ledgerAppends = Metrics.Counter(label: "clinickeep_ledger_appends_total")
+    private static let keyCacheResults = cacheCounters("clinickeep_key_cache_total")
+    private static let membershipCacheResults = cacheCounters("clinickeep_membership_cache_total")
+    private static let outboxWaiting = Metrics.Gauge(label: "clinickeep_outbox_pending")
+
+    private static func cacheCounters(_ label: String) -> (hit: Metrics.Counter, miss: Metrics.Counter) {
+        (Metrics.Counter(label: label, dimensions: [("result", "hit")]), Metrics.Counter(label: label, dimensions: [("result", "miss")]))
+    }
+
     /// Units of work (transactions, or SQLite's lock-free reads) under way, by kind.
-    static func unitStarted(_ kind: String) { Meter(label: "clinickeep_database_units_in_flight", dimensions: [("kind", kind)]).increment() }
-    static func unitEnded(_ kind: String) { Meter(label: "clinickeep_database_units_in_flight", dimensions: [("kind", kind)]).decrement() }
+    static func unitStarted(_ kind: String) { unitsInFlight[kind]?.increment() }
+    static func unitEnded(_ kind: String) { unitsInFlight[kind]?.decrement() }
     /// From asking for the database to the unit's first statement: the pool's wait, and BEGIN.
-    static func unitWaited(_ kind: String, nanoseconds: Int64) {
-        Timer(label: "clinickeep_database_wait_seconds", dimensions: [("kind", kind)]).recordNanoseconds(nanoseconds)
-    }
+    static func unitWaited(_ kind: String, nanoseconds: Int64) { unitWaits[kind]?.recordNanoseconds(nanoseconds) }
     /// One event appended to an audit chain.
-    static func ledgerAppended() { Counter(label: "clinickeep_ledger_appends_total").increment() }
+    static func ledgerAppended() { ledgerAppends.increment() }
     /// A realm's keys found in memory, or read and unwrapped again.
-    static func keyCache(hit: Bool) { Counter(label: "clinickeep_key_cache_total", dimensions: [("result", hit ? "hit" : "miss")]).increment() }
+    static func keyCache(hit: Bool) { (hit ? keyCacheResults.hit : keyCacheResults.miss).increment() }
     /// A membership found in memory under current versions, or read again.
-    static func membershipCache(hit: Bool) {
-        Counter(label: "clinickeep_membership_cache_total", dimensions: [("result", hit ? "hit" : "miss")]).increment()
-    }
+    static func membershipCache(hit: Bool) { (hit ? membershipCacheResults.hit : membershipCacheResults.miss).increment() }
     /// E-mail waiting to be sent, seen by the delivery loop each round.
-    static func outboxPending(_ count: Int) { Gauge(label: "clinickeep_outbox_pending").record(count) }
+    static func outboxPending(_ count: Int) { outboxWaiting.record(count) }
 }
