@@ -51,3 +51,12 @@ extension TestSession {
         TestSession(cookie: cookie, csrfToken: csrfToken, userID: userID, clinicID: clinicID, email: email, password: password)
     }
 }
+
+extension ClinicTestApp {
+    /// A clinic's patient messages as the delivery worker would take them now, opened (each is
+    /// leased by the taking, as in delivery).
+    public func takePatientMessages(clinic: String) async throws -> [(recipient: String, subject: String, body: String)] {
+        let id = try #require(UUID(uuidString: clinic))
+        return try await PatientMessages.takeDue(clinic: id, services: services, limit: 100).map { ($0.recipient, $0.subject, $0.body) }
+    }
+}

@@ -33,7 +33,7 @@ public enum ClinicKeepApp {
                            AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
                            CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), CreateWorkingHours(), KeyAuditChains(), ListAuditChains(),
                            RecordSessionAssurance(), AddAccountLock(), ProtectIdentityTables(), AddCaseBasedAccess(), AddSupportAccess(),
-                           AddAccessVersions(), to: migrator)
+                           AddAccessVersions(), CreatePatientMessages(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -98,6 +98,7 @@ public enum ClinicKeepApp {
         MeAPI.register(api)
         ClinicSecurityAPI.register(api)
         CaseAccessAPI.register(api)
+        PatientMessagesAPI.register(api)
         SupportAccessAPI.register(api)
         IntegrationSecretsAPI.register(api)
         FilesAPI.register(api)

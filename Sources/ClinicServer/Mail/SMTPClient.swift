@@ -15,6 +15,9 @@ struct SMTPClient: Sendable {
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
+        /// The server refused the recipient for good (a 5xx reply to RCPT: no such mailbox);
+        /// trying again would only be refused again.
+        var permanent = false
     }
 
     /// The TLS context every connection uses: the system's trust roots, or the configured bundle.
@@ -141,7 +144,11 @@ struct SMTPReplies {
 
     mutating func expect(_ code: Int, after step: String) async throws {
         let got = try await nextReplyCode()
-        guard got == code else { throw SMTPClient.Failure(description: "SMTP \(step): expected \(code), got \(got)") }
+        guard got == code else {
+            // Only a refused recipient is the message's own fault; any other refusal (AUTH, DATA)
+            // is the relay's or ours and may pass.
+            throw SMTPClient.Failure(description: "SMTP \(step): expected \(code), got \(got)", permanent: step == "RCPT" && (500...599).contains(got))
+        }
     }
 
     private mutating func nextReplyCode() async throws -> Int {

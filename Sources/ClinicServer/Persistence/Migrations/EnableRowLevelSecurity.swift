@@ -86,6 +86,8 @@ enum ServerRoleGrants {
             "GRANT UPDATE (reason) ON break_glass_grants TO \(quoted)",
             // Support requests move through their states; none is ever deleted.
             "GRANT SELECT, INSERT, UPDATE ON support_access TO \(quoted)",
+            // Messages to patients are kept once sent: their delivery state changes, nothing is removed.
+            "GRANT SELECT, INSERT, UPDATE ON patient_messages TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",
             "GRANT SELECT, INSERT ON audit_events, audit_checkpoints, audit_signing_keys TO \(quoted)",
             // `keys rewrap` wraps the same signing keys again; the triggers admit nothing else (AllowKeyRewrap).

@@ -79,9 +79,11 @@ struct AppointmentBook: Sendable {
                 """).run()
             try await Ledger.append(scope.event("appointment.create", resourceType: "appointment", resource: id.rawValue,
                                                 detail: "patient=\(booking.patient)"), in: tx)
-            return .done(AppointmentRecord(id: id, patient: booking.patient, practitioner: booking.practitioner, type: booking.type,
+            let record = AppointmentRecord(id: id, patient: booking.patient, practitioner: booking.practitioner, type: booking.type,
                                            slot: slot, status: .booked, reason: booking.reason,
-                                           createdAt: Date(milliseconds: now), updatedAt: Date(milliseconds: now)))
+                                           createdAt: Date(milliseconds: now), updatedAt: Date(milliseconds: now))
+            try await PatientMessages.queue(PatientMessage.confirmation, about: record, scope: scope, keyring: keyring, in: tx)
+            return .done(record)
         }.get()
     }
 
@@ -169,9 +171,13 @@ struct AppointmentBook: Sendable {
                 """).run()
             try await Ledger.append(scope.event("appointment.move", resourceType: "appointment", resource: id.rawValue,
                                                 detail: "patient=\(existing.patient)"), in: tx)
-            return .done(AppointmentRecord(id: id, patient: existing.patient, practitioner: who, type: existing.type, slot: slot,
+            let record = AppointmentRecord(id: id, patient: existing.patient, practitioner: who, type: existing.type, slot: slot,
                                            status: existing.status, reason: existing.reason, createdAt: existing.createdAt,
-                                           updatedAt: Date(milliseconds: now)))
+                                           updatedAt: Date(milliseconds: now))
+            if record.slot != existing.slot || record.practitioner != existing.practitioner {
+                try await PatientMessages.queue(PatientMessage.change, about: record, scope: scope, keyring: keyring, in: tx)
+            }
+            return .done(record)
         }.get()
     }
 
@@ -192,9 +198,15 @@ struct AppointmentBook: Sendable {
                 """).run()
             try await Ledger.append(scope.event("appointment.status", resourceType: "appointment", resource: id.rawValue,
                                                 detail: "patient=\(existing.patient) status=\(next.rawValue)"), in: tx)
-            return .done(AppointmentRecord(id: id, patient: existing.patient, practitioner: existing.practitioner, type: existing.type,
+            let record = AppointmentRecord(id: id, patient: existing.patient, practitioner: existing.practitioner, type: existing.type,
                                            slot: existing.slot, status: next, reason: existing.reason, createdAt: existing.createdAt,
-                                           updatedAt: Date(milliseconds: now)))
+                                           updatedAt: Date(milliseconds: now))
+            // Arrival, completion and no-show happen in the clinic, in front of the patient: only
+            // a cancellation is news to them.
+            if next == .cancelled {
+                try await PatientMessages.queue(PatientMessage.cancellation, about: record, scope: scope, keyring: keyring, in: tx)
+            }
+            return .done(record)
         }.get()
     }
 

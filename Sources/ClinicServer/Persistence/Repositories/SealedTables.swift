@@ -26,5 +26,6 @@ struct SealedTable: Sendable {
         SealedTable(name: PatientFiles.filesTable, columns: ["name"]),
         SealedTable(name: PatientFiles.versionsTable, columns: ["file_key", "sha256"]),
         SealedTable(name: BreakGlass.table, columns: ["reason"]),
+        SealedTable(name: PatientMessages.table, columns: PatientMessages.sealedColumns),
     ]
 }

@@ -1,0 +1,164 @@
+import ClinicDomain
+import Foundation
+import Keyring
+import SQLKit
+
+/// One message to a patient as the chart lists it: what, how, and where it stands. The words and
+/// the address stay sealed; only the delivery worker opens them.
+struct PatientMessageRecord: Sendable {
+    let id: UUID
+    let kind: PatientMessageKind
+    let channel: MessageChannel
+    let status: MessageStatus
+    let createdAt: Date
+    let sentAt: Date?
+    let failureReason: String?
+}
+
+/// A message the delivery worker has taken, opened, and leased to itself.
+struct DueMessage: Sendable {
+    let id: UUID
+    let clinic: UUID
+    let channel: MessageChannel
+    let recipient: String
+    let subject: String
+    let body: String
+    let attempts: Int64
+}
+
+/// Messages to patients: queued in the transaction of the booking change they are about (so a
+/// booking and its confirmation commit or vanish together), sealed with the clinic's keys, and
+/// sent later by `OutboxDelivery`.
+enum PatientMessages {
+    static let table = "patient_messages"
+    static let sealedColumns = ["recipient", "subject", "body"]
+    /// How long a sender holds a message it has taken before another instance may retry it.
+    static let lease: TimeInterval = 60
+    static let maximumAttempts: Int64 = 10
+
+    /// Queues the message `build` makes about `appointment` for its patient, inside the caller's
+    /// clinic transaction. A patient without an e-mail address gets nothing (SMS comes with the
+    /// provider). The notice is read here, at the change, so the message says what was true then.
+    static func queue(_ build: (AppointmentNotice) -> PatientMessage, about appointment: AppointmentRecord, scope: ClinicScope,
+                      keyring: RealmKeyring, in tx: ScopedSQL) async throws {
+        let clinicKeys = try await keyring.keys(for: scope.realm, in: tx)
+        guard let row = try await tx.sql.raw("""
+            SELECT id, email FROM patients WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: appointment.patient.rawValue)
+            """).first(),
+            let email = try clinicKeys.openColumn(row, table: PatientRepository.table, column: "email", id: appointment.patient.rawValue)
+        else { return }
+
+        // The practitioner's name is the identity realm's; the transaction goes there and back.
+        try await tx.enter(realm: IdentityRealm.id)
+        let identityKeys = try await keyring.keys(for: IdentityRealm.id, in: tx)
+        let practitioner = try await tx.sql.raw("SELECT id, name FROM users WHERE id = \(bind: appointment.practitioner.rawValue)").first()
+        let practitionerName = try practitioner.map {
+            try identityKeys.openRequiredColumn($0, table: "users", column: "name", id: appointment.practitioner.rawValue)
+        } ?? "your practitioner"
+        let clinicName = try await tx.sql.raw("SELECT name FROM clinics WHERE id = \(bind: scope.realm)").first()?
+            .decode(column: "name", as: String.self) ?? "the clinic"
+        try await tx.enter(realm: scope.realm)
+
+        let notice = AppointmentNotice(appointment: appointment.id, patient: appointment.patient, clinicName: clinicName,
+                                       practitionerName: practitionerName, start: Date(milliseconds: appointment.slot.start),
+                                       timeZone: scope.timeZone)
+        let message = build(notice)
+        let id = UUID(), now = Date().milliseconds
+        func seal(_ value: String, _ column: String) throws -> Data { try clinicKeys.seal(value, table: table, column: column, row: id).bytes }
+        try await tx.sql.raw("""
+            INSERT INTO patient_messages (id, clinic_id, patient_id, appointment_id, kind, channel, recipient, subject, body, status,
+                                          attempts, next_attempt_at_ms, created_at_ms)
+            VALUES (\(bind: id), \(bind: scope.realm), \(bind: message.patient.rawValue), \(bind: message.appointment.rawValue),
+                    \(bind: message.kind.rawValue), \(bind: MessageChannel.email.rawValue), \(bind: try seal(email, "recipient")),
+                    \(bind: try seal(message.subject, "subject")), \(bind: try seal(message.text, "body")),
+                    \(bind: MessageStatus.queued.rawValue), 0, \(bind: now), \(bind: now))
+            """).run()
+    }
+
+    /// What went to one patient, newest first: for the roles that read demographics. Another
+    /// clinic's patient, like one that does not exist, answers 404.
+    static func list(for patient: PatientID, scope: ClinicScope, services: ClinicServices) async throws -> [PatientMessageRecord] {
+        try await services.store.transaction(realm: scope.realm) { tx -> Outcome<[PatientMessageRecord]> in
+            try await ClinicReferences.requirePatientInPath(patient, clinic: scope.realm, in: tx)
+            if let refusal = try await PatientInvolvement.refusal(scope, patient: patient, .patient, in: tx) { return .refused(refusal) }
+            let records = try await tx.sql.raw("""
+                SELECT id, kind, channel, status, created_at_ms, sent_at_ms, failure_reason FROM patient_messages
+                WHERE clinic_id = \(bind: scope.realm) AND patient_id = \(bind: patient.rawValue)
+                ORDER BY created_at_ms DESC, id LIMIT 500
+                """).all().map(record)
+            try await Ledger.append(scope.event("message.list", resourceType: "patient", resource: patient.rawValue,
+                                                detail: "messages=\(records.count)"), in: tx)
+            return .done(records)
+        }.get()
+    }
+
+    /// Takes up to `limit` of the clinic's due messages, each leased to this caller for `lease`
+    /// seconds: another server on the same database skips them, and a sender that dies
+    /// mid-send leaves them to be tried again once the lease runs out.
+    static func takeDue(clinic: UUID, services: ClinicServices, limit: Int = 20, now: Date = Date()) async throws -> [DueMessage] {
+        let keyring = services.keyring
+        return try await services.store.transaction(realm: clinic) { tx in
+            let due = try await tx.sql.raw("""
+                SELECT id FROM patient_messages
+                WHERE clinic_id = \(bind: clinic) AND status = 'queued' AND next_attempt_at_ms <= \(bind: now.milliseconds)
+                ORDER BY next_attempt_at_ms, id LIMIT \(bind: limit)
+                """).all().map { try $0.decode(column: "id", as: UUID.self) }
+            guard !due.isEmpty else { return [] }
+            let keys = try await keyring.keys(for: clinic, in: tx)
+            var taken: [DueMessage] = []
+            for id in due {
+                guard let row = try await tx.sql.raw("""
+                    UPDATE patient_messages SET next_attempt_at_ms = \(bind: now.addingTimeInterval(lease).milliseconds)
+                    WHERE clinic_id = \(bind: clinic) AND id = \(bind: id) AND status = 'queued'
+                      AND next_attempt_at_ms <= \(bind: now.milliseconds)
+                    RETURNING channel, recipient, subject, body, attempts
+                    """).first() else { continue }
+                guard let channel = MessageChannel(rawValue: try row.decode(column: "channel", as: String.self)) else { continue }
+                taken.append(DueMessage(
+                    id: id, clinic: clinic, channel: channel,
+                    recipient: try keys.openRequiredColumn(row, table: table, column: "recipient", id: id),
+                    subject: try keys.openRequiredColumn(row, table: table, column: "subject", id: id),
+                    body: try keys.openRequiredColumn(row, table: table, column: "body", id: id),
+                    attempts: try row.decode(column: "attempts", as: Int64.self)))
+            }
+            return taken
+        }
+    }
+
+    static func markSent(_ message: DueMessage, services: ClinicServices, now: Date = Date()) async throws {
+        try await services.store.transaction(realm: message.clinic) { tx in
+            try await tx.sql.raw("""
+                UPDATE patient_messages SET status = 'sent', sent_at_ms = \(bind: now.milliseconds), attempts = attempts + 1,
+                    failure_reason = NULL
+                WHERE clinic_id = \(bind: message.clinic) AND id = \(bind: message.id)
+                """).run()
+        }
+    }
+
+    /// Tries again later with a growing wait, or gives up: at once when the failure is
+    /// `permanent` (the address was refused), else after `maximumAttempts`. `reason` names the
+    /// failure's kind only; it is shown on the chart.
+    static func markFailed(_ message: DueMessage, reason: String, permanent: Bool, services: ClinicServices, now: Date = Date()) async throws {
+        let attempts = message.attempts + 1
+        let backoff = min(pow(2, Double(attempts)) * 5, 3600)
+        let status: MessageStatus = permanent || attempts >= maximumAttempts ? .failed : .queued
+        try await services.store.transaction(realm: message.clinic) { tx in
+            try await tx.sql.raw("""
+                UPDATE patient_messages SET status = \(bind: status.rawValue), attempts = \(bind: attempts),
+                    failure_reason = \(bind: String(reason.prefix(200))), next_attempt_at_ms = \(bind: now.addingTimeInterval(backoff).milliseconds)
+                WHERE clinic_id = \(bind: message.clinic) AND id = \(bind: message.id)
+                """).run()
+        }
+    }
+
+    private static func record(_ row: any SQLRow) throws -> PatientMessageRecord {
+        guard let kind = PatientMessageKind(rawValue: try row.decode(column: "kind", as: String.self)),
+              let channel = MessageChannel(rawValue: try row.decode(column: "channel", as: String.self)),
+              let status = MessageStatus(rawValue: try row.decode(column: "status", as: String.self)) else { throw ClinicError.integrityFailure }
+        return PatientMessageRecord(
+            id: try row.decode(column: "id", as: UUID.self), kind: kind, channel: channel, status: status,
+            createdAt: Date(milliseconds: try row.decode(column: "created_at_ms", as: Int64.self)),
+            sentAt: try row.decode(column: "sent_at_ms", as: Int64?.self).map { Date(milliseconds: $0) },
+            failureReason: try row.decode(column: "failure_reason", as: String?.self))
+    }
+}

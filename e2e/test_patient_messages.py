@@ -1,0 +1,125 @@
+"""Messages to patients (issue 23, first part): a booking, a move and a cancellation each send the
+patient one e-mail, through a real SMTP server that demands STARTTLS with a certificate the server
+is told to trust; the chart lists them as sent; a refused address is marked failed and not tried
+again; two servers on one PostgreSQL send each message once; another clinic sees none of it."""
+import ssl
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import canary, free_port
+from test_clinic_day import Team
+from test_password_reset import FAST, Sink, self_signed, text_of
+
+DELIVERY_TIMEOUT = 20.0
+
+
+class RefusingSink(Sink):
+    """The sink, refusing (550) any recipient whose address starts with "refuse"."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().startswith("refuse"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def tls_sink(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("smtp")
+    cert, key = self_signed(folder)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    sink = RefusingSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True)
+    controller.start()
+    sink.env = {"CLINICKEEP_SMTP_URL": "smtp://localhost:%d" % controller.port, "CLINICKEEP_SMTP_CA_FILE": str(cert), **FAST}
+    yield sink
+    controller.stop()
+
+
+def messages(team, patient_id=None):
+    listed = team.receptionist.request("GET", team.path("patients/%s/messages" % (patient_id or team.patient_id)))
+    assert listed.status_code == 200, listed.text
+    return listed.json()["messages"]
+
+
+def wait_until(check, what, timeout=DELIVERY_TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.2)
+
+
+# DU-7, DU-10: every message is about a booking the patient has, and says when and with whom,
+# never why; each goes exactly once, over TLS.
+def test_booking_moving_and_cancelling_each_mail_the_patient_once(backend, make_server, tls_sink):
+    server = make_server(backend, env=tls_sink.env)
+    team = Team(server)
+    address = team.patient["email"]
+    bystander_id, bystander = team.owner.create_patient()
+    reason = canary("Why")
+
+    booked = team.receptionist.request("POST", team.path("appointments"), json={
+        "patientId": team.patient_id, "practitionerId": team.practitioner.user_id,
+        "appointmentTypeId": team.type_id, "startsAt": "2031-06-02T09:00:00Z", "reason": reason})
+    assert booked.status_code == 201, booked.text
+    appointment = booked.json()["id"]
+    confirmation = tls_sink.wait_for(address, lambda m: "is booked" in m["Subject"], timeout=DELIVERY_TIMEOUT)
+    moved = team.receptionist.request("PATCH", team.path("appointments/" + appointment), json={"startsAt": "2031-06-02T11:00:00Z"})
+    assert moved.status_code == 200, moved.text
+    change = tls_sink.wait_for(address, lambda m: "has changed" in m["Subject"], timeout=DELIVERY_TIMEOUT)
+    cancelled = team.receptionist.request("POST", team.path("appointments/%s/status" % appointment), json={"status": "cancelled"})
+    assert cancelled.status_code == 200, cancelled.text
+    tls_sink.wait_for(address, lambda m: "cancelled" in m["Subject"], timeout=DELIVERY_TIMEOUT)
+
+    wait_until(lambda: all(m["status"] == "sent" for m in messages(team)), "every message marked sent")
+    listed = messages(team)
+    assert [m["kind"] for m in listed] == ["cancellation", "change", "confirmation"], listed
+    assert {m["channel"] for m in listed} == {"email"} and all(m["sentAt"] for m in listed)
+    time.sleep(2)  # a further delivery round or two: nothing goes twice
+    assert len(tls_sink.to(address)) == 3, [m["Subject"] for m in tls_sink.to(address)]
+
+    words = text_of(confirmation)
+    assert team.practitioner.name in words and "Monday 2 June 2031 at 09:00" in words, words
+    assert "Monday 2 June 2031 at 11:00" in text_of(change)
+    assert reason not in words and "Consultation" not in words and team.patient["familyName"] not in words
+    assert not tls_sink.to(bystander["email"]), "a patient with no booking was contacted"
+    assert messages(team, bystander_id) == []
+
+    # From another clinic: the same patient's messages answer 404.
+    stranger = server.client().sign_up()
+    probe = stranger.request("GET", "/api/v1/clinics/%s/patients/%s/messages" % (stranger.clinic_id, team.patient_id))
+    assert probe.status_code == 404, probe.text
+
+
+def test_a_refused_address_is_marked_failed_and_not_tried_again(make_server, tls_sink):
+    server = make_server("sqlite", env=tls_sink.env)
+    team = Team(server)
+    refused_id, _ = team.owner.create_patient(email="refuse-%s@example.org" % canary("r").lower())
+    booked = team.receptionist.request("POST", team.path("appointments"), json={
+        "patientId": refused_id, "practitionerId": team.practitioner.user_id,
+        "appointmentTypeId": team.type_id, "startsAt": "2031-06-03T09:00:00Z"})
+    assert booked.status_code == 201, booked.text
+    wait_until(lambda: [m["status"] for m in messages(team, refused_id)] == ["failed"], "the message marked failed")
+    failed = messages(team, refused_id)[0]
+    assert "RCPT" in failed["failureReason"] and "sentAt" not in failed, failed
+    assert "patient message not sent" in server.output()
+    assert "refuse-" not in server.output(), "the address reached the log"
+
+
+# Two servers on one PostgreSQL: each message is taken by one of them and sent once.
+def test_two_servers_on_one_postgresql_send_each_message_once(make_server, tls_sink):
+    first = make_server("postgres", env=tls_sink.env)
+    make_server("postgres", env=tls_sink.env, reset_database=False, key_from=first)
+    team = Team(first)
+    starts = ["2031-07-0%dT%02d:00:00Z" % (day, hour) for day in (1, 2) for hour in (9, 10, 11, 12, 13)]
+    for start in starts:
+        booked = team.receptionist.request("POST", team.path("appointments"), json={
+            "patientId": team.patient_id, "practitionerId": team.practitioner.user_id,
+            "appointmentTypeId": team.type_id, "startsAt": start})
+        assert booked.status_code == 201, booked.text
+    wait_until(lambda: len(messages(team)) == len(starts) and all(m["status"] == "sent" for m in messages(team)), "all sent")
+    time.sleep(2)
+    assert len(tls_sink.to(team.patient["email"])) == len(starts)
