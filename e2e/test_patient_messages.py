@@ -123,3 +123,38 @@ def test_two_servers_on_one_postgresql_send_each_message_once(make_server, tls_s
     wait_until(lambda: len(messages(team)) == len(starts) and all(m["status"] == "sent" for m in messages(team)), "all sent")
     time.sleep(2)
     assert len(tls_sink.to(team.patient["email"])) == len(starts)
+
+
+# The scheduler inside serve: a reminder for tomorrow's booking arrives, once; none for a
+# cancelled booking or for a patient who declined messages. The bookings are made while the
+# clinic sends nothing, so no confirmation went out to make the reminder redundant.
+def test_the_scheduler_reminds_of_booked_appointments_only(backend, make_server, tls_sink):
+    server = make_server(backend, env={**tls_sink.env, "CLINICKEEP_SCHEDULER_INTERVAL": "1s"})
+    team = Team(server)
+    silent = team.owner.request("PUT", team.path("settings/communications"),
+                                json={"channels": [], "quietHours": {"start": "00:00", "end": "00:00"}, "senderName": "Harbour Clinic"})
+    assert silent.status_code == 200, silent.text
+    declined_id, declined = team.owner.create_patient()
+    optout = team.receptionist.request("PUT", team.path("patients/%s/contact-preferences" % declined_id), json={"channels": []})
+    assert optout.status_code == 200, optout.text
+    cancelled_id, cancelled = team.owner.create_patient()
+    tomorrow = time.strftime("%Y-%m-%dT%H:00:00Z", time.gmtime(time.time() + 20 * 3600))
+    later = time.strftime("%Y-%m-%dT%H:00:00Z", time.gmtime(time.time() + 21 * 3600))
+    latest = time.strftime("%Y-%m-%dT%H:00:00Z", time.gmtime(time.time() + 22 * 3600))
+    ids = []
+    for patient_id, start in ((team.patient_id, tomorrow), (declined_id, later), (cancelled_id, latest)):
+        booked = team.receptionist.request("POST", team.path("appointments"), json={
+            "patientId": patient_id, "practitionerId": team.practitioner.user_id, "appointmentTypeId": team.type_id, "startsAt": start})
+        assert booked.status_code == 201, booked.text
+        ids.append(booked.json()["id"])
+    gone = team.receptionist.request("POST", team.path("appointments/%s/status" % ids[2]), json={"status": "cancelled"})
+    assert gone.status_code == 200, gone.text
+
+    loud = team.owner.request("PUT", team.path("settings/communications"), json={"channels": ["email"]})
+    assert loud.status_code == 200, loud.text
+    reminder = tls_sink.wait_for(team.patient["email"], lambda m: m["Subject"].startswith("Reminder"), timeout=DELIVERY_TIMEOUT)
+    assert reminder["From"].addresses[0].display_name == "Harbour Clinic", reminder["From"]
+    time.sleep(3)  # three more scheduler runs
+    assert len(tls_sink.to(team.patient["email"])) == 1
+    assert not tls_sink.to(declined["email"]) and not tls_sink.to(cancelled["email"])
+    assert [m["kind"] for m in messages(team)] == ["reminder"]

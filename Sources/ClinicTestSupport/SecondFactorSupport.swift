@@ -60,3 +60,11 @@ extension ClinicTestApp {
         return try await PatientMessages.takeDue(clinic: id, services: services, limit: 100).map { ($0.recipient, $0.subject, $0.body) }
     }
 }
+
+extension ClinicTestApp {
+    /// One scheduler run for one clinic as if the clock read `now`: the reminders it queued.
+    public func queueReminders(clinic: String, now: Date) async throws -> Int {
+        let id = try #require(UUID(uuidString: clinic))
+        return try await Reminders.queueDue(clinic: id, services: services, now: now)
+    }
+}

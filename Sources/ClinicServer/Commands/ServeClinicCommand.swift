@@ -53,6 +53,10 @@ struct ServeClinicCommand: AsyncCommand {
         services.append(ServerChore("break-glass summaries queued", every: .seconds(3600), logger: app.logger) {
             try await BreakGlassSummary(services: clinic).run()
         })
+        // The scheduler: reminders now; later work that runs on the clock joins it here.
+        services.append(ServerChore("reminders queued", every: .milliseconds(Int64(settings.schedulerInterval * 1000)), logger: app.logger) {
+            try await Reminders.queueDue(services: clinic)
+        })
         services.append(HTTPService(app: app, settings: settings, console: context.console))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger)
         // Past this, what is still running is cancelled; the HTTP server's own wait for its

@@ -59,6 +59,8 @@ public struct ServerSettings: Sendable {
     /// A signed audit checkpoint after this many events of a chain, or this long after the last one.
     public var auditCheckpointEvents: Int64 = 1000
     public var auditCheckpointInterval: TimeInterval = 5 * 60
+    /// How often the scheduler looks for reminders that are due.
+    public var schedulerInterval: TimeInterval = 60
     /// How long a new owner or admin may work without a second factor before being sent to set one up.
     public var adminMFAGrace: TimeInterval = 7 * 24 * 3600
     /// How long audit events are kept before `audit purge` may remove them.
@@ -190,6 +192,9 @@ public struct ServerSettings: Sendable {
         if let value = environment["CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL"], !value.isEmpty {
             settings.auditCheckpointInterval = try duration(value, name: "CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL")
         }
+        if let value = environment["CLINICKEEP_SCHEDULER_INTERVAL"], !value.isEmpty {
+            settings.schedulerInterval = try duration(value, name: "CLINICKEEP_SCHEDULER_INTERVAL")
+        }
         if let value = environment["CLINICKEEP_ADMIN_MFA_GRACE"], !value.isEmpty {
             settings.adminMFAGrace = try duration(value, name: "CLINICKEEP_ADMIN_MFA_GRACE")
         }
@@ -294,6 +299,7 @@ public struct ServerSettings: Sendable {
       CLINICKEEP_SMTP_CA_FILE            PEM certificates to trust for the SMTP server (smtp:// upgrades with STARTTLS and verifies;
                                          in the clear only to a relay on this machine without credentials)
       CLINICKEEP_MAIL_FROM               sender of e-mail (default ClinicKeep <clinickeep@localhost>)
+      CLINICKEEP_SCHEDULER_INTERVAL      how often due reminders are looked for (default 60s)
       CLINICKEEP_RATE_LIMIT_SCALE        multiplies the rate limits of sign-up (20 an hour per address), setup and API tokens
                                          (1200 requests a minute each); not the sign-in lockouts (default 1)
       CLINICKEEP_CLINIC_STORAGE_QUOTA    the most file bytes one clinic keeps, every version counted (default 50G; then 409 storage_full)

@@ -33,7 +33,7 @@ public enum ClinicKeepApp {
                            AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
                            CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), CreateWorkingHours(), KeyAuditChains(), ListAuditChains(),
                            RecordSessionAssurance(), AddAccountLock(), ProtectIdentityTables(), AddCaseBasedAccess(), AddSupportAccess(),
-                           AddAccessVersions(), CreatePatientMessages(), to: migrator)
+                           AddAccessVersions(), CreatePatientMessages(), AddCommunicationSettings(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -99,6 +99,7 @@ public enum ClinicKeepApp {
         ClinicSecurityAPI.register(api)
         CaseAccessAPI.register(api)
         PatientMessagesAPI.register(api)
+        CommunicationsAPI.register(api)
         SupportAccessAPI.register(api)
         IntegrationSecretsAPI.register(api)
         FilesAPI.register(api)

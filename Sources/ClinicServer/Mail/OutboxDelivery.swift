@@ -54,7 +54,7 @@ struct OutboxDelivery: Service {
                 for message in try await PatientMessages.takeDue(clinic: clinic, services: services) {
                     let id = message.id.uuidString.lowercased()
                     do {
-                        try await client.send(to: message.recipient, subject: message.subject, body: message.body)
+                        try await client.send(to: message.recipient, subject: message.subject, body: message.body, senderName: message.senderName)
                         try await PatientMessages.markSent(message, services: services)
                         logger.info("patient message sent", metadata: ["message_id": .string(id)])
                     } catch {

@@ -34,7 +34,9 @@ struct SMTPClient: Sendable {
         host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
     }
 
-    func send(to recipient: String, subject: String, body: String) async throws {
+    /// `senderName` replaces the display name of the configured sender (a clinic's own name);
+    /// the address stays the server's.
+    func send(to recipient: String, subject: String, body: String, senderName: String? = nil) async throws {
         let server = self.server
         let context = try Self.tlsContext(server)
         let tls = server.implicitTLS ? context : nil
@@ -48,7 +50,8 @@ struct SMTPClient: Sendable {
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        let message = Self.message(from: from, to: recipient, subject: subject, body: body)
+        let message = Self.message(from: senderName.map { "\"\($0)\" <\(Self.address(in: from))>" } ?? from, to: recipient,
+                                   subject: subject, body: body)
         let sender = Self.address(in: from)
         let deadline = NIODeadline.now() + timeout
         try await channel.executeThenClose { inbound, outbound in

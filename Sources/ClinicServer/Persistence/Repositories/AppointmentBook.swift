@@ -42,7 +42,7 @@ struct AppointmentBook: Sendable {
     let services: ClinicServices
 
     static let table = "appointments"
-    private static let columns = "id, patient_id, practitioner_id, type_id, starts_at_ms, ends_at_ms, status, reason, created_at_ms, updated_at_ms"
+    static let columns = "id, patient_id, practitioner_id, type_id, starts_at_ms, ends_at_ms, status, reason, created_at_ms, updated_at_ms"
 
     func book(_ booking: Booking) async throws -> AppointmentRecord {
         let scope = self.scope, keyring = services.keyring
@@ -82,7 +82,7 @@ struct AppointmentBook: Sendable {
             let record = AppointmentRecord(id: id, patient: booking.patient, practitioner: booking.practitioner, type: booking.type,
                                            slot: slot, status: .booked, reason: booking.reason,
                                            createdAt: Date(milliseconds: now), updatedAt: Date(milliseconds: now))
-            try await PatientMessages.queue(PatientMessage.confirmation, about: record, scope: scope, keyring: keyring, in: tx)
+            try await PatientMessages.queue(PatientMessage.confirmation, about: record, clinic: scope.realm, timeZone: scope.timeZone, keyring: keyring, in: tx)
             return .done(record)
         }.get()
     }
@@ -175,7 +175,10 @@ struct AppointmentBook: Sendable {
                                            status: existing.status, reason: existing.reason, createdAt: existing.createdAt,
                                            updatedAt: Date(milliseconds: now))
             if record.slot != existing.slot || record.practitioner != existing.practitioner {
-                try await PatientMessages.queue(PatientMessage.change, about: record, scope: scope, keyring: keyring, in: tx)
+                // Reminders of the old time are withdrawn; the new time gets its own.
+                try await PatientMessages.withdrawReminders(of: id, clinic: scope.realm, in: tx)
+                try await tx.sql.raw("DELETE FROM appointment_reminders WHERE clinic_id = \(bind: scope.realm) AND appointment_id = \(bind: id.rawValue)").run()
+                try await PatientMessages.queue(PatientMessage.change, about: record, clinic: scope.realm, timeZone: scope.timeZone, keyring: keyring, in: tx)
             }
             return .done(record)
         }.get()
@@ -204,7 +207,8 @@ struct AppointmentBook: Sendable {
             // Arrival, completion and no-show happen in the clinic, in front of the patient: only
             // a cancellation is news to them.
             if next == .cancelled {
-                try await PatientMessages.queue(PatientMessage.cancellation, about: record, scope: scope, keyring: keyring, in: tx)
+                try await PatientMessages.withdrawReminders(of: id, clinic: scope.realm, in: tx)
+                try await PatientMessages.queue(PatientMessage.cancellation, about: record, clinic: scope.realm, timeZone: scope.timeZone, keyring: keyring, in: tx)
             }
             return .done(record)
         }.get()
@@ -247,7 +251,7 @@ struct AppointmentBook: Sendable {
             """).first()
     }
 
-    private static func open(_ row: any SQLRow, keys: RealmKeys) throws -> AppointmentRecord {
+    static func open(_ row: any SQLRow, keys: RealmKeys) throws -> AppointmentRecord {
         let id = AppointmentID(try row.decode(column: "id", as: UUID.self))
         guard let status = AppointmentStatus(rawValue: try row.decode(column: "status", as: String.self)) else { throw ClinicError.integrityFailure }
         return AppointmentRecord(

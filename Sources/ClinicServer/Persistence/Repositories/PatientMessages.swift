@@ -24,6 +24,8 @@ struct DueMessage: Sendable {
     let subject: String
     let body: String
     let attempts: Int64
+    /// The clinic's sender name for the From header, when it set one.
+    let senderName: String?
 }
 
 /// Messages to patients: queued in the transaction of the booking change they are about (so a
@@ -37,16 +39,21 @@ enum PatientMessages {
     static let maximumAttempts: Int64 = 10
 
     /// Queues the message `build` makes about `appointment` for its patient, inside the caller's
-    /// clinic transaction. A patient without an e-mail address gets nothing (SMS comes with the
-    /// provider). The notice is read here, at the change, so the message says what was true then.
-    static func queue(_ build: (AppointmentNotice) -> PatientMessage, about appointment: AppointmentRecord, scope: ClinicScope,
-                      keyring: RealmKeyring, in tx: ScopedSQL) async throws {
-        let clinicKeys = try await keyring.keys(for: scope.realm, in: tx)
+    /// clinic transaction; answers whether it did. Nothing is queued when the clinic does not use
+    /// e-mail, the patient declined it, or has no address (SMS comes with its provider). The
+    /// notice is read here, at the change, so the message says what was true then.
+    @discardableResult
+    static func queue(_ build: (AppointmentNotice) -> PatientMessage, about appointment: AppointmentRecord, clinic: UUID,
+                      timeZone: ClinicTimeZone, keyring: RealmKeyring, in tx: ScopedSQL) async throws -> Bool {
+        guard try await Communications.settings(clinic: clinic, in: tx).channels.contains(.email),
+              try await Communications.preferences(of: appointment.patient, clinic: clinic, in: tx)?.contains(.email) ?? true
+        else { return false }
+        let clinicKeys = try await keyring.keys(for: clinic, in: tx)
         guard let row = try await tx.sql.raw("""
-            SELECT id, email FROM patients WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: appointment.patient.rawValue)
+            SELECT id, email FROM patients WHERE clinic_id = \(bind: clinic) AND id = \(bind: appointment.patient.rawValue)
             """).first(),
             let email = try clinicKeys.openColumn(row, table: PatientRepository.table, column: "email", id: appointment.patient.rawValue)
-        else { return }
+        else { return false }
 
         // The practitioner's name is the identity realm's; the transaction goes there and back.
         try await tx.enter(realm: IdentityRealm.id)
@@ -55,24 +62,43 @@ enum PatientMessages {
         let practitionerName = try practitioner.map {
             try identityKeys.openRequiredColumn($0, table: "users", column: "name", id: appointment.practitioner.rawValue)
         } ?? "your practitioner"
-        let clinicName = try await tx.sql.raw("SELECT name FROM clinics WHERE id = \(bind: scope.realm)").first()?
+        let clinicName = try await tx.sql.raw("SELECT name FROM clinics WHERE id = \(bind: clinic)").first()?
             .decode(column: "name", as: String.self) ?? "the clinic"
-        try await tx.enter(realm: scope.realm)
+        try await tx.enter(realm: clinic)
 
         let notice = AppointmentNotice(appointment: appointment.id, patient: appointment.patient, clinicName: clinicName,
                                        practitionerName: practitionerName, start: Date(milliseconds: appointment.slot.start),
-                                       timeZone: scope.timeZone)
+                                       timeZone: timeZone)
         let message = build(notice)
         let id = UUID(), now = Date().milliseconds
         func seal(_ value: String, _ column: String) throws -> Data { try clinicKeys.seal(value, table: table, column: column, row: id).bytes }
         try await tx.sql.raw("""
             INSERT INTO patient_messages (id, clinic_id, patient_id, appointment_id, kind, channel, recipient, subject, body, status,
                                           attempts, next_attempt_at_ms, created_at_ms)
-            VALUES (\(bind: id), \(bind: scope.realm), \(bind: message.patient.rawValue), \(bind: message.appointment.rawValue),
+            VALUES (\(bind: id), \(bind: clinic), \(bind: message.patient.rawValue), \(bind: message.appointment.rawValue),
                     \(bind: message.kind.rawValue), \(bind: MessageChannel.email.rawValue), \(bind: try seal(email, "recipient")),
                     \(bind: try seal(message.subject, "subject")), \(bind: try seal(message.text, "body")),
                     \(bind: MessageStatus.queued.rawValue), 0, \(bind: now), \(bind: now))
             """).run()
+        return true
+    }
+
+    /// A moved or cancelled appointment's reminders still waiting are never sent: they are
+    /// marked failed, with the reason, in the transaction of the change.
+    static func withdrawReminders(of appointment: AppointmentID, clinic: UUID, in tx: ScopedSQL) async throws {
+        try await tx.sql.raw("""
+            UPDATE patient_messages SET status = 'failed', failure_reason = 'withdrawn: the appointment changed'
+            WHERE clinic_id = \(bind: clinic) AND appointment_id = \(bind: appointment.rawValue)
+              AND kind = \(bind: PatientMessageKind.reminder.rawValue) AND status = 'queued'
+            """).run()
+    }
+
+    /// When the patient was last told about this appointment's time (a confirmation or a change).
+    static func lastConfirmation(of appointment: AppointmentID, clinic: UUID, in tx: ScopedSQL) async throws -> Date? {
+        try await tx.sql.raw("""
+            SELECT MAX(created_at_ms) AS latest FROM patient_messages
+            WHERE clinic_id = \(bind: clinic) AND appointment_id = \(bind: appointment.rawValue) AND kind IN ('confirmation', 'change')
+            """).first()?.decode(column: "latest", as: Int64?.self).map { Date(milliseconds: $0) }
     }
 
     /// What went to one patient, newest first: for the roles that read demographics. Another
@@ -105,6 +131,7 @@ enum PatientMessages {
                 """).all().map { try $0.decode(column: "id", as: UUID.self) }
             guard !due.isEmpty else { return [] }
             let keys = try await keyring.keys(for: clinic, in: tx)
+            let senderName = try await Communications.settings(clinic: clinic, in: tx).senderName
             var taken: [DueMessage] = []
             for id in due {
                 guard let row = try await tx.sql.raw("""
@@ -119,7 +146,7 @@ enum PatientMessages {
                     recipient: try keys.openRequiredColumn(row, table: table, column: "recipient", id: id),
                     subject: try keys.openRequiredColumn(row, table: table, column: "subject", id: id),
                     body: try keys.openRequiredColumn(row, table: table, column: "body", id: id),
-                    attempts: try row.decode(column: "attempts", as: Int64.self)))
+                    attempts: try row.decode(column: "attempts", as: Int64.self), senderName: senderName))
             }
             return taken
         }

@@ -1,0 +1,101 @@
+import ClinicDomain
+import Foundation
+import SQLKit
+
+/// A patient's contact preferences as last set: the channels, and who set them when.
+struct ContactPreferences: Sendable {
+    let channels: Set<MessageChannel>
+    let changedBy: UserID
+    let changedAt: Date
+}
+
+/// A clinic's communication settings and its patients' contact preferences. Both are read
+/// inside the transaction that queues a message, so a change applies to the next one.
+enum Communications {
+    static func settings(clinic: UUID, in tx: ScopedSQL) async throws -> CommunicationSettings {
+        guard let row = try await tx.sql.raw("""
+            SELECT reminder_lead_hours, quiet_start_minute, quiet_end_minute, channels, sender_name, sensitive_type_ids
+            FROM clinic_communications WHERE clinic_id = \(bind: clinic)
+            """).first() else { return .standard }
+        func list(_ column: String) throws -> [String] {
+            try row.decode(column: column, as: String.self).split(separator: ",").map(String.init)
+        }
+        return CommunicationSettings(
+            reminderLeadHours: try list("reminder_lead_hours").compactMap { Int($0) },
+            quietHours: QuietHours(startMinute: Int(try row.decode(column: "quiet_start_minute", as: Int64.self)),
+                                   endMinute: Int(try row.decode(column: "quiet_end_minute", as: Int64.self))),
+            channels: Set(try list("channels").compactMap(MessageChannel.init(rawValue:))),
+            senderName: try row.decode(column: "sender_name", as: String?.self),
+            sensitiveAppointmentTypes: try list("sensitive_type_ids").compactMap { AppointmentTypeID(string: $0) })
+    }
+
+    static func read(scope: ClinicScope, services: ClinicServices) async throws -> CommunicationSettings {
+        try await services.store.transaction(realm: scope.realm) { tx in
+            let settings = try await settings(clinic: scope.realm, in: tx)
+            try await Ledger.append(scope.event("communications.read", resourceType: "clinic", resource: scope.realm), in: tx)
+            return settings
+        }
+    }
+
+    /// Changes the clinic's settings by `change` (what a request left out stays as it was);
+    /// every sensitive type id must be one of the clinic's types.
+    static func update(scope: ClinicScope, services: ClinicServices,
+                       _ change: @escaping @Sendable (inout CommunicationSettings) -> Void) async throws -> CommunicationSettings {
+        try await services.store.transaction(realm: scope.realm) { tx in
+            var settings = try await settings(clinic: scope.realm, in: tx)
+            change(&settings)
+            for type in settings.sensitiveAppointmentTypes {
+                guard try await AppointmentTypes.find(type, clinic: scope.realm, in: tx) != nil else {
+                    throw ClinicError.invalid("sensitiveAppointmentTypeIds", "No appointment type with this id in this clinic.", code: "unknown_reference")
+                }
+            }
+            let hours = settings.reminderLeadHours.map(String.init).joined(separator: ",")
+            let channels = settings.channels.map(\.rawValue).sorted().joined(separator: ",")
+            let types = settings.sensitiveAppointmentTypes.map(\.description).joined(separator: ",")
+            let now = Date().milliseconds
+            try await tx.sql.raw("""
+                INSERT INTO clinic_communications (clinic_id, reminder_lead_hours, quiet_start_minute, quiet_end_minute, channels,
+                                                   sender_name, sensitive_type_ids, updated_by, updated_at_ms)
+                VALUES (\(bind: scope.realm), \(bind: hours), \(bind: Int64(settings.quietHours.startMinute)),
+                        \(bind: Int64(settings.quietHours.endMinute)), \(bind: channels), \(bind: settings.senderName), \(bind: types),
+                        \(bind: scope.actor.rawValue), \(bind: now))
+                ON CONFLICT (clinic_id) DO UPDATE SET reminder_lead_hours = excluded.reminder_lead_hours,
+                    quiet_start_minute = excluded.quiet_start_minute, quiet_end_minute = excluded.quiet_end_minute,
+                    channels = excluded.channels, sender_name = excluded.sender_name, sensitive_type_ids = excluded.sensitive_type_ids,
+                    updated_by = excluded.updated_by, updated_at_ms = excluded.updated_at_ms
+                """).run()
+            try await Ledger.append(scope.event("communications.update", resourceType: "clinic", resource: scope.realm,
+                                                detail: "leads=\(hours) channels=\(channels)"), in: tx)
+            return settings
+        }
+    }
+
+    /// The channels a patient accepts; nil when they never said (every channel the clinic uses).
+    static func preferences(of patient: PatientID, clinic: UUID, in tx: ScopedSQL) async throws -> Set<MessageChannel>? {
+        try await tx.sql.raw("""
+            SELECT channels FROM patient_contact_preferences WHERE clinic_id = \(bind: clinic) AND patient_id = \(bind: patient.rawValue)
+            """).first().map { row in
+                Set(try row.decode(column: "channels", as: String.self).split(separator: ",").compactMap { MessageChannel(rawValue: String($0)) })
+            }
+    }
+
+    /// Records what the patient asked for (an empty set: no messages), with who recorded it and
+    /// when; the change is on the clinic's chain too, so the history survives the next change.
+    static func setPreferences(_ channels: Set<MessageChannel>, of patient: PatientID, scope: ClinicScope,
+                               services: ClinicServices) async throws -> ContactPreferences {
+        try await services.store.transaction(realm: scope.realm) { tx in
+            try await ClinicReferences.requirePatientInPath(patient, clinic: scope.realm, in: tx)
+            let text = channels.map(\.rawValue).sorted().joined(separator: ",")
+            let now = Date().milliseconds
+            try await tx.sql.raw("""
+                INSERT INTO patient_contact_preferences (patient_id, clinic_id, channels, changed_by, changed_at_ms)
+                VALUES (\(bind: patient.rawValue), \(bind: scope.realm), \(bind: text), \(bind: scope.actor.rawValue), \(bind: now))
+                ON CONFLICT (patient_id) DO UPDATE SET channels = excluded.channels, changed_by = excluded.changed_by,
+                    changed_at_ms = excluded.changed_at_ms
+                """).run()
+            try await Ledger.append(scope.event("patient.contact-preferences", resourceType: "patient", resource: patient.rawValue,
+                                                detail: "channels=\(text.isEmpty ? "none" : text)"), in: tx)
+            return ContactPreferences(channels: channels, changedBy: scope.actor, changedAt: Date(milliseconds: now))
+        }
+    }
+}
