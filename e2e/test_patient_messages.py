@@ -6,6 +6,7 @@ import ssl
 import time
 
 import pytest
+import requests
 from aiosmtpd.controller import Controller
 
 from conftest import canary, free_port
@@ -158,3 +159,20 @@ def test_the_scheduler_reminds_of_booked_appointments_only(backend, make_server,
     assert len(tls_sink.to(team.patient["email"])) == 1
     assert not tls_sink.to(declined["email"]) and not tls_sink.to(cancelled["email"])
     assert [m["kind"] for m in messages(team)] == ["reminder"]
+
+    # RFC 8058 one-click, as a mail program sends it: no cookie, no Origin; e-mail stops.
+    header = reminder["List-Unsubscribe"]
+    assert reminder["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = header.strip("<>")
+    assert link.startswith(server.base + "/unsubscribe?token=") and link in text_of(reminder)
+    page = requests.get(link, verify=server.cert, timeout=30)
+    assert page.status_code == 200 and "Stop appointment e-mails?" in page.text
+    done = requests.post(link, data="List-Unsubscribe=One-Click", verify=server.cert, timeout=30,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert done.status_code == 200, done.text
+    again = team.receptionist.request("POST", team.path("appointments"), json={
+        "patientId": team.patient_id, "practitionerId": team.practitioner.user_id, "appointmentTypeId": team.type_id,
+        "startsAt": "2031-09-01T09:00:00Z"})
+    assert again.status_code == 201, again.text
+    time.sleep(2)
+    assert len(tls_sink.to(team.patient["email"])) == 1, "e-mail went out after the one-click unsubscribe"

@@ -1,3 +1,4 @@
+import ClinicDomain
 import Foundation
 import Testing
 import Vapor
@@ -66,5 +67,15 @@ extension ClinicTestApp {
     public func queueReminders(clinic: String, now: Date) async throws -> Int {
         let id = try #require(UUID(uuidString: clinic))
         return try await Reminders.queueDue(clinic: id, services: services, now: now)
+    }
+}
+
+extension ClinicTestApp {
+    /// The unsubscribe token a reminder to this patient carries.
+    public func unsubscribeToken(clinic: String, patient: String) async throws -> String {
+        let clinicID = try #require(UUID(uuidString: clinic)), patientID = try #require(PatientID(string: patient))
+        let keyring = services.keyring
+        let keys = try await services.store.transaction(realm: clinicID) { tx in try await keyring.keys(for: clinicID, in: tx) }
+        return UnsubscribeLink.token(clinic: clinicID, patient: patientID, keys: keys)
     }
 }

@@ -54,7 +54,13 @@ struct OutboxDelivery: Service {
                 for message in try await PatientMessages.takeDue(clinic: clinic, services: services) {
                     let id = message.id.uuidString.lowercased()
                     do {
-                        try await client.send(to: message.recipient, subject: message.subject, body: message.body, senderName: message.senderName)
+                        var body = message.body, headers: [String] = []
+                        if let link = message.unsubscribeURL {
+                            body += "\n\nTo stop these reminders by e-mail: \(link)"
+                            headers = ["List-Unsubscribe: <\(link)>", "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
+                        }
+                        try await client.send(to: message.recipient, subject: message.subject, body: body, senderName: message.senderName,
+                                              headers: headers)
                         try await PatientMessages.markSent(message, services: services)
                         logger.info("patient message sent", metadata: ["message_id": .string(id)])
                     } catch {

@@ -36,7 +36,7 @@ struct SMTPClient: Sendable {
 
     /// `senderName` replaces the display name of the configured sender (a clinic's own name);
     /// the address stays the server's.
-    func send(to recipient: String, subject: String, body: String, senderName: String? = nil) async throws {
+    func send(to recipient: String, subject: String, body: String, senderName: String? = nil, headers extra: [String] = []) async throws {
         let server = self.server
         let context = try Self.tlsContext(server)
         let tls = server.implicitTLS ? context : nil
@@ -51,7 +51,7 @@ struct SMTPClient: Sendable {
                 }
             }
         let message = Self.message(from: senderName.map { "\"\($0)\" <\(Self.address(in: from))>" } ?? from, to: recipient,
-                                   subject: subject, body: body)
+                                   subject: subject, body: body, headers: extra)
         let sender = Self.address(in: from)
         let deadline = NIODeadline.now() + timeout
         try await channel.executeThenClose { inbound, outbound in
@@ -100,7 +100,9 @@ struct SMTPClient: Sendable {
     }
 
     /// RFC 5322 headers and a UTF-8 text body, lines ending CRLF, dot-stuffed for DATA.
-    static func message(from: String, to: String, subject: String, body: String, date: Date = Date()) -> String {
+    /// `extra` headers are the server's own (`List-Unsubscribe`); line breaks are taken out of
+    /// them like any other.
+    static func message(from: String, to: String, subject: String, body: String, headers extra: [String] = [], date: Date = Date()) -> String {
         func header(_ value: String) -> String { value.filter { $0 != "\r" && $0 != "\n" } }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
@@ -110,7 +112,7 @@ struct SMTPClient: Sendable {
             "From: \(header(from))", "To: \(header(to))", "Subject: \(header(subject))", "Date: \(formatter.string(from: date))",
             "Message-ID: <\(UUID().uuidString.lowercased())@clinickeep>", "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit",
-        ]
+        ] + extra.map(header)
         let lines = body.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.hasPrefix(".") ? "." + $0 : String($0) }
         return (headers + [""] + lines).joined(separator: "\r\n")

@@ -14,6 +14,7 @@ enum Pages {
         AccountPages.register(pages)
         TwoStepPages.register(pages)
         SupportSignInPages.register(pages)
+        UnsubscribePages.register(pages)
         pages.anyone(.GET, "setup", use: setupPage)
         pages.anyone(.POST, "setup", use: setup)
         let patients = pages.grouped("clinics", ":clinicId", "patients")

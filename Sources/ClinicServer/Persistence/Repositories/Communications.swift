@@ -98,4 +98,38 @@ enum Communications {
             return ContactPreferences(channels: channels, changedBy: scope.actor, changedAt: Date(milliseconds: now))
         }
     }
+
+    /// The clinic an unsubscribe token belongs to, by name, when the token is good: for the page
+    /// that asks the patient to confirm. Changes nothing. nil for anything else (a made-up or
+    /// altered token, a deleted clinic, a patient no longer there): one answer for all.
+    static func unsubscribeClinic(token: String, services: ClinicServices) async -> String? {
+        try? await unsubscribe(token: token, services: services, context: nil)
+    }
+
+    /// Stops e-mail to the token's patient: their accepted channels lose e-mail, recorded as
+    /// changed by the patient themselves, and the change is an event in the clinic's chain.
+    /// Answers the clinic's name; nil when the token is not good. `context` nil: only check.
+    static func unsubscribe(token: String, services: ClinicServices, context: RequestContext?) async throws -> String? {
+        guard let (clinic, patient, code) = UnsubscribeLink.parse(token) else { return nil }
+        let keyring = services.keyring
+        return try await services.store.transaction(realm: clinic) { tx -> String? in
+            guard let name = try await tx.sql.raw("SELECT name FROM clinics WHERE id = \(bind: clinic) AND status = 'active'").first()?
+                .decode(column: "name", as: String.self) else { return nil }
+            let keys = try await keyring.keys(for: clinic, in: tx)
+            guard keys.isValidLinkCode(code, purpose: UnsubscribeLink.purpose, subject: UnsubscribeLink.subject(clinic: clinic, patient: patient)),
+                  try await ClinicReferences.patientExists(patient, clinic: clinic, in: tx) else { return nil }
+            guard let context else { return name }
+            let remaining = (try await preferences(of: patient, clinic: clinic, in: tx) ?? Set(MessageChannel.allCases)).subtracting([.email])
+            let text = remaining.map(\.rawValue).sorted().joined(separator: ",")
+            try await tx.sql.raw("""
+                INSERT INTO patient_contact_preferences (patient_id, clinic_id, channels, changed_by, changed_at_ms)
+                VALUES (\(bind: patient.rawValue), \(bind: clinic), \(bind: text), \(bind: patient.rawValue), \(bind: Date().milliseconds))
+                ON CONFLICT (patient_id) DO UPDATE SET channels = excluded.channels, changed_by = excluded.changed_by,
+                    changed_at_ms = excluded.changed_at_ms
+                """).run()
+            try await Ledger.append(context.event(chain: clinic, action: "patient.unsubscribe", resourceType: "patient", resource: patient.rawValue,
+                                                  detail: "channel=email"), in: tx)
+            return name
+        }
+    }
 }

@@ -26,6 +26,9 @@ struct DueMessage: Sendable {
     let attempts: Int64
     /// The clinic's sender name for the From header, when it set one.
     let senderName: String?
+    /// For reminders: where the patient stops them (`UnsubscribeLink`), for the footer and the
+    /// `List-Unsubscribe` header.
+    let unsubscribeURL: String?
 }
 
 /// Messages to patients: queued in the transaction of the booking change they are about (so a
@@ -122,7 +125,7 @@ enum PatientMessages {
     /// seconds: another server on the same database skips them, and a sender that dies
     /// mid-send leaves them to be tried again once the lease runs out.
     static func takeDue(clinic: UUID, services: ClinicServices, limit: Int = 20, now: Date = Date()) async throws -> [DueMessage] {
-        let keyring = services.keyring
+        let keyring = services.keyring, linkBase = services.settings.linkBaseURL
         return try await services.store.transaction(realm: clinic) { tx in
             let due = try await tx.sql.raw("""
                 SELECT id FROM patient_messages
@@ -138,15 +141,20 @@ enum PatientMessages {
                     UPDATE patient_messages SET next_attempt_at_ms = \(bind: now.addingTimeInterval(lease).milliseconds)
                     WHERE clinic_id = \(bind: clinic) AND id = \(bind: id) AND status = 'queued'
                       AND next_attempt_at_ms <= \(bind: now.milliseconds)
-                    RETURNING channel, recipient, subject, body, attempts
+                    RETURNING patient_id, kind, channel, recipient, subject, body, attempts
                     """).first() else { continue }
                 guard let channel = MessageChannel(rawValue: try row.decode(column: "channel", as: String.self)) else { continue }
+                let patient = PatientID(try row.decode(column: "patient_id", as: UUID.self))
+                let unsubscribe = try row.decode(column: "kind", as: String.self) == PatientMessageKind.reminder.rawValue
+                    ? UnsubscribeLink.url(base: linkBase, token: UnsubscribeLink.token(clinic: clinic, patient: patient, keys: keys))
+                    : nil
                 taken.append(DueMessage(
                     id: id, clinic: clinic, channel: channel,
                     recipient: try keys.openRequiredColumn(row, table: table, column: "recipient", id: id),
                     subject: try keys.openRequiredColumn(row, table: table, column: "subject", id: id),
                     body: try keys.openRequiredColumn(row, table: table, column: "body", id: id),
-                    attempts: try row.decode(column: "attempts", as: Int64.self), senderName: senderName))
+                    attempts: try row.decode(column: "attempts", as: Int64.self), senderName: senderName,
+                    unsubscribeURL: unsubscribe))
             }
             return taken
         }
