@@ -10,6 +10,7 @@ import requests
 from aiosmtpd.controller import Controller
 
 from conftest import canary, free_port
+from sms_provider import TwilioStandIn
 from test_clinic_day import Team
 from test_password_reset import FAST, Sink, self_signed, text_of
 
@@ -176,3 +177,48 @@ def test_the_scheduler_reminds_of_booked_appointments_only(backend, make_server,
     assert again.status_code == 201, again.text
     time.sleep(2)
     assert len(tls_sink.to(team.patient["email"])) == 1, "e-mail went out after the one-click unsubscribe"
+
+
+# SMS through the Twilio stand-in: a 503 is retried and the message arrives once; a number the
+# provider refuses is marked failed with its code, not retried; WhatsApp goes the same way with
+# whatsapp: addresses; the auth token never reaches the log.
+def test_sms_and_whatsapp_through_the_provider(make_server):
+    provider = TwilioStandIn().start()
+    try:
+        server = make_server("sqlite", env=provider.env())
+        team = Team(server)
+        texts = team.owner.request("PUT", team.path("settings/communications"), json={"channels": ["sms"]})
+        assert texts.status_code == 200, texts.text
+        patient_id, _ = team.owner.create_patient(phone="0412 555 101")
+        refused_id, _ = team.owner.create_patient(phone="0400 000 999")
+        provider.fail_next = 1
+        for who, start in ((patient_id, "2031-08-04T09:00:00Z"), (refused_id, "2031-08-04T10:00:00Z")):
+            booked = team.receptionist.request("POST", team.path("appointments"), json={
+                "patientId": who, "practitionerId": team.practitioner.user_id, "appointmentTypeId": team.type_id,
+                "startsAt": start, "reason": "Canary-" + canary("why")})
+            assert booked.status_code == 201, booked.text
+
+        wait_until(lambda: [m["status"] for m in messages(team, refused_id)] == ["failed"], "the refused number marked failed")
+        assert "21211" in messages(team, refused_id)[0]["failureReason"]
+        # The first attempt met a 503; the retry (after ten seconds) delivers it, once.
+        wait_until(lambda: [m["status"] for m in messages(team, patient_id)] == ["sent"], "the retried SMS sent", timeout=30)
+        sent = provider.to("+61412555101")
+        assert len(sent) == 1, sent
+        to, sender, body = sent[0]
+        assert sender == "+61400000001" and "Monday 4 August 2031 at 09:00" in body and team.practitioner.name in body
+        assert "Canary-" not in body
+        assert messages(team, patient_id)[0]["channel"] == "sms"
+
+        whatsapp = team.owner.request("PUT", team.path("settings/communications"), json={"channels": ["whatsapp"]})
+        assert whatsapp.status_code == 200, whatsapp.text
+        moved = team.receptionist.request("POST", team.path("appointments"), json={
+            "patientId": patient_id, "practitionerId": team.practitioner.user_id, "appointmentTypeId": team.type_id,
+            "startsAt": "2031-08-05T09:00:00Z"})
+        assert moved.status_code == 201, moved.text
+        wait_until(lambda: provider.to("whatsapp:+61412555101"), "the WhatsApp message")
+        assert provider.to("whatsapp:+61412555101")[0][1] == "whatsapp:+61400000001"
+        time.sleep(1.5)
+        assert len(provider.to("+61412555101")) == 1 and len(provider.to("whatsapp:+61412555101")) == 1
+        assert "stand-in-auth-token" not in server.output()
+    finally:
+        provider.stop()

@@ -68,12 +68,15 @@ public struct PatientMessage: Sendable, Equatable {
     public let appointment: AppointmentID
     public let subject: String
     public let text: String
+    /// The same for a text message (SMS, WhatsApp): one short paragraph.
+    public let shortText: String
 
     private init(kind: PatientMessageKind, notice: AppointmentNotice, subject: String, lead: String) {
         self.kind = kind
         self.patient = notice.patient
         self.appointment = notice.appointment
         self.subject = subject
+        self.shortText = "\(notice.clinicName): \(lead) \(notice.when) with \(notice.practitionerName). To change it, please contact the clinic."
         self.text = """
             \(lead)
 

@@ -33,6 +33,18 @@ struct TransportSettingsTests {
         #expect(throws: SettingsError.self) { _ = try behindProxy.checkTransport() }
     }
 
+    @Test("the SMS provider is reached over https, or http on loopback only, and sends from an E.164 number")
+    func smsProviderOverTLS() throws {
+        let twilio = ["CLINICKEEP_SMS_PROVIDER": "twilio", "CLINICKEEP_TWILIO_ACCOUNT_SID": "AC1", "CLINICKEEP_TWILIO_AUTH_TOKEN": "t",
+                      "CLINICKEEP_SMS_FROM": "+61400000001"]
+        #expect(try settings(twilio).sms?.baseURL == "https://api.twilio.com")
+        #expect(throws: SettingsError.self) { _ = try settings(twilio.merging(["CLINICKEEP_TWILIO_BASE_URL": "http://sms.example"]) { $1 }) }
+        #expect(try settings(twilio.merging(["CLINICKEEP_TWILIO_BASE_URL": "http://127.0.0.1:9/"]) { $1 }).sms?.baseURL == "http://127.0.0.1:9")
+        #expect(throws: SettingsError.self) { _ = try settings(twilio.merging(["CLINICKEEP_SMS_FROM": "0400 000 001"]) { $1 }) }
+        #expect(throws: SettingsError.self) { _ = try settings(twilio.filter { $0.key != "CLINICKEEP_TWILIO_AUTH_TOKEN" }) }
+        #expect(throws: SettingsError.self) { _ = try settings(["CLINICKEEP_SMS_PROVIDER": "pigeon"]) }
+    }
+
     @Test("the breached-password range service is reached over https, or http on loopback only")
     func rangeServiceOverTLS() throws {
         #expect(throws: SettingsError.self) { _ = try settings(["CLINICKEEP_BREACHED_RANGE_URL": "http://range.example/range"]) }

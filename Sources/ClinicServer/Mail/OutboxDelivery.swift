@@ -1,3 +1,4 @@
+import ClinicDomain
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -6,23 +7,34 @@ import ServiceLifecycle
 /// run it: each message is leased to one sender at a time. On shutdown the batch under way is
 /// sent (or marked for retry) before the database closes; nothing waiting is lost, since the
 /// outbox is a table and the next start sends it. Patients' messages (`PatientMessages`) go the
-/// same way, clinic by clinic, each clinic's rows read under its own realm.
+/// same way, clinic by clinic, each clinic's rows read under its own realm: e-mail by SMTP,
+/// SMS and WhatsApp by the SMS provider; a channel with nothing configured waits.
 struct OutboxDelivery: Service {
     private let services: ClinicServices
     private let outbox: Outbox
-    private let client: SMTPClient
+    private let mail: SMTPClient?
+    private let sms: TwilioSMS?
     private let logger: Logger
 
-    init(services: ClinicServices, server: SMTPServer, logger: Logger) {
+    init(services: ClinicServices, smtp: SMTPServer?, sms: TwilioSMS?, logger: Logger) {
         self.services = services
         self.outbox = Outbox(services: services)
-        self.client = SMTPClient(server: server, from: services.settings.mailFrom)
+        self.mail = smtp.map { SMTPClient(server: $0, from: services.settings.mailFrom) }
+        self.sms = sms
         self.logger = logger
+    }
+
+    /// The channels this server can send on.
+    var channels: Set<MessageChannel> {
+        var channels: Set<MessageChannel> = []
+        if mail != nil { channels.insert(.email) }
+        if sms != nil { channels.formUnion([.sms, .whatsapp]) }
+        return channels
     }
 
     func run() async {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await deliverDue()
+            if mail != nil { await deliverDue() }
             await deliverPatientMessages()
             if let pending = try? await outbox.pendingCount() { Metric.outboxPending(pending) }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
@@ -30,10 +42,11 @@ struct OutboxDelivery: Service {
     }
 
     func deliverDue() async {
+        guard let mail else { return }
         do {
             for message in try await outbox.takeDue() {
                 do {
-                    try await client.send(to: message.recipient, subject: message.subject, body: message.body)
+                    try await mail.send(to: message.recipient, subject: message.subject, body: message.body)
                     try await outbox.markSent(message)
                     logger.info("e-mail sent", metadata: ["outbox_id": .string(message.id.uuidString.lowercased())])
                 } catch {
@@ -49,30 +62,49 @@ struct OutboxDelivery: Service {
     }
 
     func deliverPatientMessages() async {
+        let channels = self.channels
         do {
             for clinic in try await Self.activeClinics(services) {
-                for message in try await PatientMessages.takeDue(clinic: clinic, services: services) {
+                for message in try await PatientMessages.takeDue(clinic: clinic, channels: channels, services: services) {
                     let id = message.id.uuidString.lowercased()
-                    do {
-                        var body = message.body, headers: [String] = []
-                        if let link = message.unsubscribeURL {
-                            body += "\n\nTo stop these reminders by e-mail: \(link)"
-                            headers = ["List-Unsubscribe: <\(link)>", "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
-                        }
-                        try await client.send(to: message.recipient, subject: message.subject, body: body, senderName: message.senderName,
-                                              headers: headers)
+                    let outcome = await send(message)
+                    switch outcome {
+                    case .sent:
                         try await PatientMessages.markSent(message, services: services)
-                        logger.info("patient message sent", metadata: ["message_id": .string(id)])
-                    } catch {
-                        let smtp = (error as? SMTPClient.Failure)
-                        let failure = smtp?.description ?? "could not reach the mail server"
-                        try await PatientMessages.markFailed(message, reason: failure, permanent: smtp?.permanent ?? false, services: services)
-                        logger.warning("patient message not sent", metadata: ["message_id": .string(id), "reason": .string(failure)])
+                        logger.info("patient message sent", metadata: ["message_id": .string(id), "channel": .string(message.channel.rawValue)])
+                    case let .refused(failure), let .failed(failure):
+                        let permanent = if case .refused = outcome { true } else { false }
+                        try await PatientMessages.markFailed(message, reason: failure, permanent: permanent, services: services)
+                        logger.warning("patient message not sent", metadata: ["message_id": .string(id), "channel": .string(message.channel.rawValue),
+                                                                              "reason": .string(failure)])
                     }
                 }
             }
         } catch {
             logger.warning("patient messages could not be read", metadata: ["error_type": .string(String(reflecting: type(of: error)))])
+        }
+    }
+
+    private func send(_ message: DueMessage) async -> SMSOutcome {
+        switch message.channel {
+        case .email:
+            guard let mail else { return .failed("no mail server configured") }
+            var body = message.body, headers: [String] = []
+            if let link = message.unsubscribeURL {
+                body += "\n\nTo stop these reminders by e-mail: \(link)"
+                headers = ["List-Unsubscribe: <\(link)>", "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
+            }
+            do {
+                try await mail.send(to: message.recipient, subject: message.subject, body: body, senderName: message.senderName, headers: headers)
+                return .sent
+            } catch let failure as SMTPClient.Failure {
+                return failure.permanent ? .refused(failure.description) : .failed(failure.description)
+            } catch {
+                return .failed("could not reach the mail server")
+            }
+        case .sms, .whatsapp:
+            guard let sms else { return .failed("no SMS provider configured") }
+            return await sms.send(to: message.recipient, body: message.body, whatsapp: message.channel == .whatsapp)
         }
     }
 

@@ -41,22 +41,30 @@ enum PatientMessages {
     static let lease: TimeInterval = 60
     static let maximumAttempts: Int64 = 10
 
-    /// Queues the message `build` makes about `appointment` for its patient, inside the caller's
-    /// clinic transaction; answers whether it did. Nothing is queued when the clinic does not use
-    /// e-mail, the patient declined it, or has no address (SMS comes with its provider). The
-    /// notice is read here, at the change, so the message says what was true then.
+    /// Queues the message `build` makes about `appointment` for its patient, one per channel the
+    /// clinic uses, the patient accepts (every channel when they never said) and the patient has
+    /// an address for, inside the caller's clinic transaction; answers whether any was queued.
+    /// The notice is read here, at the change, so the message says what was true then.
     @discardableResult
     static func queue(_ build: (AppointmentNotice) -> PatientMessage, about appointment: AppointmentRecord, clinic: UUID,
                       timeZone: ClinicTimeZone, keyring: RealmKeyring, in tx: ScopedSQL) async throws -> Bool {
-        guard try await Communications.settings(clinic: clinic, in: tx).channels.contains(.email),
-              try await Communications.preferences(of: appointment.patient, clinic: clinic, in: tx)?.contains(.email) ?? true
-        else { return false }
+        let accepted = try await Communications.preferences(of: appointment.patient, clinic: clinic, in: tx) ?? Set(MessageChannel.allCases)
+        let channels = try await Communications.settings(clinic: clinic, in: tx).channels.intersection(accepted)
+        guard !channels.isEmpty else { return false }
         let clinicKeys = try await keyring.keys(for: clinic, in: tx)
         guard let row = try await tx.sql.raw("""
-            SELECT id, email FROM patients WHERE clinic_id = \(bind: clinic) AND id = \(bind: appointment.patient.rawValue)
-            """).first(),
-            let email = try clinicKeys.openColumn(row, table: PatientRepository.table, column: "email", id: appointment.patient.rawValue)
-        else { return false }
+            SELECT id, email, phone FROM patients WHERE clinic_id = \(bind: clinic) AND id = \(bind: appointment.patient.rawValue)
+            """).first() else { return false }
+        func open(_ column: String) throws -> String? {
+            try clinicKeys.openColumn(row, table: PatientRepository.table, column: column, id: appointment.patient.rawValue)
+        }
+        var targets: [(channel: MessageChannel, address: String)] = []
+        if channels.contains(.email), let email = try open("email") { targets.append((.email, email)) }
+        // Phones are stored in E.164 (`PhoneNumber`); a text goes nowhere else.
+        if let phone = try open("phone"), TwilioSMS.isE164(phone) {
+            for channel in [MessageChannel.sms, .whatsapp] where channels.contains(channel) { targets.append((channel, phone)) }
+        }
+        guard !targets.isEmpty else { return false }
 
         // The practitioner's name is the identity realm's; the transaction goes there and back.
         try await tx.enter(realm: IdentityRealm.id)
@@ -73,16 +81,20 @@ enum PatientMessages {
                                        practitionerName: practitionerName, start: Date(milliseconds: appointment.slot.start),
                                        timeZone: timeZone)
         let message = build(notice)
-        let id = UUID(), now = Date().milliseconds
-        func seal(_ value: String, _ column: String) throws -> Data { try clinicKeys.seal(value, table: table, column: column, row: id).bytes }
-        try await tx.sql.raw("""
-            INSERT INTO patient_messages (id, clinic_id, patient_id, appointment_id, kind, channel, recipient, subject, body, status,
-                                          attempts, next_attempt_at_ms, created_at_ms)
-            VALUES (\(bind: id), \(bind: clinic), \(bind: message.patient.rawValue), \(bind: message.appointment.rawValue),
-                    \(bind: message.kind.rawValue), \(bind: MessageChannel.email.rawValue), \(bind: try seal(email, "recipient")),
-                    \(bind: try seal(message.subject, "subject")), \(bind: try seal(message.text, "body")),
-                    \(bind: MessageStatus.queued.rawValue), 0, \(bind: now), \(bind: now))
-            """).run()
+        let now = Date().milliseconds
+        for target in targets {
+            let id = UUID()
+            func seal(_ value: String, _ column: String) throws -> Data { try clinicKeys.seal(value, table: table, column: column, row: id).bytes }
+            let body = target.channel == .email ? message.text : message.shortText
+            try await tx.sql.raw("""
+                INSERT INTO patient_messages (id, clinic_id, patient_id, appointment_id, kind, channel, recipient, subject, body, status,
+                                              attempts, next_attempt_at_ms, created_at_ms)
+                VALUES (\(bind: id), \(bind: clinic), \(bind: message.patient.rawValue), \(bind: message.appointment.rawValue),
+                        \(bind: message.kind.rawValue), \(bind: target.channel.rawValue), \(bind: try seal(target.address, "recipient")),
+                        \(bind: try seal(message.subject, "subject")), \(bind: try seal(body, "body")),
+                        \(bind: MessageStatus.queued.rawValue), 0, \(bind: now), \(bind: now))
+                """).run()
+        }
         return true
     }
 
@@ -124,12 +136,17 @@ enum PatientMessages {
     /// Takes up to `limit` of the clinic's due messages, each leased to this caller for `lease`
     /// seconds: another server on the same database skips them, and a sender that dies
     /// mid-send leaves them to be tried again once the lease runs out.
-    static func takeDue(clinic: UUID, services: ClinicServices, limit: Int = 20, now: Date = Date()) async throws -> [DueMessage] {
+    /// Only messages of `channels` (those this server can send) are taken; the rest wait.
+    static func takeDue(clinic: UUID, channels: Set<MessageChannel> = Set(MessageChannel.allCases), services: ClinicServices,
+                        limit: Int = 20, now: Date = Date()) async throws -> [DueMessage] {
         let keyring = services.keyring, linkBase = services.settings.linkBaseURL
+        let names = channels.map(\.rawValue).sorted()
+        guard !names.isEmpty else { return [] }
         return try await services.store.transaction(realm: clinic) { tx in
             let due = try await tx.sql.raw("""
                 SELECT id FROM patient_messages
                 WHERE clinic_id = \(bind: clinic) AND status = 'queued' AND next_attempt_at_ms <= \(bind: now.milliseconds)
+                  AND channel IN (\(binds: names))
                 ORDER BY next_attempt_at_ms, id LIMIT \(bind: limit)
                 """).all().map { try $0.decode(column: "id", as: UUID.self) }
             guard !due.isEmpty else { return [] }
