@@ -4,6 +4,7 @@ import base64
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -17,8 +18,10 @@ E164 = re.compile(r"^(whatsapp:)?\+[1-9][0-9]{6,14}$")
 class TwilioStandIn:
     def __init__(self):
         self.accepted = []          # (To, From, Body)
+        self.arrivals = []          # time.monotonic() of each acceptance
         self.requests = 0
         self.fail_next = 0          # answer 503 to this many requests first
+        self.delay = 0.0            # seconds to wait before each answer: a slow provider
         self.lock = threading.Lock()
         stand_in = self
 
@@ -37,6 +40,8 @@ class TwilioStandIn:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
+                if stand_in.delay:
+                    time.sleep(stand_in.delay)
                 with stand_in.lock:
                     stand_in.requests += 1
                     if self.path != "/2010-04-01/Accounts/%s/Messages.json" % ACCOUNT_SID:
@@ -55,6 +60,7 @@ class TwilioStandIn:
                     if to.endswith(REFUSED_NUMBER):
                         return self.answer(400, {"code": 21211, "message": "The 'To' number is not a valid phone number."})
                     stand_in.accepted.append((to, sender, body))
+                    stand_in.arrivals.append(time.monotonic())
                     return self.answer(201, {"sid": "SM%032x" % len(stand_in.accepted), "status": "queued"})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -66,6 +66,10 @@ struct PatientReadAuditTests {
         // Case-based access: who is on the patient's care team; every break-glass, naming its patients.
         "/api/v1/clinics/:clinicId/patients/:patientId/care-team": Expected(["care-team.read"], namesPatient: true),
         "/api/v1/clinics/:clinicId/break-glass": Expected(["break-glass.list"], namesPatient: true),
+        // What was sent to the patient (kinds, channels, states); the clinic's communication settings name nobody.
+        "/api/v1/clinics/:clinicId/patients/:patientId/messages": Expected(["message.list"], namesPatient: true),
+        "/api/v1/clinics/:clinicId/settings/communications": Expected([], namesPatient: false),
+        "/clinics/:clinicId/settings/communications": Expected([], namesPatient: false),
         // The operator's requests for support access: names and reasons of the operator's, no patient.
         "/api/v1/clinics/:clinicId/support-access": Expected([], namesPatient: false),
         // The pages: one event per repository read the page makes.
@@ -73,7 +77,8 @@ struct PatientReadAuditTests {
         "/clinics/:clinicId/patients/new": Expected([], namesPatient: false),
         "/clinics/:clinicId/patients/:patientId": Expected(["patient.read"], namesPatient: true),
         "/clinics/:clinicId/patients/:patientId/chart": Expected(
-            ["patient.read", "appointmentType.list", "appointment.list", "consultation.list", "prescription.list", "invoice.list"], namesPatient: true),
+            ["patient.read", "appointmentType.list", "appointment.list", "message.list", "consultation.list", "prescription.list", "invoice.list"],
+            namesPatient: true),
         // Blank forms: they show the patient's id in their links, nothing read from the record.
         "/clinics/:clinicId/patients/:patientId/consultations/new": Expected([], namesPatient: false),
         "/clinics/:clinicId/patients/:patientId/prescriptions/new": Expected(["formula.list"], namesPatient: false),

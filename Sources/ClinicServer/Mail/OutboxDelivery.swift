@@ -35,9 +35,9 @@ struct OutboxDelivery: Service {
     func run() async {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if mail != nil { await deliverDue() }
-            await deliverPatientMessages()
+            let more = await deliverPatientMessages()
             if let pending = try? await outbox.pendingCount() { Metric.outboxPending(pending) }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+            if !more { try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) } }
         }
     }
 
@@ -61,27 +61,52 @@ struct OutboxDelivery: Service {
         }
     }
 
-    func deliverPatientMessages() async {
+    /// Messages taken per clinic per round, and sent at once: a relay or provider is a network
+    /// away, so a round waits for the slowest of a few, not for each in turn.
+    static let batch = 50
+    static let concurrentSends = 8
+
+    /// One round over every clinic. Answers true when a clinic had a full batch, so more may be
+    /// due at once: the caller goes again without waiting.
+    @discardableResult
+    func deliverPatientMessages() async -> Bool {
         let channels = self.channels
+        var more = false
         do {
             for clinic in try await Self.activeClinics(services) {
-                for message in try await PatientMessages.takeDue(clinic: clinic, channels: channels, services: services) {
-                    let id = message.id.uuidString.lowercased()
-                    let outcome = await send(message)
-                    switch outcome {
-                    case .sent:
-                        try await PatientMessages.markSent(message, services: services)
-                        logger.info("patient message sent", metadata: ["message_id": .string(id), "channel": .string(message.channel.rawValue)])
-                    case let .refused(failure), let .failed(failure):
-                        let permanent = if case .refused = outcome { true } else { false }
-                        try await PatientMessages.markFailed(message, reason: failure, permanent: permanent, services: services)
-                        logger.warning("patient message not sent", metadata: ["message_id": .string(id), "channel": .string(message.channel.rawValue),
-                                                                              "reason": .string(failure)])
+                let due = try await PatientMessages.takeDue(clinic: clinic, channels: channels, services: services, limit: Self.batch)
+                if due.count == Self.batch { more = true }
+                await withTaskGroup(of: Void.self) { group in
+                    for (index, message) in due.enumerated() {
+                        if index >= Self.concurrentSends { await group.next() }
+                        group.addTask { await self.deliver(message) }
                     }
                 }
             }
         } catch {
             logger.warning("patient messages could not be read", metadata: ["error_type": .string(String(reflecting: type(of: error)))])
+        }
+        return more
+    }
+
+    private func deliver(_ message: DueMessage) async {
+        let id = message.id.uuidString.lowercased()
+        let outcome = await send(message)
+        do {
+            switch outcome {
+            case .sent:
+                try await PatientMessages.markSent(message, services: services)
+                logger.info("patient message sent", metadata: ["message_id": .string(id), "channel": .string(message.channel.rawValue)])
+            case let .refused(failure), let .failed(failure):
+                let permanent = if case .refused = outcome { true } else { false }
+                try await PatientMessages.markFailed(message, reason: failure, permanent: permanent, services: services)
+                logger.warning("patient message not sent", metadata: ["message_id": .string(id), "channel": .string(message.channel.rawValue),
+                                                                      "reason": .string(failure)])
+            }
+        } catch {
+            // Left leased: it is tried again when the lease ends.
+            logger.warning("patient message state not recorded", metadata: ["message_id": .string(id),
+                                                                             "error_type": .string(String(reflecting: type(of: error)))])
         }
     }
 

@@ -18,11 +18,27 @@ enum ChartPages {
 
     struct PrescriptionView: Encodable { let id, createdAt, summary: String }
 
+    static func channelName(_ channel: MessageChannel) -> String {
+        switch channel {
+        case .email: return "e-mail"
+        case .sms: return "SMS"
+        case .whatsapp: return "WhatsApp"
+        }
+    }
+
+    struct MessageLine: Encodable {
+        let when, kind, channel, status: String
+        let reason: String?
+    }
+
     struct ChartContent: Encodable {
         let patientId, name: String
         let birthDate, phone, email, address, medicareNumber: String?
         let showAppointments: Bool
         let appointments: [Visit]
+        /// The latest messages to the patient: what went, how, and whether it arrived.
+        let messages: [MessageLine]
+        let hasMessages: Bool
         let showClinical: Bool
         /// Case-based access: this practitioner is not involved with the patient; the chart
         /// shows the details and asks for a reason before it shows the record.
@@ -82,6 +98,11 @@ enum ChartPages {
                       type: typeNames[$0.type] ?? "")
             }
         }
+        let sent = try await PatientMessages.list(for: id, scope: scope, services: services).prefix(20).map {
+            MessageLine(when: clock.time($0.sentAt ?? $0.createdAt), kind: $0.kind.rawValue.replacingOccurrences(of: "-", with: " "),
+                        channel: Self.channelName($0.channel),
+                        status: $0.status.rawValue, reason: $0.failureReason)
+        }
         var showClinical = scope.may(.clinicalNote, .read), needsBreakGlass = false
         var consultations: [ConsultationView] = [], prescriptions: [PrescriptionView] = []
         if showClinical {
@@ -103,7 +124,7 @@ enum ChartPages {
         let content = ChartContent(
             patientId: id.description, name: PageFormat.patientName(patient), birthDate: details.birthDate?.description,
             phone: details.phone?.e164, email: details.email?.value, address: details.address, medicareNumber: details.medicareNumber?.value,
-            showAppointments: scope.may(.schedule, .read), appointments: visits, showClinical: showClinical,
+            showAppointments: scope.may(.schedule, .read), appointments: visits, messages: Array(sent), hasMessages: !sent.isEmpty, showClinical: showClinical,
             needsBreakGlass: needsBreakGlass, breakGlassError: breakGlassError, canWrite: scope.may(.clinicalNote, .create), consultations: consultations, prescriptions: prescriptions,
             canAudit: scope.may(.auditLog, .read), showInvoices: showInvoices, canInvoice: scope.may(.finance, .create), invoices: invoices)
         return try await request.render("chart", Layout("Chart", request: request, scope: scope), content, status: error?.pageStatus ?? .ok)

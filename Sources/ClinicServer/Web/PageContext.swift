@@ -10,6 +10,7 @@ struct Layout: Encodable {
     /// The clinic's links a role may follow: the menu offers nothing the matrix would refuse.
     var showInvoices = false
     var showStaff = false
+    var showSettings = false
     /// The zone the page's times are in.
     var timeZone = "UTC"
 
@@ -25,6 +26,7 @@ struct Layout: Encodable {
         self.init(title, request: request, clinicId: scope.clinic.description)
         showInvoices = scope.may(.finance, .read)
         showStaff = scope.may(.staff, .read)
+        showSettings = scope.may(.clinicSettings, .read)
         timeZone = scope.timeZone.identifier
     }
 }

@@ -33,6 +33,7 @@ enum Pages {
         InvoicePages.register(patients: patients, clinic: clinic)
         StaffPages.register(clinic: clinic, pages: pages)
         HoursPages.register(clinic)
+        CommunicationsPages.register(clinic)
         DashboardPages.register(clinic)
         AuditPages.register(clinic)
         BreakGlassPages.register(clinic)
