@@ -63,7 +63,13 @@ class TwilioStandIn:
                     stand_in.arrivals.append(time.monotonic())
                     return self.answer(201, {"sid": "SM%032x" % len(stand_in.accepted), "status": "queued"})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # The standard backlog of 5 drops connections a concurrent sender opens at once,
+            # which then wait a second for TCP to try again: the stand-in, not the server, would be measured.
+            request_queue_size = 128
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
