@@ -33,6 +33,7 @@ public enum ClinicResource: String, CaseIterable, Sendable, Hashable {
     case staff
     case auditLog
     case clinicSettings
+    case report           // the practice's figures; each role sees its parts (`ReportSections`)
 }
 
 public enum ClinicAction: String, CaseIterable, Sendable, Hashable {
@@ -120,6 +121,11 @@ public struct PermissionMatrix: Sendable {
         ],
         .auditLog: [
             .read: [.owner, .admin],
+        ],
+        // Everyone may ask; what each role gets back is `ReportSections`' (finance to owners
+        // and bookkeepers only; a practitioner their own activity).
+        .report: [
+            .read: [.owner, .admin, .practitioner, .receptionist, .bookkeeper],
         ],
         // Deleting the clinic (its keys destroyed for good) is the owner's alone.
         .clinicSettings: [

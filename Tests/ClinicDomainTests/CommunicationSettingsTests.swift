@@ -47,3 +47,33 @@ struct CommunicationSettingsTests {
         #expect(try QuietHours.minute(parsing: "07:30", field: "start") == 450)
     }
 }
+
+@Suite("Report periods")
+struct ReportPeriodTests {
+    @Test("a period is days on the clinic's calendar, across a change of the clocks")
+    func acrossDaylightSaving() throws {
+        // Sydney leaves daylight saving on Sunday 6 April 2031: that day has 25 hours.
+        let period = try ReportPeriod(from: "2031-04-05", to: "2031-04-08", timeZone: try ClinicTimeZone(parsing: "Australia/Sydney"))
+        #expect(period.endMs - period.startMs == (3 * 24 + 1) * 3_600_000)
+        #expect(period.weekdays == [.saturday, .sunday, .monday])
+        #expect(period.startMs == 1_933_074_000_000) // 2031-04-04T13:00Z, midnight in Sydney (UTC+11)
+    }
+
+    @Test("bad days, a backwards period and more than 366 days are refused")
+    func refused() {
+        #expect(throws: ClinicError.self) { try ReportPeriod(from: nil, to: "2031-01-01", timeZone: .utc) }
+        #expect(throws: ClinicError.self) { try ReportPeriod(from: "2031-02-29", to: "2031-03-01", timeZone: .utc) }
+        #expect(throws: ClinicError.self) { try ReportPeriod(from: "2031-03-02", to: "2031-03-01", timeZone: .utc) }
+        #expect(throws: ClinicError.self) { try ReportPeriod(from: "2030-01-01", to: "2031-01-03", timeZone: .utc) }
+        #expect(throws: ClinicError.self) { try ReportPeriod(from: "31-01-01", to: "2031-01-03", timeZone: .utc) }
+    }
+
+    @Test("finance is the owner's and the bookkeeper's; a practitioner alone sees only their own")
+    func sectionsByRole() {
+        #expect(ReportSections.visible(to: [.owner]) == .all)
+        #expect(!ReportSections.visible(to: [.admin, .practitioner, .receptionist]).contains(.revenue))
+        #expect(ReportSections.visible(to: [.bookkeeper]) == .revenue)
+        #expect(ReportSections.ownActivityOnly([.practitioner]))
+        #expect(!ReportSections.ownActivityOnly([.practitioner, .owner]))
+    }
+}

@@ -100,6 +100,7 @@ public enum ClinicKeepApp {
         CaseAccessAPI.register(api)
         PatientMessagesAPI.register(api)
         CommunicationsAPI.register(api)
+        KPIsAPI.register(api)
         SupportAccessAPI.register(api)
         IntegrationSecretsAPI.register(api)
         FilesAPI.register(api)

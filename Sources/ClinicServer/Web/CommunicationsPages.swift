@@ -2,7 +2,7 @@ import ClinicDomain
 import Foundation
 import Vapor
 
-/// The clinic's communication settings as a form (owners and admins): when reminders go, when
+/// The clinic's communication settings as a form (owners change them, admins read them): when reminders go, when
 /// they must not, on which channels, under what sender name.
 enum CommunicationsPages {
     static func register(_ clinic: any RoutesBuilder) {

@@ -1,0 +1,188 @@
+import ClinicDomain
+import Foundation
+import SQLKit
+
+/// The practice's figures for a period, computed in SQL from columns kept in the clear for the
+/// purpose (statuses, times, amounts): nothing is unsealed for a sum. Each role gets only the
+/// sections `ReportSections` allows it; the request (not the figures) is an audit event.
+struct PracticeReport: Sendable {
+    let scope: ClinicScope
+    let services: ClinicServices
+
+    struct Utilisation: Sendable {
+        let practitioner: UserID
+        let bookedMinutes: Int
+        let workingMinutes: Int
+    }
+
+    struct PatientCounts: Sendable {
+        let new: Int
+        let returning: Int
+        let seen: Int
+    }
+
+    struct Revenue: Sendable {
+        let invoicedCents: Int
+        let collectedCents: Int
+        let gstCents: Int
+        let outstandingCents: Int
+        let byPractitioner: [(practitioner: UserID?, cents: Int)]
+        let byAppointmentType: [(type: AppointmentTypeID?, cents: Int)]
+        let outstandingByAge: OutstandingByAge
+    }
+
+    struct Figures: Sendable {
+        let period: ReportPeriod
+        var appointments: AppointmentFigures?
+        var utilisation: [Utilisation]?
+        var patients: PatientCounts?
+        var revenue: Revenue?
+    }
+
+    static let attended = [AppointmentStatus.arrived.rawValue, AppointmentStatus.completed.rawValue]
+
+    /// `practitioner` narrows every figure to one practitioner; a practitioner who sees only
+    /// their own activity is narrowed to themselves, and asking for a colleague is refused.
+    func figures(for period: ReportPeriod, practitioner asked: UserID?) async throws -> Figures {
+        let scope = self.scope
+        let sections = ReportSections.visible(to: scope.roles)
+        let practitioner: UserID?
+        if ReportSections.ownActivityOnly(scope.roles) {
+            guard asked == nil || asked == scope.actor else { throw ClinicError.forbidden("You may see your own figures only.") }
+            practitioner = scope.actor
+        } else {
+            practitioner = asked
+        }
+        return try await services.store.transaction(realm: scope.realm) { tx in
+            if let asked { try await ClinicReferences.requirePractitioner(asked, clinic: scope.realm, in: tx) }
+            var figures = Figures(period: period)
+            if sections.contains(.appointments) { figures.appointments = try await Self.appointments(period, practitioner, scope, tx) }
+            if sections.contains(.utilisation) { figures.utilisation = try await Self.utilisation(period, practitioner, scope, tx) }
+            if sections.contains(.patients) { figures.patients = try await Self.patients(period, practitioner, scope, tx) }
+            if sections.contains(.revenue) { figures.revenue = try await Self.revenue(period, practitioner, scope, tx) }
+            try await Ledger.append(scope.event("report.read", resourceType: "clinic", resource: scope.realm,
+                                                detail: "from=\(period.from) to=\(period.to)" + (practitioner.map { " practitioner=\($0)" } ?? "")), in: tx)
+            return figures
+        }
+    }
+
+    /// Where the practitioner is named in a query: the table alone, or under an alias.
+    private enum PractitionerColumn { case bare, appointment, invoice }
+
+    /// `AND <column> = <practitioner>` when narrowed, else nothing.
+    private static func narrowed(_ column: PractitionerColumn, _ practitioner: UserID?) -> SQLQueryString {
+        guard let id = practitioner?.rawValue else { return "" }
+        switch column {
+        case .bare: return " AND practitioner_id = \(bind: id)"
+        case .appointment: return " AND a.practitioner_id = \(bind: id)"
+        case .invoice: return " AND i.practitioner_id = \(bind: id)"
+        }
+    }
+
+    private static func appointments(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
+                                     _ tx: ScopedSQL) async throws -> AppointmentFigures {
+        let notice = AppointmentFigures.lateCancellationNotice
+        let rows = try await tx.sql.raw("""
+            SELECT status, COUNT(*) AS n,
+                   CAST(SUM(CASE WHEN status = 'cancelled' AND updated_at_ms > starts_at_ms - \(bind: notice) THEN 1 ELSE 0 END) AS BIGINT) AS late
+            FROM appointments WHERE clinic_id = \(bind: scope.realm) AND starts_at_ms >= \(bind: period.startMs) AND starts_at_ms < \(bind: period.endMs)
+            """ + narrowed(.bare, practitioner) + " GROUP BY status").all()
+        var figures = AppointmentFigures()
+        for row in rows {
+            let count = try row.decode(column: "n", as: Int.self)
+            figures.booked += count
+            switch AppointmentStatus(rawValue: try row.decode(column: "status", as: String.self)) {
+            case .arrived, .completed: figures.attended += count
+            case .cancelled:
+                figures.cancelled += count
+                figures.lateCancelled += try row.decode(column: "late", as: Int?.self) ?? 0
+            case .noShow: figures.noShow += count
+            case .booked, nil: break
+            }
+        }
+        return figures
+    }
+
+    /// Booked minutes (every appointment but a cancelled one) against working minutes (the
+    /// weekly hours times the period's days of each weekday), per practitioner with either.
+    private static func utilisation(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
+                                    _ tx: ScopedSQL) async throws -> [Utilisation] {
+        var booked: [UUID: Int] = [:], working: [UUID: Int] = [:]
+        for row in try await tx.sql.raw("""
+            SELECT practitioner_id, CAST(SUM(ends_at_ms - starts_at_ms) AS BIGINT) AS ms FROM appointments
+            WHERE clinic_id = \(bind: scope.realm) AND starts_at_ms >= \(bind: period.startMs) AND starts_at_ms < \(bind: period.endMs)
+              AND status <> 'cancelled'
+            """ + narrowed(.bare, practitioner) + " GROUP BY practitioner_id").all() {
+            booked[try row.decode(column: "practitioner_id", as: UUID.self)] = Int(try row.decode(column: "ms", as: Int64.self) / 60_000)
+        }
+        var days: [WorkingPeriod.Weekday: Int] = [:]
+        for weekday in period.weekdays { days[weekday, default: 0] += 1 }
+        for row in try await tx.sql.raw("""
+            SELECT practitioner_id, weekday, start_minute, end_minute FROM working_hours WHERE clinic_id = \(bind: scope.realm)
+            """ + narrowed(.bare, practitioner)).all() {
+            guard let weekday = WorkingPeriod.Weekday(rawValue: try row.decode(column: "weekday", as: String.self)) else { continue }
+            let minutes = Int(try row.decode(column: "end_minute", as: Int64.self) - row.decode(column: "start_minute", as: Int64.self))
+            working[try row.decode(column: "practitioner_id", as: UUID.self), default: 0] += minutes * (days[weekday] ?? 0)
+        }
+        return Set(booked.keys).union(working.keys).sorted { $0.uuidString < $1.uuidString }.map {
+            Utilisation(practitioner: UserID($0), bookedMinutes: booked[$0] ?? 0, workingMinutes: working[$0] ?? 0)
+        }
+    }
+
+    /// Seen: patients with an attended appointment in the period; new: those whose first
+    /// attended appointment at the clinic is in it.
+    private static func patients(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
+                                 _ tx: ScopedSQL) async throws -> PatientCounts {
+        let inPeriod: SQLQueryString = """
+            FROM appointments a WHERE a.clinic_id = \(bind: scope.realm) AND a.status IN (\(binds: attended))
+              AND a.starts_at_ms >= \(bind: period.startMs) AND a.starts_at_ms < \(bind: period.endMs)
+            """ + narrowed(.appointment, practitioner)
+        let seen = try await tx.sql.raw("SELECT COUNT(DISTINCT a.patient_id) AS n " + inPeriod).first()?.decode(column: "n", as: Int.self) ?? 0
+        let new = try await tx.sql.raw("SELECT COUNT(DISTINCT a.patient_id) AS n " + inPeriod + """
+             AND NOT EXISTS (SELECT 1 FROM appointments b WHERE b.clinic_id = a.clinic_id AND b.patient_id = a.patient_id
+                              AND b.status IN (\(binds: attended)) AND b.starts_at_ms < \(bind: period.startMs))
+            """).first()?.decode(column: "n", as: Int.self) ?? 0
+        return PatientCounts(new: new, returning: seen - new, seen: seen)
+    }
+
+    /// Issued invoices (issued or paid; never drafts or voided ones) by the day they were issued;
+    /// payments by the day they were received; what is still owed as it stands now, by the age
+    /// of the invoice at the end of the period.
+    private static func revenue(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
+                                _ tx: ScopedSQL) async throws -> Revenue {
+        let issued: SQLQueryString = """
+            FROM invoices i WHERE i.clinic_id = \(bind: scope.realm) AND i.status IN ('issued', 'paid')
+              AND i.issued_at_ms >= \(bind: period.startMs) AND i.issued_at_ms < \(bind: period.endMs)
+            """ + narrowed(.invoice, practitioner)
+        let totals = try await tx.sql.raw("SELECT CAST(SUM(i.total_cents) AS BIGINT) AS total, CAST(SUM(i.gst_cents) AS BIGINT) AS gst " + issued).first()
+        let byPractitioner = try await tx.sql.raw("SELECT i.practitioner_id AS who, CAST(SUM(i.total_cents) AS BIGINT) AS cents " + issued
+            + " GROUP BY i.practitioner_id").all().map { row in
+                (practitioner: try row.decode(column: "who", as: UUID?.self).map(UserID.init), cents: try row.decode(column: "cents", as: Int.self))
+            }
+        let byType = try await tx.sql.raw("""
+            SELECT ap.type_id AS type, CAST(SUM(i.total_cents) AS BIGINT) AS cents FROM invoices i LEFT JOIN appointments ap ON ap.id = i.appointment_id
+            WHERE i.clinic_id = \(bind: scope.realm) AND i.status IN ('issued', 'paid')
+              AND i.issued_at_ms >= \(bind: period.startMs) AND i.issued_at_ms < \(bind: period.endMs)
+            """ + narrowed(.invoice, practitioner) + " GROUP BY ap.type_id").all().map { row in
+                (type: try row.decode(column: "type", as: UUID?.self).map(AppointmentTypeID.init), cents: try row.decode(column: "cents", as: Int.self))
+            }
+        let collected = try await tx.sql.raw("""
+            SELECT CAST(SUM(p.amount_cents) AS BIGINT) AS cents FROM payments p JOIN invoices i ON i.id = p.invoice_id
+            WHERE p.clinic_id = \(bind: scope.realm) AND p.received_at_ms >= \(bind: period.startMs) AND p.received_at_ms < \(bind: period.endMs)
+            """ + narrowed(.invoice, practitioner)).first()?.decode(column: "cents", as: Int?.self) ?? 0
+        var ages = OutstandingByAge()
+        var outstanding = 0
+        for row in try await tx.sql.raw("""
+            SELECT i.total_cents - i.paid_cents AS owed, i.issued_at_ms FROM invoices i
+            WHERE i.clinic_id = \(bind: scope.realm) AND i.status = 'issued' AND i.issued_at_ms < \(bind: period.endMs)
+            """ + narrowed(.invoice, practitioner)).all() {
+            let owed = try row.decode(column: "owed", as: Int.self)
+            let ageDays = Int((period.endMs - (try row.decode(column: "issued_at_ms", as: Int64.self))) / 86_400_000)
+            ages.add(cents: owed, ageDays: ageDays)
+            outstanding += owed
+        }
+        return Revenue(invoicedCents: try totals?.decode(column: "total", as: Int?.self) ?? 0, collectedCents: collected,
+                       gstCents: try totals?.decode(column: "gst", as: Int?.self) ?? 0, outstandingCents: outstanding,
+                       byPractitioner: byPractitioner, byAppointmentType: byType, outstandingByAge: ages)
+    }
+}

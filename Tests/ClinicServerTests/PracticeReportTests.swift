@@ -1,0 +1,165 @@
+import ClinicTestSupport
+import Foundation
+import Testing
+import Vapor
+
+/// The practice's figures (`GET …/kpis`): exact against a hand-made fortnight, and cut to what
+/// each role may see.
+@Suite("Practice figures")
+struct PracticeReportTests {
+    /// A period of fifteen days around today (UTC, the clinic's zone): a week back, a week on.
+    struct Fixture {
+        let team: ClinicTeam
+        let newPatient: String
+        let from: String
+        let to: String
+        let days = 15
+        var query: String { "kpis?from=\(from)&to=\(to)" }
+    }
+
+    static func day(_ offset: Int) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        return formatter.string(from: Date().addingTimeInterval(Double(offset) * 86_400))
+    }
+
+    /// A start `hours` from now, on a five-minute boundary.
+    static func at(hours: Double) -> String {
+        let raw = Date().addingTimeInterval(hours * 3600).timeIntervalSince1970
+        return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: (raw / 300).rounded(.down) * 300))
+    }
+
+    /// Hand-counted: six appointments in the period (A completed, B arrived, A no-show, A
+    /// cancelled days ahead, B still booked, A cancelled three hours ahead: late), one completed
+    /// visit of A before it; working every hour of every day; one issued invoice of 110.00 with
+    /// 10.00 GST, 50.00 paid; a draft and a voided invoice that do not count.
+    static func fixture(_ app: ClinicTestApp) async throws -> Fixture {
+        let team = try await app.clinicTeam()
+        let (patientB, _) = try await app.createPatient(team.owner)
+        let allWeek = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].map {
+            ["weekday": $0, "starts": "00:00", "ends": "24:00"] as [String: any Sendable]
+        }
+        let hours = try await app.send(.PUT, team.path("practitioners/\(team.practitioner.userID)/hours"), json: ["hours": allWeek], as: team.owner)
+        try #require(hours.status == .ok, "\(hours.text)")
+        func book(_ patient: String, _ start: String, then status: String?) async throws -> String {
+            let booked = try await app.send(.POST, team.path("appointments"), json: [
+                "patientId": patient, "practitionerId": team.practitioner.userID, "appointmentTypeId": team.typeID, "startsAt": start,
+            ], as: team.receptionist)
+            try #require(booked.status == .created, "\(booked.text)")
+            let id = try #require(booked.json["id"] as? String)
+            if let status {
+                let moved = try await app.send(.POST, team.path("appointments/\(id)/status"), json: ["status": status], as: team.receptionist)
+                try #require(moved.status == .ok, "\(moved.text)")
+            }
+            return id
+        }
+        _ = try await book(team.patientID, at(hours: -30 * 24), then: "completed")
+        let visit = try await book(team.patientID, at(hours: -5 * 24), then: "completed")
+        _ = try await book(patientB, at(hours: -4 * 24), then: "arrived")
+        _ = try await book(team.patientID, at(hours: -3 * 24), then: "no_show")
+        _ = try await book(team.patientID, at(hours: 5 * 24), then: "cancelled")
+        _ = try await book(patientB, at(hours: 4 * 24), then: nil)
+        _ = try await book(team.patientID, at(hours: 3), then: "cancelled")
+
+        func invoice(appointment: String?) async throws -> String {
+            var body: [String: any Sendable] = ["patientId": team.patientID, "practitionerId": team.practitioner.userID,
+                                                "lines": [["description": "Visit", "unitCents": 11_000, "gstApplies": true]] as [[String: any Sendable]]]
+            if let appointment { body["appointmentId"] = appointment }
+            let created = try await app.send(.POST, team.path("invoices"), json: body, as: team.bookkeeper)
+            try #require(created.status == .created, "\(created.text)")
+            return try #require(created.json["id"] as? String)
+        }
+        let issued = try await invoice(appointment: visit)
+        #expect(try await app.send(.POST, team.path("invoices/\(issued)/issue"), as: team.bookkeeper).status == .ok)
+        #expect(try await app.send(.POST, team.path("invoices/\(issued)/payments"), json: ["amountCents": 5_000, "method": "card"],
+                                   as: team.bookkeeper).status == .created)
+        _ = try await invoice(appointment: nil)
+        let voided = try await invoice(appointment: nil)
+        #expect(try await app.send(.POST, team.path("invoices/\(voided)/issue"), as: team.bookkeeper).status == .ok)
+        #expect(try await app.send(.POST, team.path("invoices/\(voided)/void"), json: ["reason": "entered twice"], as: team.bookkeeper).status == .ok)
+        return Fixture(team: team, newPatient: patientB, from: day(-7), to: day(8))
+    }
+
+    @Test("every figure is exact against a hand-counted fortnight", arguments: TestDatabase.allCases)
+    func exactFigures(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let fixture = try await Self.fixture(app)
+            let team = fixture.team
+            let report = try await app.send(.GET, team.path(fixture.query), as: team.owner)
+            try #require(report.status == .ok, "\(report.text)")
+            let appointments = try #require(report.json["appointments"] as? [String: Any])
+            #expect(appointments["booked"] as? Int == 6)
+            #expect(appointments["attended"] as? Int == 2)
+            #expect(appointments["cancelled"] as? Int == 2)
+            #expect(appointments["lateCancelled"] as? Int == 1)
+            #expect(appointments["noShow"] as? Int == 1)
+            #expect(abs((appointments["noShowRate"] as? Double ?? 0) - 1.0 / 3.0) < 1e-9)
+            let utilisation = try #require(report.json["utilisation"] as? [[String: Any]])
+            #expect(utilisation.count == 1)
+            #expect(utilisation.first?["practitionerId"] as? String == team.practitioner.userID)
+            #expect(utilisation.first?["bookedMinutes"] as? Int == 4 * 30)
+            #expect(utilisation.first?["workingMinutes"] as? Int == fixture.days * 24 * 60)
+            let patients = try #require(report.json["patients"] as? [String: Any])
+            #expect(patients["seen"] as? Int == 2 && patients["new"] as? Int == 1 && patients["returning"] as? Int == 1)
+            let revenue = try #require(report.json["revenue"] as? [String: Any])
+            #expect(revenue["invoicedCents"] as? Int == 11_000)
+            #expect(revenue["gstCents"] as? Int == 1_000)
+            #expect(revenue["collectedCents"] as? Int == 5_000)
+            #expect(revenue["outstandingCents"] as? Int == 6_000)
+            #expect((revenue["byPractitioner"] as? [[String: Any]])?.first?["id"] as? String == team.practitioner.userID)
+            #expect((revenue["byAppointmentType"] as? [[String: Any]])?.first?["id"] as? String == team.typeID)
+            let ages = try #require(report.json["outstandingByAge"] as? [String: Any])
+            #expect(ages["0-30"] as? Int == 6_000 && ages["90+"] as? Int == 0)
+        }
+    }
+
+    // PRX-5: finance stays with the roles allowed to see it; absent, not zeroed.
+    @Test("each role gets only its parts: the desk bookings, the books money, a practitioner their own activity", arguments: [TestDatabase.sqlite])
+    func partsByRole(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let fixture = try await Self.fixture(app)
+            let team = fixture.team
+            func keys(_ session: TestSession, _ query: String? = nil) async throws -> Set<String> {
+                let report = try await app.send(.GET, team.path(query ?? fixture.query), as: session)
+                try #require(report.status == .ok, "\(report.text)")
+                return Set(report.json.keys)
+            }
+            #expect(try await keys(team.owner) == ["period", "appointments", "utilisation", "patients", "revenue", "outstandingByAge"])
+            #expect(try await keys(team.bookkeeper) == ["period", "revenue", "outstandingByAge"])
+            #expect(try await keys(team.receptionist) == ["period", "appointments"])
+            #expect(try await keys(team.practitioner) == ["period", "appointments", "utilisation", "patients"])
+            let colleague = try await app.addMember(to: team.owner, roles: ["practitioner"])
+            let theirs = try await app.send(.GET, team.path(fixture.query + "&practitionerId=\(team.practitioner.userID)"), as: colleague)
+            #expect(theirs.status == .forbidden)
+            // The colleague's own figures: none of the team practitioner's appointments.
+            let own = try await app.send(.GET, team.path(fixture.query), as: colleague)
+            #expect((own.json["appointments"] as? [String: Any])?["booked"] as? Int == 0)
+        }
+    }
+
+    @Test("bad periods are refused with the field named", arguments: [TestDatabase.sqlite])
+    func badPeriods(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            for query in ["kpis", "kpis?from=2031-03-10&to=2031-03-03", "kpis?from=2031-02-30&to=2031-03-03", "kpis?from=2030-01-01&to=2031-03-03",
+                          "kpis?from=2031-03-01&to=2031-03-03&practitionerId=\(team.receptionist.userID)"] {
+                let answer = try await app.send(.GET, team.path(query), as: team.owner)
+                #expect(answer.status == .badRequest, "\(query): \(answer.text)")
+            }
+        }
+    }
+
+    // PRX-15: a clinic's figures never mix with another's.
+    @Test("from another clinic: 404, and its own figures hold none of this clinic's", arguments: TestDatabase.allCases)
+    func fromAnotherClinic(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let fixture = try await Self.fixture(app)
+            let other = try await app.clinicTeam()
+            #expect(try await app.send(.GET, fixture.team.path(fixture.query), as: other.owner).status == .notFound)
+            let theirs = try await app.send(.GET, other.path(fixture.query), as: other.owner)
+            #expect((theirs.json["appointments"] as? [String: Any])?["booked"] as? Int == 0)
+            #expect((theirs.json["revenue"] as? [String: Any])?["invoicedCents"] as? Int == 0)
+            #expect((theirs.json["utilisation"] as? [[String: Any]])?.isEmpty == true)
+        }
+    }
+}
