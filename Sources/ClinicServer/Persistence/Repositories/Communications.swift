@@ -82,18 +82,26 @@ enum Communications {
                                services: ClinicServices) async throws -> ContactPreferences {
         try await services.store.transaction(realm: scope.realm) { tx in
             try await ClinicReferences.requirePatientInPath(patient, clinic: scope.realm, in: tx)
-            let text = channels.map(\.rawValue).sorted().joined(separator: ",")
+            let text = try await record(channels, of: patient, clinic: scope.realm, changedBy: scope.actor.rawValue, in: tx)
             let now = Date().milliseconds
-            try await tx.sql.raw("""
-                INSERT INTO patient_contact_preferences (patient_id, clinic_id, channels, changed_by, changed_at_ms)
-                VALUES (\(bind: patient.rawValue), \(bind: scope.realm), \(bind: text), \(bind: scope.actor.rawValue), \(bind: now))
-                ON CONFLICT (patient_id) DO UPDATE SET channels = excluded.channels, changed_by = excluded.changed_by,
-                    changed_at_ms = excluded.changed_at_ms
-                """).run()
             try await Ledger.append(scope.event("patient.contact-preferences", resourceType: "patient", resource: patient.rawValue,
                                                 detail: "channels=\(text.isEmpty ? "none" : text)"), in: tx)
             return ContactPreferences(channels: channels, changedBy: scope.actor, changedAt: Date(milliseconds: now))
         }
+    }
+
+    /// Writes a patient's accepted channels; answers them as stored ("email,sms").
+    @discardableResult
+    private static func record(_ channels: Set<MessageChannel>, of patient: PatientID, clinic: UUID, changedBy: UUID,
+                               in tx: ScopedSQL) async throws -> String {
+        let text = channels.map(\.rawValue).sorted().joined(separator: ",")
+        try await tx.sql.raw("""
+            INSERT INTO patient_contact_preferences (patient_id, clinic_id, channels, changed_by, changed_at_ms)
+            VALUES (\(bind: patient.rawValue), \(bind: clinic), \(bind: text), \(bind: changedBy), \(bind: Date().milliseconds))
+            ON CONFLICT (patient_id) DO UPDATE SET channels = excluded.channels, changed_by = excluded.changed_by,
+                changed_at_ms = excluded.changed_at_ms
+            """).run()
+        return text
     }
 
     /// The clinic an unsubscribe token belongs to, by name, when the token is good: for the page
@@ -117,13 +125,8 @@ enum Communications {
                   try await ClinicReferences.patientExists(patient, clinic: clinic, in: tx) else { return nil }
             guard let context else { return name }
             let remaining = (try await preferences(of: patient, clinic: clinic, in: tx) ?? Set(MessageChannel.allCases)).subtracting([.email])
-            let text = remaining.map(\.rawValue).sorted().joined(separator: ",")
-            try await tx.sql.raw("""
-                INSERT INTO patient_contact_preferences (patient_id, clinic_id, channels, changed_by, changed_at_ms)
-                VALUES (\(bind: patient.rawValue), \(bind: clinic), \(bind: text), \(bind: patient.rawValue), \(bind: Date().milliseconds))
-                ON CONFLICT (patient_id) DO UPDATE SET channels = excluded.channels, changed_by = excluded.changed_by,
-                    changed_at_ms = excluded.changed_at_ms
-                """).run()
+            // The patient's own change: recorded under their id.
+            try await record(remaining, of: patient, clinic: clinic, changedBy: patient.rawValue, in: tx)
             try await Ledger.append(context.event(chain: clinic, action: "patient.unsubscribe", resourceType: "patient", resource: patient.rawValue,
                                                   detail: "channel=email"), in: tx)
             return name
