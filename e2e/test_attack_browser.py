@@ -20,7 +20,8 @@ def pages(ids):
             clinic + "/prescriptions/%s/print" % ids["prescriptionId"], clinic + "/calendar?date=2031-05-06", clinic + "/audit",
             clinic + "/invoices", clinic + "/invoices/%s" % ids["invoiceId"], patient + "/invoices/new", clinic + "/staff", clinic + "/today",
             clinic + "/practitioners/%s/hours" % ids["practitionerId"], clinic + "/calendar/week?date=2031-05-06",
-            "/invitations/accept?token=unknown"]
+            clinic + "/reports?from=2031-05-01&to=2031-06-01", clinic + "/settings/communications",
+            "/invitations/accept?token=unknown", "/unsubscribe?token=unknown"]
 
 
 class WatchedBrowser(Browser):

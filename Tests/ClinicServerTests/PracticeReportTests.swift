@@ -162,4 +162,26 @@ struct PracticeReportTests {
             #expect((theirs.json["utilisation"] as? [[String: Any]])?.isEmpty == true)
         }
     }
+
+    @Test("the reports page draws the weeks as SVG bars beside their table; money only for those who may see it", arguments: [TestDatabase.sqlite])
+    func reportsPage(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let fixture = try await Self.fixture(app)
+            let team = fixture.team
+            let path = "/clinics/\(team.clinic)/reports?from=\(fixture.from)&to=\(fixture.to)"
+            let owner = try await app.send(.GET, path, as: team.owner)
+            #expect(owner.status == .ok, "\(owner.text)")
+            #expect(owner.text.contains("<svg class=\"chart\"") && owner.text.contains("<title id=\"weeks-title\">"))
+            #expect(owner.text.contains("1 attended") || owner.text.contains("2 attended"))
+            #expect(owner.text.contains("$110.00") && owner.text.contains("Invoiced by practitioner"))
+            #expect(!owner.text.contains("style="), "the CSP allows no inline style")
+            let desk = try await app.send(.GET, path, as: team.receptionist)
+            #expect(desk.status == .ok)
+            #expect(desk.text.contains("weeks-title") && !desk.text.contains("$110.00") && !desk.text.contains("<h2>Money</h2>"))
+            let books = try await app.send(.GET, path, as: team.bookkeeper)
+            #expect(books.text.contains("$110.00") && !books.text.contains("weeks-title"))
+            let blank = try await app.send(.GET, "/clinics/\(team.clinic)/reports", as: team.owner)
+            #expect(blank.status == .ok, "the last four weeks by default")
+        }
+    }
 }

@@ -34,6 +34,7 @@ enum Pages {
         StaffPages.register(clinic: clinic, pages: pages)
         HoursPages.register(clinic)
         CommunicationsPages.register(clinic)
+        ReportPages.register(clinic)
         DashboardPages.register(clinic)
         AuditPages.register(clinic)
         BreakGlassPages.register(clinic)

@@ -31,9 +31,17 @@ struct PracticeReport: Sendable {
         let outstandingByAge: OutstandingByAge
     }
 
+    /// One week of the period (counted in whole weeks from its first day): its appointments.
+    struct Week: Sendable {
+        let index: Int
+        var figures = AppointmentFigures()
+    }
+
     struct Figures: Sendable {
         let period: ReportPeriod
         var appointments: AppointmentFigures?
+        /// The same, week by week, for the reports page's chart.
+        var weeks: [Week]?
         var utilisation: [Utilisation]?
         var patients: PatientCounts?
         var revenue: Revenue?
@@ -56,7 +64,10 @@ struct PracticeReport: Sendable {
         return try await services.store.transaction(realm: scope.realm) { tx in
             if let asked { try await ClinicReferences.requirePractitioner(asked, clinic: scope.realm, in: tx) }
             var figures = Figures(period: period)
-            if sections.contains(.appointments) { figures.appointments = try await Self.appointments(period, practitioner, scope, tx) }
+            if sections.contains(.appointments) {
+                figures.appointments = try await Self.appointments(period, practitioner, scope, tx)
+                figures.weeks = try await Self.weeks(period, practitioner, scope, tx)
+            }
             if sections.contains(.utilisation) { figures.utilisation = try await Self.utilisation(period, practitioner, scope, tx) }
             if sections.contains(.patients) { figures.patients = try await Self.patients(period, practitioner, scope, tx) }
             if sections.contains(.revenue) { figures.revenue = try await Self.revenue(period, practitioner, scope, tx) }
@@ -101,6 +112,28 @@ struct PracticeReport: Sendable {
             }
         }
         return figures
+    }
+
+    static let weekMs: Int64 = 7 * 86_400_000
+
+    private static func weeks(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope, _ tx: ScopedSQL) async throws -> [Week] {
+        let count = Int((period.endMs - period.startMs + weekMs - 1) / weekMs)
+        var weeks = (0..<count).map { Week(index: $0) }
+        for row in try await tx.sql.raw("""
+            SELECT (starts_at_ms - \(bind: period.startMs)) / \(bind: weekMs) AS week, status, COUNT(*) AS n FROM appointments
+            WHERE clinic_id = \(bind: scope.realm) AND starts_at_ms >= \(bind: period.startMs) AND starts_at_ms < \(bind: period.endMs)
+            """ + narrowed(.bare, practitioner) + " GROUP BY 1, 2").all() {
+            let week = Int(try row.decode(column: "week", as: Int64.self)), n = try row.decode(column: "n", as: Int.self)
+            guard weeks.indices.contains(week) else { continue }
+            weeks[week].figures.booked += n
+            switch AppointmentStatus(rawValue: try row.decode(column: "status", as: String.self)) {
+            case .arrived, .completed: weeks[week].figures.attended += n
+            case .cancelled: weeks[week].figures.cancelled += n
+            case .noShow: weeks[week].figures.noShow += n
+            case .booked, nil: break
+            }
+        }
+        return weeks
     }
 
     /// Booked minutes (every appointment but a cancelled one) against working minutes (the

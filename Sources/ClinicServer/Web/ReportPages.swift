@@ -1,0 +1,103 @@
+import ClinicDomain
+import Foundation
+import Vapor
+
+/// `/clinics/{clinicId}/reports`: the practice's figures for a period, as tables and as charts
+/// drawn on the server in SVG (no script; colours by class, since the CSP allows no inline
+/// style). Each role sees the parts `ReportSections` gives it.
+enum ReportPages {
+    static func register(_ clinic: any RoutesBuilder) {
+        clinic.inClinic(.GET, "reports", permission: (.report, .read), use: show)
+    }
+
+    /// One bar of the weekly chart: stacked attended, no-show, cancelled, still booked.
+    struct WeekBar: Encodable {
+        let label: String
+        let x: Int
+        let attended, noShow, cancelled, booked: Int
+        let attendedY, attendedHeight, noShowY, noShowHeight, cancelledY, cancelledHeight, bookedY, bookedHeight: Int
+    }
+
+    struct MoneyBar: Encodable {
+        let label: String
+        let y: Int
+        let width: Int
+        let amount: String
+    }
+
+    struct Content: Encodable {
+        let from, to: String
+        let practitioners: [Choice]
+        let appointments: KPIsAPI.Appointments?
+        let noShowPercent: String?
+        let weeks: [WeekBar]
+        let utilisation: [Row]
+        let patients: KPIsAPI.Patients?
+        let money: Money?
+        let moneyBars: [MoneyBar]
+        let chartHeight: Int
+        let chartWidth: Int
+        let moneyChartHeight: Int
+    }
+
+    struct Row: Encodable { let name: String; let booked: String; let working: String; let share: String }
+    struct Money: Encodable { let invoiced, collected, gst, outstanding, upTo30, upTo60, upTo90, over90: String }
+
+    static let plot = 160, barWidth = 36, gap = 14, moneyWidth = 320
+
+    static func show(_ request: Request, scope: ClinicScope) async throws -> Response {
+        let clock = PageClock(scope)
+        let from = try request.queryText("from", maximum: 10).flatMap { $0.isEmpty ? nil : $0 }
+            ?? clock.day(Date().addingTimeInterval(-27 * 86_400))
+        let to = try request.queryText("to", maximum: 10).flatMap { $0.isEmpty ? nil : $0 }
+            ?? clock.day(Date().addingTimeInterval(86_400))
+        let period = try ReportPeriod(from: from, to: to, timeZone: scope.timeZone)
+        let asked: UserID? = try request.queryID("practitionerId")
+        let names = try await StaffDirectory(scope: scope, services: request.services).practitioners()
+        let figures = try await PracticeReport(scope: scope, services: request.services).figures(for: period, practitioner: asked)
+        let name = { (id: UserID?) in names.first { $0.user == id }?.name ?? "Not named" }
+
+        let weeks = figures.weeks ?? []
+        let tallest = max(1, weeks.map(\.figures.booked).max() ?? 1)
+        let bars = weeks.map { week -> WeekBar in
+            let f = week.figures
+            let other = f.booked - f.attended - f.noShow - f.cancelled
+            func height(_ n: Int) -> Int { n * plot / tallest }
+            let h1 = height(f.attended), h2 = height(f.noShow), h3 = height(f.cancelled), h4 = height(other)
+            let base = plot + 10
+            let startDay = Date(timeIntervalSince1970: Double(period.startMs + Int64(week.index) * PracticeReport.weekMs) / 1000)
+            return WeekBar(label: String(clock.day(startDay).dropFirst(5)), x: 40 + week.index * (barWidth + gap),
+                           attended: f.attended, noShow: f.noShow, cancelled: f.cancelled, booked: other,
+                           attendedY: base - h1, attendedHeight: h1, noShowY: base - h1 - h2, noShowHeight: h2,
+                           cancelledY: base - h1 - h2 - h3, cancelledHeight: h3, bookedY: base - h1 - h2 - h3 - h4, bookedHeight: h4)
+        }
+        func money(_ cents: Int) -> String { PageFormat.money(cents) }
+        let revenue = figures.revenue
+        let richest = max(1, revenue?.byPractitioner.map(\.cents).max() ?? 1)
+        let moneyBars = (revenue?.byPractitioner ?? []).enumerated().map { index, entry in
+            MoneyBar(label: name(entry.practitioner), y: 10 + index * 30, width: entry.cents * moneyWidth / richest, amount: money(entry.cents))
+        }
+        let content = Content(
+            from: period.from, to: period.to,
+            practitioners: names.map { Choice(value: $0.user.description, label: $0.name, selected: $0.user == asked) },
+            appointments: figures.appointments.map {
+                KPIsAPI.Appointments(booked: $0.booked, attended: $0.attended, cancelled: $0.cancelled, lateCancelled: $0.lateCancelled,
+                                     noShow: $0.noShow, noShowRate: $0.noShowRate)
+            },
+            noShowPercent: figures.appointments.map { String(format: "%.0f%%", $0.noShowRate * 100) },
+            weeks: bars,
+            utilisation: (figures.utilisation ?? []).map {
+                Row(name: name($0.practitioner), booked: "\($0.bookedMinutes / 60) h \($0.bookedMinutes % 60) min",
+                    working: "\($0.workingMinutes / 60) h", share: $0.workingMinutes == 0 ? "–"
+                        : String(format: "%.0f%%", Double($0.bookedMinutes) * 100 / Double($0.workingMinutes)))
+            },
+            patients: figures.patients.map { KPIsAPI.Patients(new: $0.new, returning: $0.returning, seen: $0.seen) },
+            money: revenue.map {
+                Money(invoiced: money($0.invoicedCents), collected: money($0.collectedCents), gst: money($0.gstCents),
+                      outstanding: money($0.outstandingCents), upTo30: money($0.outstandingByAge.upTo30), upTo60: money($0.outstandingByAge.upTo60),
+                      upTo90: money($0.outstandingByAge.upTo90), over90: money($0.outstandingByAge.over90))
+            },
+            moneyBars: moneyBars, chartHeight: plot + 40, chartWidth: 60 + bars.count * (barWidth + gap), moneyChartHeight: 20 + moneyBars.count * 30)
+        return try await request.render("reports", Layout("Reports", request: request, scope: scope), content)
+    }
+}
