@@ -64,17 +64,19 @@ public struct ReportSections: OptionSet, Sendable, Hashable {
     public static let utilisation = ReportSections(rawValue: 2)
     public static let patients = ReportSections(rawValue: 4)
     public static let revenue = ReportSections(rawValue: 8)
+    /// Products running low: for whoever counts or sells stock.
+    public static let stock = ReportSections(rawValue: 16)
 
-    public static let all: ReportSections = [.appointments, .utilisation, .patients, .revenue]
+    public static let all: ReportSections = [.appointments, .utilisation, .patients, .revenue, .stock]
 
     /// What these roles see together.
     public static func visible(to roles: Set<Role>) -> ReportSections {
         var sections: ReportSections = []
         if roles.contains(.owner) { sections.formUnion(.all) }
-        if roles.contains(.admin) { sections.formUnion([.appointments, .utilisation, .patients]) }
+        if roles.contains(.admin) { sections.formUnion([.appointments, .utilisation, .patients, .stock]) }
         if roles.contains(.practitioner) { sections.formUnion([.appointments, .utilisation, .patients]) }
-        if roles.contains(.receptionist) { sections.formUnion(.appointments) }
-        if roles.contains(.bookkeeper) { sections.formUnion(.revenue) }
+        if roles.contains(.receptionist) { sections.formUnion([.appointments, .stock]) }
+        if roles.contains(.bookkeeper) { sections.formUnion([.revenue, .stock]) }
         return sections
     }
 

@@ -72,7 +72,8 @@ struct ReportPeriodTests {
     func sectionsByRole() {
         #expect(ReportSections.visible(to: [.owner]) == .all)
         #expect(!ReportSections.visible(to: [.admin, .practitioner, .receptionist]).contains(.revenue))
-        #expect(ReportSections.visible(to: [.bookkeeper]) == .revenue)
+        #expect(ReportSections.visible(to: [.bookkeeper]) == [.revenue, .stock])
+        #expect(!ReportSections.visible(to: [.practitioner]).contains(.stock))
         #expect(ReportSections.ownActivityOnly([.practitioner]))
         #expect(!ReportSections.ownActivityOnly([.practitioner, .owner]))
     }

@@ -36,6 +36,14 @@ struct PracticeReportTests {
     static func fixture(_ app: ClinicTestApp) async throws -> Fixture {
         let team = try await app.clinicTeam()
         let (patientB, _) = try await app.createPatient(team.owner)
+        // Stock: one product running low (2 left), one with plenty (40).
+        for (name, stock) in [("Heat pack", 2), ("Tape", 40)] {
+            let product = try await app.send(.POST, team.path("products"), json: ["name": name, "priceCents": 1_000], as: team.owner)
+            try #require(product.status == .created, "\(product.text)")
+            let id = try #require(product.json["id"] as? String)
+            let received = try await app.send(.POST, team.path("products/\(id)/stock"), json: ["change": stock, "reason": "received"], as: team.owner)
+            try #require(received.status == .ok, "\(received.text)")
+        }
         let allWeek = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].map {
             ["weekday": $0, "starts": "00:00", "ends": "24:00"] as [String: any Sendable]
         }
@@ -110,6 +118,8 @@ struct PracticeReportTests {
             #expect((revenue["byAppointmentType"] as? [[String: Any]])?.first?["id"] as? String == team.typeID)
             let ages = try #require(report.json["outstandingByAge"] as? [String: Any])
             #expect(ages["0-30"] as? Int == 6_000 && ages["90+"] as? Int == 0)
+            let low = try #require(report.json["lowStock"] as? [[String: Any]])
+            #expect(low.map { $0["name"] as? String } == ["Heat pack"], "\(low)")
         }
     }
 
@@ -124,9 +134,9 @@ struct PracticeReportTests {
                 try #require(report.status == .ok, "\(report.text)")
                 return Set(report.json.keys)
             }
-            #expect(try await keys(team.owner) == ["period", "appointments", "utilisation", "patients", "revenue", "outstandingByAge"])
-            #expect(try await keys(team.bookkeeper) == ["period", "revenue", "outstandingByAge"])
-            #expect(try await keys(team.receptionist) == ["period", "appointments"])
+            #expect(try await keys(team.owner) == ["period", "appointments", "utilisation", "patients", "revenue", "outstandingByAge", "lowStock"])
+            #expect(try await keys(team.bookkeeper) == ["period", "revenue", "outstandingByAge", "lowStock"])
+            #expect(try await keys(team.receptionist) == ["period", "appointments", "lowStock"])
             #expect(try await keys(team.practitioner) == ["period", "appointments", "utilisation", "patients"])
             let colleague = try await app.addMember(to: team.owner, roles: ["practitioner"])
             let theirs = try await app.send(.GET, team.path(fixture.query + "&practitionerId=\(team.practitioner.userID)"), as: colleague)
@@ -175,6 +185,7 @@ struct PracticeReportTests {
             #expect(owner.text.contains("1 attended") || owner.text.contains("2 attended"))
             #expect(owner.text.contains("$110.00") && owner.text.contains("Invoiced by practitioner"))
             #expect(!owner.text.contains("style="), "the CSP allows no inline style")
+            #expect(owner.text.contains("Running low") && owner.text.contains("<td>Heat pack</td><td>2</td>"))
             let desk = try await app.send(.GET, path, as: team.receptionist)
             #expect(desk.status == .ok)
             #expect(desk.text.contains("weeks-title") && !desk.text.contains("$110.00") && !desk.text.contains("<h2>Money</h2>"))

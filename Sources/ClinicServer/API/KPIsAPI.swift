@@ -50,13 +50,22 @@ enum KPIsAPI {
         let patients: Patients?
         let revenue: Revenue?
         let outstandingByAge: OutstandingByAge?
+        let lowStock: [LowStock]?
+    }
+
+    struct LowStock: Content {
+        let productId: String
+        let name: String
+        let stock: Int
     }
 
     static func read(_ request: Request, scope: ClinicScope) async throws -> Report {
         let period = try ReportPeriod(from: try request.queryText("from", maximum: 10), to: try request.queryText("to", maximum: 10),
                                       timeZone: scope.timeZone)
         let practitioner: UserID? = try request.queryID("practitionerId")
-        let figures = try await PracticeReport(scope: scope, services: request.services).figures(for: period, practitioner: practitioner)
+        let threshold = try request.queryInt("lowStockBelow", default: PracticeReport.defaultLowStock, range: 1...100_000)
+        let figures = try await PracticeReport(scope: scope, services: request.services)
+            .figures(for: period, practitioner: practitioner, lowStockBelow: threshold)
         return Report(
             period: Period(from: period.from, to: period.to, timeZone: period.timeZone.identifier),
             appointments: figures.appointments.map {
@@ -76,7 +85,8 @@ enum KPIsAPI {
             outstandingByAge: figures.revenue.map {
                 OutstandingByAge(upTo30: $0.outstandingByAge.upTo30, upTo60: $0.outstandingByAge.upTo60, upTo90: $0.outstandingByAge.upTo90,
                                  over90: $0.outstandingByAge.over90)
-            })
+            },
+            lowStock: figures.lowStock?.map { LowStock(productId: $0.product.description, name: $0.name, stock: $0.stock) })
     }
 
     static let count: JSONValue = ["type": "integer", "minimum": 0]
@@ -102,6 +112,8 @@ enum KPIsAPI {
                                        "byPractitioner": amounts, "byAppointmentType": amounts]],
             "outstandingByAge": ["type": "object", "required": ["0-30", "31-60", "61-90", "90+"],
                                  "properties": ["0-30": count, "31-60": count, "61-90": count, "90+": count]],
+            "lowStock": ["type": "array", "items": ["type": "object", "required": ["productId", "name", "stock"],
+                                                    "properties": ["productId": AppointmentDocs.uuid, "name": ["type": "string"], "stock": count]]],
         ],
     ]
     static let doc = APIDoc(
@@ -110,6 +122,8 @@ enum KPIsAPI {
         query: [.init(name: "from", description: "The first day (YYYY-MM-DD), required", schema: ["type": "string", "format": "date"]),
                 .init(name: "to", description: "The day after the last (YYYY-MM-DD), required; at most 366 days after from",
                       schema: ["type": "string", "format": "date"]),
-                .init(name: "practitionerId", description: "One practitioner's figures", schema: AppointmentDocs.uuid)],
+                .init(name: "practitionerId", description: "One practitioner's figures", schema: AppointmentDocs.uuid),
+                .init(name: "lowStockBelow", description: "Products with fewer than this in stock are listed (default 5)",
+                      schema: ["type": "integer", "minimum": 1, "maximum": 100_000])],
         answers: [.init(status: 200, description: "The figures.", schema: report)] + OpenAPIDocs.error)
 }

@@ -38,6 +38,8 @@ enum ReportPages {
         let chartHeight: Int
         let chartWidth: Int
         let moneyChartHeight: Int
+        let showStock: Bool
+        let lowStock: [KPIsAPI.LowStock]
     }
 
     struct Row: Encodable { let name: String; let booked: String; let working: String; let share: String }
@@ -97,7 +99,9 @@ enum ReportPages {
                       outstanding: money($0.outstandingCents), upTo30: money($0.outstandingByAge.upTo30), upTo60: money($0.outstandingByAge.upTo60),
                       upTo90: money($0.outstandingByAge.upTo90), over90: money($0.outstandingByAge.over90))
             },
-            moneyBars: moneyBars, chartHeight: plot + 40, chartWidth: 60 + bars.count * (barWidth + gap), moneyChartHeight: 20 + moneyBars.count * 30)
+            moneyBars: moneyBars, chartHeight: plot + 40, chartWidth: 60 + bars.count * (barWidth + gap), moneyChartHeight: 20 + moneyBars.count * 30,
+            showStock: figures.lowStock != nil,
+            lowStock: (figures.lowStock ?? []).map { KPIsAPI.LowStock(productId: $0.product.description, name: $0.name, stock: $0.stock) })
         return try await request.render("reports", Layout("Reports", request: request, scope: scope), content)
     }
 }

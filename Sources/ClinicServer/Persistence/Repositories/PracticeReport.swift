@@ -45,13 +45,17 @@ struct PracticeReport: Sendable {
         var utilisation: [Utilisation]?
         var patients: PatientCounts?
         var revenue: Revenue?
+        /// Active products with fewer than the threshold in stock, fewest first.
+        var lowStock: [(product: ProductID, name: String, stock: Int)]?
     }
+
+    static let defaultLowStock = 5
 
     static let attended = [AppointmentStatus.arrived.rawValue, AppointmentStatus.completed.rawValue]
 
     /// `practitioner` narrows every figure to one practitioner; a practitioner who sees only
     /// their own activity is narrowed to themselves, and asking for a colleague is refused.
-    func figures(for period: ReportPeriod, practitioner asked: UserID?) async throws -> Figures {
+    func figures(for period: ReportPeriod, practitioner asked: UserID?, lowStockBelow: Int = defaultLowStock) async throws -> Figures {
         let scope = self.scope
         let sections = ReportSections.visible(to: scope.roles)
         let practitioner: UserID?
@@ -71,6 +75,15 @@ struct PracticeReport: Sendable {
             if sections.contains(.utilisation) { figures.utilisation = try await Self.utilisation(period, practitioner, scope, tx) }
             if sections.contains(.patients) { figures.patients = try await Self.patients(period, practitioner, scope, tx) }
             if sections.contains(.revenue) { figures.revenue = try await Self.revenue(period, practitioner, scope, tx) }
+            if sections.contains(.stock) {
+                figures.lowStock = try await tx.sql.raw("""
+                    SELECT id, name, stock FROM products WHERE clinic_id = \(bind: scope.realm) AND active = 1 AND stock < \(bind: lowStockBelow)
+                    ORDER BY stock, name LIMIT 100
+                    """).all().map {
+                        (ProductID(try $0.decode(column: "id", as: UUID.self)), try $0.decode(column: "name", as: String.self),
+                         try $0.decode(column: "stock", as: Int.self))
+                    }
+            }
             try await Ledger.append(scope.event("report.read", resourceType: "clinic", resource: scope.realm,
                                                 detail: "from=\(period.from) to=\(period.to)" + (practitioner.map { " practitioner=\($0)" } ?? "")), in: tx)
             return figures
