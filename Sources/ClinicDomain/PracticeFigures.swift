@@ -80,10 +80,11 @@ public struct ReportSections: OptionSet, Sendable, Hashable {
         return sections
     }
 
-    /// Whether these roles see only their own activity: a practitioner who is not also an owner,
-    /// an admin, the desk or the books.
+    /// Whether these roles see only their own activity: a practitioner who is not also an owner
+    /// or an admin. Another role beside it (the desk, the books) adds parts, never colleagues:
+    /// everything such a person sees is narrowed to themselves.
     public static func ownActivityOnly(_ roles: Set<Role>) -> Bool {
-        roles.contains(.practitioner) && roles.isDisjoint(with: [.owner, .admin, .receptionist, .bookkeeper])
+        roles.contains(.practitioner) && roles.isDisjoint(with: [.owner, .admin])
     }
 }
 

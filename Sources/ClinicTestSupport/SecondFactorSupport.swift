@@ -56,9 +56,20 @@ extension TestSession {
 extension ClinicTestApp {
     /// A clinic's patient messages as the delivery worker would take them now, opened (each is
     /// leased by the taking, as in delivery).
-    public func takePatientMessages(clinic: String) async throws -> [(recipient: String, subject: String, body: String)] {
+    public func takePatientMessages(clinic: String, now: Date = Date()) async throws -> [(recipient: String, subject: String, body: String)] {
         let id = try #require(UUID(uuidString: clinic))
-        return try await PatientMessages.takeDue(clinic: id, services: services, limit: 100).map { ($0.recipient, $0.subject, $0.body) }
+        return try await PatientMessages.takeDue(clinic: id, services: services, limit: 100, now: now).map { ($0.recipient, $0.subject, $0.body) }
+    }
+
+    /// A sender's round in two halves: `take` leases what is due now; the closure it answers
+    /// reports every one of them failed (a send that timed out), as the sender would afterwards.
+    public func leasePatientMessages(clinic: String) async throws -> @Sendable () async throws -> Void {
+        let id = try #require(UUID(uuidString: clinic))
+        let taken = try await PatientMessages.takeDue(clinic: id, services: services, limit: 100)
+        let services = self.services
+        return {
+            for message in taken { try await PatientMessages.markFailed(message, reason: "timed out", permanent: false, services: services) }
+        }
     }
 }
 

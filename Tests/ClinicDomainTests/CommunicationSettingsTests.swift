@@ -76,5 +76,7 @@ struct ReportPeriodTests {
         #expect(!ReportSections.visible(to: [.practitioner]).contains(.stock))
         #expect(ReportSections.ownActivityOnly([.practitioner]))
         #expect(!ReportSections.ownActivityOnly([.practitioner, .owner]))
+        #expect(ReportSections.ownActivityOnly([.practitioner, .receptionist]), "another role adds parts, never colleagues")
+        #expect(ReportSections.ownActivityOnly([.practitioner, .bookkeeper]))
     }
 }

@@ -160,3 +160,72 @@ struct ReminderTests {
         }
     }
 }
+
+/// What waits in the queue never says something no longer true.
+@Suite("Withdrawn and expired messages")
+struct WithdrawnMessageTests {
+    private func statuses(_ app: ClinicTestApp, _ team: ClinicTeam) async throws -> [String: String] {
+        let listed = try await app.send(.GET, team.path("patients/\(team.patientID)/messages"), as: team.owner)
+        var byKind: [String: String] = [:]
+        for message in listed.json["messages"] as? [[String: Any]] ?? [] {
+            byKind[message["kind"] as? String ?? ""] = message["status"] as? String
+        }
+        return byKind
+    }
+
+    @Test("a move withdraws the confirmation still waiting; a cancellation the change", arguments: TestDatabase.allCases)
+    func newerNewsWithdrawsOlder(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let id = try #require(try await app.book(team, as: team.receptionist, at: "2031-03-04T09:00:00Z").json["id"] as? String)
+            #expect(try await app.send(.PATCH, team.path("appointments/\(id)"), json: ["startsAt": "2031-03-04T10:00:00Z"], as: team.receptionist).status == .ok)
+            #expect(try await statuses(app, team) == ["confirmation": "failed", "change": "queued"])
+            #expect(try await app.send(.POST, team.path("appointments/\(id)/status"), json: ["status": "cancelled"], as: team.receptionist).status == .ok)
+            #expect(try await statuses(app, team) == ["confirmation": "failed", "change": "failed", "cancellation": "queued"])
+            let due = try await app.takePatientMessages(clinic: team.clinic)
+            #expect(due.count == 1 && due[0].subject.contains("cancelled"))
+        }
+    }
+
+    @Test("a message withdrawn while a sender holds it stays withdrawn when the send fails after", arguments: TestDatabase.allCases)
+    func withdrawnStaysWithdrawn(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let silent = try await app.send(.PUT, team.path("settings/communications"), json: ["channels": [String]()], as: team.owner)
+            #expect(silent.status == .ok)
+            let id = try #require(try await app.book(team, as: team.receptionist, at: "2031-03-04T09:00:00Z").json["id"] as? String)
+            #expect(try await app.send(.PUT, team.path("settings/communications"),
+                                       json: ["channels": ["email"], "quietHours": ["start": "00:00", "end": "00:00"]], as: team.owner).status == .ok)
+            let start = try #require(ISO8601DateFormatter().date(from: "2031-03-04T09:00:00Z"))
+            #expect(try await app.queueReminders(clinic: team.clinic, now: start.addingTimeInterval(-3600)) == 1)
+            let failLater = try await app.leasePatientMessages(clinic: team.clinic)
+            #expect(try await app.send(.POST, team.path("appointments/\(id)/status"), json: ["status": "cancelled"], as: team.receptionist).status == .ok)
+            try await failLater()
+            #expect(try await statuses(app, team)["reminder"] == "failed", "the timed-out send put the withdrawn reminder back in the queue")
+            #expect(try await app.takePatientMessages(clinic: team.clinic).allSatisfy { !$0.subject.hasPrefix("Reminder") })
+        }
+    }
+
+    @Test("a message still waiting when its appointment begins is never sent", arguments: [TestDatabase.sqlite])
+    func expiredNeverSent(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            #expect(try await app.book(team, as: team.receptionist, at: "2031-03-04T09:00:00Z").status == .created)
+            let later = try #require(ISO8601DateFormatter().date(from: "2031-03-04T09:05:00Z"))
+            #expect(try await app.takePatientMessages(clinic: team.clinic, now: later).isEmpty)
+            #expect(try await statuses(app, team)["confirmation"] == "failed")
+        }
+    }
+
+    @Test("a patient with recorded preferences and no records can still be deleted", arguments: TestDatabase.allCases)
+    func deletePatientWithPreferences(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let (duplicate, _) = try await app.createPatient(team.owner)
+            #expect(try await app.send(.PUT, team.path("patients/\(duplicate)/contact-preferences"), json: ["channels": ["sms"]],
+                                       as: team.receptionist).status == .ok)
+            let deleted = try await app.send(.DELETE, team.path("patients/\(duplicate)"), as: team.owner)
+            #expect(deleted.status == .noContent, "\(deleted.text)")
+        }
+    }
+}

@@ -56,7 +56,7 @@ struct ServeClinicCommand: AsyncCommand {
         })
         // The scheduler: reminders now; later work that runs on the clock joins it here.
         services.append(ServerChore("reminders queued", every: .milliseconds(Int64(settings.schedulerInterval * 1000)), logger: app.logger) {
-            try await Reminders.queueDue(services: clinic)
+            try await Reminders.queueDue(services: clinic, logger: app.logger)
         })
         services.append(HTTPService(app: app, settings: settings, console: context.console))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger)

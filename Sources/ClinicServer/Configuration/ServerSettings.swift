@@ -215,6 +215,7 @@ public struct ServerSettings: Sendable {
         }
         if let value = environment["CLINICKEEP_SCHEDULER_INTERVAL"], !value.isEmpty {
             settings.schedulerInterval = try duration(value, name: "CLINICKEEP_SCHEDULER_INTERVAL")
+            guard settings.schedulerInterval >= 1 else { throw SettingsError("CLINICKEEP_SCHEDULER_INTERVAL must be at least 1s") }
         }
         if let value = environment["CLINICKEEP_ADMIN_MFA_GRACE"], !value.isEmpty {
             settings.adminMFAGrace = try duration(value, name: "CLINICKEEP_ADMIN_MFA_GRACE")

@@ -74,7 +74,15 @@ struct OutboxDelivery: Service {
         var more = false
         do {
             for clinic in try await Self.activeClinics(services) {
-                let due = try await PatientMessages.takeDue(clinic: clinic, channels: channels, services: services, limit: Self.batch)
+                // One clinic's trouble (a row that will not open) never holds up the others.
+                let due: [DueMessage]
+                do {
+                    due = try await PatientMessages.takeDue(clinic: clinic, channels: channels, services: services, limit: Self.batch)
+                } catch {
+                    logger.warning("patient messages of a clinic could not be read", metadata: [
+                        "clinic_id": .string(clinic.uuidString.lowercased()), "error_type": .string(String(reflecting: type(of: error)))])
+                    continue
+                }
                 if due.count == Self.batch { more = true }
                 await withTaskGroup(of: Void.self) { group in
                     for (index, message) in due.enumerated() {

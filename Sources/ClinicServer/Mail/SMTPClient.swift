@@ -50,6 +50,14 @@ struct SMTPClient: Sendable {
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
+        // The deadline holds for the whole exchange, a read that never returns included: past
+        // it the connection is closed, which ends the read with an error.
+        let underlying = channel.channel, limit = timeout
+        let watchdog = Task {
+            do { try await Task.sleep(for: .nanoseconds(limit.nanoseconds)) } catch { return }
+            underlying.close(promise: nil)
+        }
+        defer { watchdog.cancel() }
         let message = Self.message(from: senderName.map { "\"\($0)\" <\(Self.address(in: from))>" } ?? from, to: recipient,
                                    subject: subject, body: body, headers: extra)
         let sender = Self.address(in: from)

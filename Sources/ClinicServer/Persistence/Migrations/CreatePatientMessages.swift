@@ -24,6 +24,7 @@ struct CreatePatientMessages: AsyncMigration {
                 body \(t.bytes) NOT NULL,
                 status \(t.text) NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
                 attempts \(t.int64) NOT NULL DEFAULT 0,
+                lease_id \(t.uuid),
                 next_attempt_at_ms \(t.int64) NOT NULL,
                 created_at_ms \(t.int64) NOT NULL,
                 sent_at_ms \(t.int64),

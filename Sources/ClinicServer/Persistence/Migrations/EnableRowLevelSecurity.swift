@@ -87,7 +87,9 @@ enum ServerRoleGrants {
             // Support requests move through their states; none is ever deleted.
             "GRANT SELECT, INSERT, UPDATE ON support_access TO \(quoted)",
             // Messages to patients are kept once sent: their delivery state changes, nothing is removed.
-            "GRANT SELECT, INSERT, UPDATE ON patient_messages, clinic_communications, patient_contact_preferences TO \(quoted)",
+            "GRANT SELECT, INSERT, UPDATE ON patient_messages, clinic_communications TO \(quoted)",
+            // A patient's preferences go with the patient.
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON patient_contact_preferences TO \(quoted)",
             // A moved appointment's reminder decisions are dropped, so the new time gets its own.
             "GRANT SELECT, INSERT, DELETE ON appointment_reminders TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",

@@ -175,8 +175,8 @@ struct AppointmentBook: Sendable {
                                            status: existing.status, reason: existing.reason, createdAt: existing.createdAt,
                                            updatedAt: Date(milliseconds: now))
             if record.slot != existing.slot || record.practitioner != existing.practitioner {
-                // Reminders of the old time are withdrawn; the new time gets its own.
-                try await PatientMessages.withdrawReminders(of: id, clinic: scope.realm, in: tx)
+                // What waits to be sent names the old time: withdrawn; the new time gets its own reminders.
+                try await PatientMessages.withdrawQueued(about: id, clinic: scope.realm, reason: "withdrawn: the appointment moved", in: tx)
                 try await tx.sql.raw("DELETE FROM appointment_reminders WHERE clinic_id = \(bind: scope.realm) AND appointment_id = \(bind: id.rawValue)").run()
                 try await PatientMessages.queue(PatientMessage.change, about: record, clinic: scope.realm, timeZone: scope.timeZone, keyring: keyring, in: tx)
             }
@@ -207,7 +207,7 @@ struct AppointmentBook: Sendable {
             // Arrival, completion and no-show happen in the clinic, in front of the patient: only
             // a cancellation is news to them.
             if next == .cancelled {
-                try await PatientMessages.withdrawReminders(of: id, clinic: scope.realm, in: tx)
+                try await PatientMessages.withdrawQueued(about: id, clinic: scope.realm, reason: "withdrawn: the appointment was cancelled", in: tx)
                 try await PatientMessages.queue(PatientMessage.cancellation, about: record, clinic: scope.realm, timeZone: scope.timeZone, keyring: keyring, in: tx)
             }
             return .done(record)

@@ -19,6 +19,8 @@ struct PatientMessageRecord: Sendable {
 struct DueMessage: Sendable {
     let id: UUID
     let clinic: UUID
+    /// The lease this sender holds: marking the outcome needs it still to be this one.
+    let lease: UUID
     let channel: MessageChannel
     let recipient: String
     let subject: String
@@ -37,8 +39,9 @@ struct DueMessage: Sendable {
 enum PatientMessages {
     static let table = "patient_messages"
     static let sealedColumns = ["recipient", "subject", "body"]
-    /// How long a sender holds a message it has taken before another instance may retry it.
-    static let lease: TimeInterval = 60
+    /// How long a sender holds a message it has taken before another instance may retry it:
+    /// longer than the slowest batch can take (50 messages, 8 at a time, each cut off at 30 s).
+    static let lease: TimeInterval = 300
     static let maximumAttempts: Int64 = 10
 
     /// Queues the message `build` makes about `appointment` for its patient, one per channel the
@@ -82,6 +85,7 @@ enum PatientMessages {
                                        timeZone: timeZone)
         let message = build(notice)
         let now = Date().milliseconds
+        try await withdrawQueued(about: appointment.id, clinic: clinic, reason: "withdrawn: a newer message about the appointment", in: tx)
         for target in targets {
             let id = UUID()
             func seal(_ value: String, _ column: String) throws -> Data { try clinicKeys.seal(value, table: table, column: column, row: id).bytes }
@@ -98,13 +102,14 @@ enum PatientMessages {
         return true
     }
 
-    /// A moved or cancelled appointment's reminders still waiting are never sent: they are
-    /// marked failed, with the reason, in the transaction of the change.
-    static func withdrawReminders(of appointment: AppointmentID, clinic: UUID, in tx: ScopedSQL) async throws {
+    /// Messages about an appointment still waiting are never sent once it moves, is cancelled,
+    /// or a newer message about it is queued: they would say something no longer true (a
+    /// confirmation arriving after the cancellation). Marked failed, with `reason`, in the
+    /// transaction of the change; a sender holding one finds it no longer queued.
+    static func withdrawQueued(about appointment: AppointmentID, clinic: UUID, reason: String, in tx: ScopedSQL) async throws {
         try await tx.sql.raw("""
-            UPDATE patient_messages SET status = 'failed', failure_reason = 'withdrawn: the appointment changed'
-            WHERE clinic_id = \(bind: clinic) AND appointment_id = \(bind: appointment.rawValue)
-              AND kind = \(bind: PatientMessageKind.reminder.rawValue) AND status = 'queued'
+            UPDATE patient_messages SET status = 'failed', failure_reason = \(bind: reason)
+            WHERE clinic_id = \(bind: clinic) AND appointment_id = \(bind: appointment.rawValue) AND status = 'queued'
             """).run()
     }
 
@@ -150,12 +155,20 @@ enum PatientMessages {
                 ORDER BY next_attempt_at_ms, id LIMIT \(bind: limit)
                 """).all().map { try $0.decode(column: "id", as: UUID.self) }
             guard !due.isEmpty else { return [] }
+            // A message about an appointment that has begun is news to nobody (it waited for a
+            // provider, or a server with none): it is never sent.
+            try await tx.sql.raw("""
+                UPDATE patient_messages SET status = 'failed', failure_reason = 'expired: the appointment has begun'
+                WHERE clinic_id = \(bind: clinic) AND status = 'queued' AND id IN (\(binds: due))
+                  AND appointment_id IN (SELECT id FROM appointments WHERE clinic_id = \(bind: clinic) AND starts_at_ms <= \(bind: now.milliseconds))
+                """).run()
             let keys = try await keyring.keys(for: clinic, in: tx)
             let senderName = try await Communications.settings(clinic: clinic, in: tx).senderName
+            let lease = UUID()
             var taken: [DueMessage] = []
             for id in due {
                 guard let row = try await tx.sql.raw("""
-                    UPDATE patient_messages SET next_attempt_at_ms = \(bind: now.addingTimeInterval(lease).milliseconds)
+                    UPDATE patient_messages SET next_attempt_at_ms = \(bind: now.addingTimeInterval(Self.lease).milliseconds), lease_id = \(bind: lease)
                     WHERE clinic_id = \(bind: clinic) AND id = \(bind: id) AND status = 'queued'
                       AND next_attempt_at_ms <= \(bind: now.milliseconds)
                     RETURNING patient_id, kind, channel, recipient, subject, body, attempts
@@ -166,7 +179,7 @@ enum PatientMessages {
                     ? UnsubscribeLink.url(base: linkBase, token: UnsubscribeLink.token(clinic: clinic, patient: patient, keys: keys))
                     : nil
                 taken.append(DueMessage(
-                    id: id, clinic: clinic, channel: channel,
+                    id: id, clinic: clinic, lease: lease, channel: channel,
                     recipient: try keys.openRequiredColumn(row, table: table, column: "recipient", id: id),
                     subject: try keys.openRequiredColumn(row, table: table, column: "subject", id: id),
                     body: try keys.openRequiredColumn(row, table: table, column: "body", id: id),
@@ -181,15 +194,17 @@ enum PatientMessages {
         try await services.store.transaction(realm: message.clinic) { tx in
             try await tx.sql.raw("""
                 UPDATE patient_messages SET status = 'sent', sent_at_ms = \(bind: now.milliseconds), attempts = attempts + 1,
-                    failure_reason = NULL
-                WHERE clinic_id = \(bind: message.clinic) AND id = \(bind: message.id)
+                    failure_reason = NULL, lease_id = NULL
+                WHERE clinic_id = \(bind: message.clinic) AND id = \(bind: message.id) AND lease_id = \(bind: message.lease)
                 """).run()
         }
     }
 
     /// Tries again later with a growing wait, or gives up: at once when the failure is
     /// `permanent` (the address was refused), else after `maximumAttempts`. `reason` names the
-    /// failure's kind only; it is shown on the chart.
+    /// failure's kind only; it is shown on the chart. Only while the message is still queued
+    /// under this sender's lease: a withdrawn message stays withdrawn, and one another sender
+    /// took over is theirs.
     static func markFailed(_ message: DueMessage, reason: String, permanent: Bool, services: ClinicServices, now: Date = Date()) async throws {
         let attempts = message.attempts + 1
         let backoff = min(pow(2, Double(attempts)) * 5, 3600)
@@ -197,8 +212,9 @@ enum PatientMessages {
         try await services.store.transaction(realm: message.clinic) { tx in
             try await tx.sql.raw("""
                 UPDATE patient_messages SET status = \(bind: status.rawValue), attempts = \(bind: attempts),
-                    failure_reason = \(bind: String(reason.prefix(200))), next_attempt_at_ms = \(bind: now.addingTimeInterval(backoff).milliseconds)
-                WHERE clinic_id = \(bind: message.clinic) AND id = \(bind: message.id)
+                    failure_reason = \(bind: String(reason.prefix(200))), next_attempt_at_ms = \(bind: now.addingTimeInterval(backoff).milliseconds),
+                    lease_id = NULL
+                WHERE clinic_id = \(bind: message.clinic) AND id = \(bind: message.id) AND lease_id = \(bind: message.lease) AND status = 'queued'
                 """).run()
         }
     }

@@ -207,6 +207,8 @@ struct PatientRepository: Sendable {
             }
             // A care team names who may read the record; with no record left, it goes with the patient.
             try await tx.sql.raw("DELETE FROM care_team_members WHERE clinic_id = \(bind: scope.realm) AND patient_id = \(bind: id.rawValue)").run()
+            // So are the channels they accept messages on.
+            try await tx.sql.raw("DELETE FROM patient_contact_preferences WHERE clinic_id = \(bind: scope.realm) AND patient_id = \(bind: id.rawValue)").run()
             let gone = try await tx.sql.raw("""
                 DELETE FROM patients WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue) RETURNING id
                 """).first() != nil

@@ -192,8 +192,8 @@ struct PracticeReport: Sendable {
     }
 
     /// Issued invoices (issued or paid; never drafts or voided ones) by the day they were issued;
-    /// payments by the day they were received; what is still owed as it stands now, by the age
-    /// of the invoice at the end of the period.
+    /// payments by the day they were received; what was still owed at the end of the period, by
+    /// the age of the invoice then.
     private static func revenue(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
                                 _ tx: ScopedSQL) async throws -> Revenue {
         let issued: SQLQueryString = """
@@ -218,11 +218,16 @@ struct PracticeReport: Sendable {
             """ + narrowed(.invoice, practitioner)).first()?.decode(column: "cents", as: Int?.self) ?? 0
         var ages = OutstandingByAge()
         var outstanding = 0
+        // Owed at the end of the period: issued by then, less what was paid by then (a January
+        // report read in June still shows January's debts, at January's ages).
         for row in try await tx.sql.raw("""
-            SELECT i.total_cents - i.paid_cents AS owed, i.issued_at_ms FROM invoices i
-            WHERE i.clinic_id = \(bind: scope.realm) AND i.status = 'issued' AND i.issued_at_ms < \(bind: period.endMs)
+            SELECT i.total_cents - CAST(COALESCE((SELECT SUM(p.amount_cents) FROM payments p WHERE p.clinic_id = i.clinic_id
+                                                  AND p.invoice_id = i.id AND p.received_at_ms < \(bind: period.endMs)), 0) AS BIGINT) AS owed,
+                   i.issued_at_ms
+            FROM invoices i WHERE i.clinic_id = \(bind: scope.realm) AND i.status IN ('issued', 'paid') AND i.issued_at_ms < \(bind: period.endMs)
             """ + narrowed(.invoice, practitioner)).all() {
             let owed = try row.decode(column: "owed", as: Int.self)
+            guard owed > 0 else { continue }
             let ageDays = Int((period.endMs - (try row.decode(column: "issued_at_ms", as: Int64.self))) / 86_400_000)
             ages.add(cents: owed, ageDays: ageDays)
             outstanding += owed
