@@ -2,6 +2,7 @@ import ClinicTestSupport
 import Foundation
 import Testing
 import Vapor
+@testable import ClinicServer
 
 /// Reminders, communication settings and contact preferences.
 @Suite("Reminders and contact preferences")
@@ -123,6 +124,25 @@ struct ReminderTests {
             #expect(accepted.json["channels"] as? [String] == ["email"])
             _ = try await book(app, team, at: start.addingTimeInterval(3600))
             #expect(try await kinds(app, team) == ["confirmation"])
+        }
+    }
+
+    @Test("an upgrade leaves clinics that already existed silent until an owner turns a channel on", arguments: [TestDatabase.sqlite])
+    func upgradeStartsSilent(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let existing = try await app.clinicTeam()
+            // The version before communications: the clinic is there, its settings table is not.
+            try await AddCommunicationSettings().revert(on: app.app.db)
+            try await AddCommunicationSettings().prepare(on: app.app.db)
+            let upgraded = try await app.send(.GET, existing.path("settings/communications"), as: existing.owner)
+            #expect(upgraded.json["channels"] as? [String] == [], "\(upgraded.text)")
+            try await neverQuiet(app, existing)
+            _ = try await book(app, existing, at: Self.start())
+            #expect(try await kinds(app, existing) == [], "no confirmation from an upgraded clinic")
+            // A clinic made after the upgrade starts with e-mail, as the defaults say.
+            let fresh = try await app.clinicTeam()
+            let read = try await app.send(.GET, fresh.path("settings/communications"), as: fresh.owner)
+            #expect(read.json["channels"] as? [String] == ["email"])
         }
     }
 

@@ -111,19 +111,54 @@ struct SMTPClient: Sendable {
     /// `extra` headers are the server's own (`List-Unsubscribe`); line breaks are taken out of
     /// them like any other.
     static func message(from: String, to: String, subject: String, body: String, headers extra: [String] = [], date: Date = Date()) -> String {
-        func header(_ value: String) -> String { value.filter { $0 != "\r" && $0 != "\n" } }
+        // By scalar: "\r\n" is one Swift Character, so a Character filter lets the pair through.
+        func header(_ value: String) -> String {
+            String(String.UnicodeScalarView(value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }))
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
         let headers = [
-            "From: \(header(from))", "To: \(header(to))", "Subject: \(header(subject))", "Date: \(formatter.string(from: date))",
+            "From: \(Self.mailbox(header(from)))", "To: \(Self.mailbox(header(to)))", "Subject: \(Self.encodedWords(header(subject)))",
+            "Date: \(formatter.string(from: date))",
             "Message-ID: <\(UUID().uuidString.lowercased())@clinickeep>", "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit",
         ] + extra.map(header)
         let lines = body.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.hasPrefix(".") ? "." + $0 : String($0) }
         return (headers + [""] + lines).joined(separator: "\r\n")
+    }
+}
+
+extension SMTPClient {
+    /// Header text as RFC 2047 encoded words when it is not plain ASCII (a clinic named
+    /// "Clinique Hélène"): UTF-8, base64, at most 36 bytes (a 60-character word) each, so that "Subject: " and a word fit in 78 characters,, folded
+    /// onto lines of their own, never splitting a character. ASCII text is left as it is.
+    static func encodedWords(_ text: String) -> String {
+        guard !text.unicodeScalars.allSatisfy({ $0.isASCII }) else { return text }
+        var words: [String] = [], chunk = Data()
+        for character in text {
+            let bytes = Data(String(character).utf8)
+            if chunk.count + bytes.count > 36 {
+                words.append("=?UTF-8?B?" + chunk.base64EncodedString() + "?=")
+                chunk = Data()
+            }
+            chunk.append(bytes)
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?" + chunk.base64EncodedString() + "?=") }
+        return words.joined(separator: "\r\n ")
+    }
+
+    /// `Name <address>` with the name encoded when it needs to be (quoted when plain), or the
+    /// address alone.
+    static func mailbox(_ text: String) -> String {
+        guard let open = text.lastIndex(of: "<") else { return text }
+        let name = text[..<open].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        let address = "<" + Self.address(in: text) + ">"
+        if name.isEmpty { return address }
+        if name.unicodeScalars.allSatisfy({ $0.isASCII }) { return "\"" + name.filter { $0 != "\"" && $0 != "\\" } + "\" " + address }
+        return encodedWords(name) + " " + address
     }
 }
 

@@ -1,4 +1,6 @@
+import ClinicDomain
 import Fluent
+import Foundation
 import SQLKit
 
 /// What reminders need, three tenant tables under row-level security: a clinic's communication
@@ -47,6 +49,16 @@ struct AddCommunicationSettings: AsyncMigration {
             )
             """,
         ])
+        // Clinics that exist before this version send nothing until an owner turns a channel on:
+        // an upgrade never starts messaging their patients on its own. New clinics get the
+        // defaults (e-mail, 24 hours). Written before row-level security is on, as the owner.
+        let migration = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        try await sql.raw("""
+            INSERT INTO clinic_communications (clinic_id, reminder_lead_hours, quiet_start_minute, quiet_end_minute, channels,
+                                               sender_name, sensitive_type_ids, updated_by, updated_at_ms)
+            SELECT id, '24', \(bind: Int64(QuietHours.standard.startMinute)), \(bind: Int64(QuietHours.standard.endMinute)), '', NULL, '',
+                   \(bind: migration), \(bind: Date().milliseconds) FROM clinics
+            """).run()
         try await RowLevelSecurity.enable(Self.tenantTables, on: sql)
     }
 

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+@testable import ClinicServer
+
+/// Headers a strict relay accepts: non-ASCII names and subjects as RFC 2047 encoded words.
+@Suite("Mail headers")
+struct MailHeaderTests {
+    private func header(_ name: String, in message: String) -> String {
+        let head = message.components(separatedBy: "\r\n\r\n")[0]
+        // Unfold: a line starting with a space continues the one before.
+        let unfolded = head.replacingOccurrences(of: "\r\n ", with: " ")
+        return unfolded.components(separatedBy: "\r\n").first { $0.hasPrefix(name + ": ") }.map { String($0.dropFirst(name.count + 2)) } ?? ""
+    }
+
+    private func decoded(_ words: String) -> String {
+        words.split(separator: " ").map { word -> String in
+            guard word.hasPrefix("=?UTF-8?B?"), word.hasSuffix("?=") else { return String(word) }
+            let base64 = word.dropFirst(10).dropLast(2)
+            return String(decoding: Data(base64Encoded: String(base64)) ?? Data(), as: UTF8.self)
+        }.joined()
+    }
+
+    @Test("plain ASCII is left as it is; a display name is quoted")
+    func asciiStays() {
+        let message = SMTPClient.message(from: "Harbour Clinic <clinic@example.org>", to: "pat@example.org", subject: "Your appointment", body: "Hi")
+        #expect(header("Subject", in: message) == "Your appointment")
+        #expect(header("From", in: message) == "\"Harbour Clinic\" <clinic@example.org>")
+        #expect(header("To", in: message) == "pat@example.org")
+    }
+
+    @Test("a non-ASCII subject and sender name travel as encoded words on short lines, every character whole")
+    func nonASCIIEncoded() {
+        let subject = "Votre rendez-vous à la Clinique Hélène Dupré-Éluard de Saint-Étienne est confirmé"
+        let message = SMTPClient.message(from: "Clinique Hélène <clinic@example.org>", to: "pat@example.org", subject: subject, body: "Bonjour")
+        let head = message.components(separatedBy: "\r\n\r\n")[0]
+        #expect(head.unicodeScalars.allSatisfy { $0.isASCII }, "raw UTF-8 left in a header")
+        #expect(head.components(separatedBy: "\r\n").allSatisfy { $0.count <= 78 })
+        #expect(decoded(header("Subject", in: message)) == subject)
+        let from = header("From", in: message)
+        #expect(from.hasSuffix(" <clinic@example.org>"))
+        #expect(decoded(String(from.dropLast(" <clinic@example.org>".count))) == "Clinique Hélène")
+    }
+
+    @Test("a line break in a name still never starts a header")
+    func noInjection() {
+        let message = SMTPClient.message(from: "Clinic\r\nBcc: all@example.org <c@example.org>", to: "p@example.org", subject: "Hi\r\nBcc: x@example.org", body: "")
+        let head = message.components(separatedBy: "\r\n\r\n")[0]
+        #expect(!head.components(separatedBy: "\r\n").contains { $0.hasPrefix("Bcc:") })
+    }
+}
