@@ -86,6 +86,10 @@ def test_booking_moving_and_cancelling_each_mail_the_patient_once(backend, make_
     words = text_of(confirmation)
     assert team.practitioner.name in words and "Monday 2 June 2031 at 09:00" in words, words
     assert "Monday 2 June 2031 at 11:00" in text_of(change)
+    # Two parts, as a mail program sees them: the plain text and the same words as HTML.
+    html = confirmation.get_body(preferencelist=("html",)).get_content()
+    assert "<p>" in html and "Monday 2 June 2031 at 09:00" in html and reason not in html, html
+    assert confirmation.get_body(preferencelist=("plain",)).get_content().startswith("Your appointment is booked.")
     assert reason not in words and "Consultation" not in words and team.patient["familyName"] not in words
     assert not tls_sink.to(bystander["email"]), "a patient with no booking was contacted"
     assert messages(team, bystander_id) == []

@@ -48,3 +48,40 @@ struct MailHeaderTests {
         #expect(!head.components(separatedBy: "\r\n").contains { $0.hasPrefix("Bcc:") })
     }
 }
+
+/// The two parts of a mail: the plain text as written, and the same words as escaped HTML.
+@Suite("Mail body parts")
+struct MailBodyTests {
+    private func part(_ type: String, of message: String) -> String? {
+        let boundary = message.components(separatedBy: "boundary=\"")[1].components(separatedBy: "\"")[0]
+        return message.components(separatedBy: "--" + boundary).first { $0.contains("Content-Type: \(type);") }
+            .map { $0.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n") }
+    }
+
+    @Test("a mail carries its text and the same text as HTML, links clickable")
+    func twoParts() throws {
+        let body = "Open this link to choose a new password:\nhttps://clinic.example/reset?token=a_b&x=1.\n\nIt works once."
+        let message = SMTPClient.message(from: "c@example.org", to: "p@example.org", subject: "Reset", body: body)
+        #expect(message.contains("Content-Type: multipart/alternative;\r\n boundary=\""))
+        let text = try #require(part("text/plain", of: message))
+        #expect(text.contains("https://clinic.example/reset?token=a_b&x=1.\r\n\r\nIt works once."))
+        let html = try #require(part("text/html", of: message))
+        #expect(html.contains("<a href=\"https://clinic.example/reset?token=a_b&amp;x=1\">https://clinic.example/reset?token=a_b&amp;x=1</a>."))
+        #expect(html.contains("<p>It works once.</p>"))
+    }
+
+    @Test("a name with markup in it is text in the HTML part, never markup")
+    func escaped() throws {
+        let body = "With: Dr <img src=x onerror=alert(1)> \"Smith\" & Jones\nWhere: javascript:alert(1)"
+        let message = SMTPClient.message(from: "c@example.org", to: "p@example.org", subject: "Booked", body: body)
+        let html = try #require(part("text/html", of: message))
+        #expect(html.contains("Dr &lt;img src=x onerror=alert(1)&gt; &quot;Smith&quot; &amp; Jones"))
+        #expect(!html.contains("<img") && !html.contains("href=\"javascript"))
+    }
+
+    @Test("a line that starts with a full stop is stuffed in both parts, so it never ends the DATA")
+    func dotStuffed() {
+        let message = SMTPClient.message(from: "c@example.org", to: "p@example.org", subject: "S", body: "one\n.\ntwo")
+        #expect(!message.components(separatedBy: "\r\n").contains("."))
+    }
+}

@@ -107,7 +107,9 @@ struct SMTPClient: Sendable {
         return text.trimmingCharacters(in: .whitespaces)
     }
 
-    /// RFC 5322 headers and a UTF-8 text body, lines ending CRLF, dot-stuffed for DATA.
+    /// RFC 5322 headers and a UTF-8 body in two parts (RFC 2046 multipart/alternative): the
+    /// plain text, then the same text as HTML for mail programs that prefer it. Lines end CRLF
+    /// and are dot-stuffed for DATA.
     /// `extra` headers are the server's own (`List-Unsubscribe`); line breaks are taken out of
     /// them like any other.
     static func message(from: String, to: String, subject: String, body: String, headers extra: [String] = [], date: Date = Date()) -> String {
@@ -115,6 +117,8 @@ struct SMTPClient: Sendable {
         func header(_ value: String) -> String {
             String(String.UnicodeScalarView(value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }))
         }
+        // Random, so no line of a body can be taken for it.
+        let boundary = "clinickeep-" + UUID().uuidString.lowercased()
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -123,11 +127,17 @@ struct SMTPClient: Sendable {
             "From: \(Self.mailbox(header(from)))", "To: \(Self.mailbox(header(to)))", "Subject: \(Self.encodedWords(header(subject)))",
             "Date: \(formatter.string(from: date))",
             "Message-ID: <\(UUID().uuidString.lowercased())@clinickeep>", "MIME-Version: 1.0",
-            "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit",
+            "Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"",
         ] + extra.map(header)
-        let lines = body.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.hasPrefix(".") ? "." + $0 : String($0) }
-        return (headers + [""] + lines).joined(separator: "\r\n")
+        func lines(_ text: String) -> [String] {
+            text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        }
+        let parts = [
+            "--" + boundary, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit", "",
+        ] + lines(body) + [
+            "--" + boundary, "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: 8bit", "",
+        ] + lines(MailHTML.page(body)) + ["--" + boundary + "--"]
+        return (headers + [""] + parts.map { $0.hasPrefix(".") ? "." + $0 : $0 }).joined(separator: "\r\n")
     }
 }
 
