@@ -18,6 +18,8 @@ E164 = re.compile(r"^(whatsapp:)?\+[1-9][0-9]{6,14}$")
 class TwilioStandIn:
     def __init__(self):
         self.accepted = []          # (To, From, Body)
+        self.accepted_by = []       # the account SID each was sent with
+        self.accounts = {ACCOUNT_SID: AUTH_TOKEN}  # SID -> auth token; a clinic's own may be added
         self.arrivals = []          # time.monotonic() of each acceptance
         self.requests = 0
         self.fail_next = 0          # answer 503 to this many requests first
@@ -44,9 +46,11 @@ class TwilioStandIn:
                     time.sleep(stand_in.delay)
                 with stand_in.lock:
                     stand_in.requests += 1
-                    if self.path != "/2010-04-01/Accounts/%s/Messages.json" % ACCOUNT_SID:
+                    path = re.fullmatch(r"/2010-04-01/Accounts/([A-Za-z0-9]+)/Messages\.json", self.path)
+                    if not path or path.group(1) not in stand_in.accounts:
                         return self.answer(404, {"code": 20404, "message": "not found"})
-                    expected = "Basic " + base64.b64encode(("%s:%s" % (ACCOUNT_SID, AUTH_TOKEN)).encode()).decode()
+                    sid = path.group(1)
+                    expected = "Basic " + base64.b64encode(("%s:%s" % (sid, stand_in.accounts[sid])).encode()).decode()
                     if self.headers.get("Authorization") != expected:
                         return self.answer(401, {"code": 20003, "message": "authenticate"})
                     if self.headers.get("Content-Type", "").split(";")[0] != "application/x-www-form-urlencoded":
@@ -60,6 +64,7 @@ class TwilioStandIn:
                     if to.endswith(REFUSED_NUMBER):
                         return self.answer(400, {"code": 21211, "message": "The 'To' number is not a valid phone number."})
                     stand_in.accepted.append((to, sender, body))
+                    stand_in.accepted_by.append(sid)
                     stand_in.arrivals.append(time.monotonic())
                     return self.answer(201, {"sid": "SM%032x" % len(stand_in.accepted), "status": "queued"})
 
@@ -80,6 +85,10 @@ class TwilioStandIn:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+    def base_env(self):
+        """Only where the provider is: no operator account (clinics bring their own)."""
+        return {"CLINICKEEP_TWILIO_BASE_URL": "http://127.0.0.1:%d" % self.port}
 
     def env(self):
         return {"CLINICKEEP_SMS_PROVIDER": "twilio", "CLINICKEEP_TWILIO_ACCOUNT_SID": ACCOUNT_SID,

@@ -226,3 +226,41 @@ def test_sms_and_whatsapp_through_the_provider(make_server):
         assert "stand-in-auth-token" not in server.output()
     finally:
         provider.stop()
+
+
+# A clinic's own Twilio account (an `sms-provider` integration secret) carries its texts on a
+# server with no operator account; checked when stored; another clinic without one sends nothing;
+# the token is never answered back nor logged.
+def test_a_clinic_sends_texts_through_its_own_provider_account(make_server):
+    provider = TwilioStandIn().start()
+    own_sid, own_token = "AC" + "fedcba9876543210" * 2, "own-token-" + canary("t").lower()
+    provider.accounts[own_sid] = own_token
+    try:
+        server = make_server("sqlite", env=provider.base_env())
+        team, other = Team(server), Team(server)
+        for clinic in (team, other):
+            texts = clinic.owner.request("PUT", clinic.path("settings/communications"), json={"channels": ["sms"]})
+            assert texts.status_code == 200, texts.text
+        bad = team.owner.request("POST", team.path("integration-secrets"), json={
+            "kind": "sms-provider", "label": "twilio", "value": own_sid + ":" + own_token})
+        assert bad.status_code == 400 and bad.json()["error"]["field"] == "value", bad.text
+        stored = team.owner.request("POST", team.path("integration-secrets"), json={
+            "kind": "sms-provider", "label": "twilio", "value": "%s:%s:+61400000002" % (own_sid, own_token)})
+        assert stored.status_code == 201 and own_token not in stored.text, stored.text
+
+        ids = {}
+        for clinic in (team, other):
+            ids[clinic], _ = clinic.owner.create_patient(phone="0412 555 202")
+            booked = clinic.receptionist.request("POST", clinic.path("appointments"), json={
+                "patientId": ids[clinic], "practitionerId": clinic.practitioner.user_id, "appointmentTypeId": clinic.type_id,
+                "startsAt": "2031-09-01T09:00:00Z"})
+            assert booked.status_code == 201, booked.text
+
+        wait_until(lambda: provider.to("+61412555202"), "the text through the clinic's own account")
+        time.sleep(1.5)  # a further round or two: the other clinic's text still waits
+        assert provider.accepted_by == [own_sid] and provider.to("+61412555202")[0][1] == "+61400000002"
+        assert [m["status"] for m in messages(team, ids[team])] == ["sent"]
+        assert [m["status"] for m in messages(other, ids[other])] == ["queued"]
+        assert own_token not in server.output()
+    finally:
+        provider.stop()

@@ -8,6 +8,12 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { e164 }
 
+    /// "+" and 7 to 15 digits, the first not 0 (ITU-T E.164): the only form sent to a provider.
+    public static func isE164(_ text: String) -> Bool {
+        let digits = text.dropFirst()
+        return text.first == "+" && (7...15).contains(digits.count) && digits.allSatisfy { $0.isASCII && $0.isNumber } && digits.first != "0"
+    }
+
     public init(parsing input: String, country: CountryCode) throws(ClinicError) {
         let bad = ClinicError.invalid("phone", "Enter a phone number such as \(country.rules.example) or in international form starting with +.")
         var text = input.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -43,6 +43,9 @@ struct TransportSettingsTests {
         #expect(throws: SettingsError.self) { _ = try settings(twilio.merging(["CLINICKEEP_SMS_FROM": "0400 000 001"]) { $1 }) }
         #expect(throws: SettingsError.self) { _ = try settings(twilio.filter { $0.key != "CLINICKEEP_TWILIO_AUTH_TOKEN" }) }
         #expect(throws: SettingsError.self) { _ = try settings(["CLINICKEEP_SMS_PROVIDER": "pigeon"]) }
+        // Without an operator account the address still holds, for clinics' own accounts.
+        #expect(throws: SettingsError.self) { _ = try settings(["CLINICKEEP_TWILIO_BASE_URL": "http://sms.example"]) }
+        #expect(try settings(["CLINICKEEP_TWILIO_BASE_URL": "http://[::1]:9"]).twilioBaseURL == "http://[::1]:9")
     }
 
     @Test("the breached-password range service is reached over https, or http on loopback only")

@@ -37,12 +37,11 @@ struct ServeClinicCommand: AsyncCommand {
         // new connections; requests under way are answered), then the chores and the outbox
         // (a run under way finishes), the metrics port, and only then, when `serve` returns,
         // the database pools.
-        if settings.smtpURL != nil || settings.sms != nil {
-            var smtp = try settings.smtpURL.map { try SMTPServer(url: $0) }
-            smtp?.trustedCAFile = settings.smtpCAFile
-            let sms = settings.sms.map { TwilioSMS(settings: $0, client: app.client) }
-            services.append(OutboxDelivery(services: app.clinicServices, smtp: smtp, sms: sms, logger: app.logger))
-        }
+        // Always: even with nothing configured here, a clinic may have stored its own SMS account.
+        var smtp = try settings.smtpURL.map { try SMTPServer(url: $0) }
+        smtp?.trustedCAFile = settings.smtpCAFile
+        let sms = settings.sms.map { TwilioSMS(settings: $0, client: app.client) }
+        services.append(OutboxDelivery(services: app.clinicServices, smtp: smtp, sms: sms, client: app.client, logger: app.logger))
         let clinic = app.clinicServices, store = clinic.store
         // Checkpoints every chain that went quiet with entries not yet covered by one, once per
         // checkpoint interval (at most once a minute).

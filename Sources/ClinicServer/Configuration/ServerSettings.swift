@@ -52,8 +52,11 @@ public struct ServerSettings: Sendable {
     public var mailFrom = "ClinicKeep <clinickeep@localhost>"
     /// A PEM bundle of certificates to trust for the SMTP server's (a private relay, a test server).
     public var smtpCAFile: String?
-    /// The SMS (and WhatsApp) provider; nil: text messages stay queued.
+    /// The operator's SMS (and WhatsApp) account; nil: text messages wait, unless their clinic
+    /// stored its own (`sms-provider` integration secret).
     var sms: SMSSettings?
+    /// Where Twilio's API is, for the operator's account and clinics' own alike.
+    var twilioBaseURL = "https://api.twilio.com"
     /// The address people reach this server at, for links in e-mail (default: the listening address).
     public var publicBaseURL: String?
     /// Base of the progressive delay on failed sign-ins; zero turns the delay off.
@@ -194,24 +197,26 @@ public struct ServerSettings: Sendable {
         if let value = environment["CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL"], !value.isEmpty {
             settings.auditCheckpointInterval = try duration(value, name: "CLINICKEEP_AUDIT_CHECKPOINT_INTERVAL")
         }
+        if let base = environment["CLINICKEEP_TWILIO_BASE_URL"], !base.isEmpty {
+            // The auth token crosses on every call: never in the clear off this machine.
+            guard let url = URL(string: base), let host = url.host, url.query == nil,
+                  url.scheme == "https" || (url.scheme == "http" && Self.isLoopback(host)) else {
+                throw SettingsError("CLINICKEEP_TWILIO_BASE_URL must be an https URL (http only to a loopback address)")
+            }
+            settings.twilioBaseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
+        }
         if let provider = environment["CLINICKEEP_SMS_PROVIDER"], !provider.isEmpty {
             guard provider == "twilio" else { throw SettingsError("CLINICKEEP_SMS_PROVIDER must be twilio") }
             func required(_ name: String) throws -> String {
                 guard let value = environment[name], !value.isEmpty else { throw SettingsError("CLINICKEEP_SMS_PROVIDER=twilio needs \(name)") }
                 return value
             }
-            let base = environment["CLINICKEEP_TWILIO_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.twilio.com"
-            // The auth token crosses on every call: never in the clear off this machine.
-            guard let url = URL(string: base), let host = url.host, url.query == nil,
-                  url.scheme == "https" || (url.scheme == "http" && Self.isLoopback(host)) else {
-                throw SettingsError("CLINICKEEP_TWILIO_BASE_URL must be an https URL (http only to a loopback address)")
-            }
             let from = try required("CLINICKEEP_SMS_FROM")
-            guard TwilioSMS.isE164(from) else {
+            guard PhoneNumber.isE164(from) else {
                 throw SettingsError("CLINICKEEP_SMS_FROM must be a number in E.164 form, such as +61400000000")
             }
             settings.sms = SMSSettings(accountSID: try required("CLINICKEEP_TWILIO_ACCOUNT_SID"), authToken: try required("CLINICKEEP_TWILIO_AUTH_TOKEN"),
-                                       from: from, baseURL: base.hasSuffix("/") ? String(base.dropLast()) : base)
+                                       from: from, baseURL: settings.twilioBaseURL)
         }
         if let value = environment["CLINICKEEP_SCHEDULER_INTERVAL"], !value.isEmpty {
             settings.schedulerInterval = try duration(value, name: "CLINICKEEP_SCHEDULER_INTERVAL")
@@ -324,7 +329,8 @@ public struct ServerSettings: Sendable {
       CLINICKEEP_SCHEDULER_INTERVAL      how often due reminders are looked for (default 60s)
       CLINICKEEP_SMS_PROVIDER            twilio: patients' SMS and WhatsApp through Twilio, with CLINICKEEP_TWILIO_ACCOUNT_SID,
                                          CLINICKEEP_TWILIO_AUTH_TOKEN, CLINICKEEP_SMS_FROM (E.164) and optionally
-                                         CLINICKEEP_TWILIO_BASE_URL (https; http only to a loopback address)
+                                         CLINICKEEP_TWILIO_BASE_URL (https; http only to a loopback address; also for clinics
+                                         that stored their own account as an sms-provider integration secret)
       CLINICKEEP_RATE_LIMIT_SCALE        multiplies the rate limits of sign-up (20 an hour per address), setup and API tokens
                                          (1200 requests a minute each); not the sign-in lockouts (default 1)
       CLINICKEEP_CLINIC_STORAGE_QUOTA    the most file bytes one clinic keeps, every version counted (default 50G; then 409 storage_full)

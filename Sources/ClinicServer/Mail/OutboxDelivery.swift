@@ -2,6 +2,7 @@ import ClinicDomain
 import Foundation
 import Logging
 import ServiceLifecycle
+import Vapor
 
 /// Sends what waits in the outbox, once a second, while the server runs. Several instances may
 /// run it: each message is leased to one sender at a time. On shutdown the batch under way is
@@ -14,13 +15,16 @@ struct OutboxDelivery: Service {
     private let outbox: Outbox
     private let mail: SMTPClient?
     private let sms: TwilioSMS?
+    private let client: any Client
     private let logger: Logger
 
-    init(services: ClinicServices, smtp: SMTPServer?, sms: TwilioSMS?, logger: Logger) {
+    /// `client` makes the calls to a clinic's own SMS provider account.
+    init(services: ClinicServices, smtp: SMTPServer?, sms: TwilioSMS?, client: any Client, logger: Logger) {
         self.services = services
         self.outbox = Outbox(services: services)
         self.mail = smtp.map { SMTPClient(server: $0, from: services.settings.mailFrom) }
         self.sms = sms
+        self.client = client
         self.logger = logger
     }
 
@@ -136,7 +140,11 @@ struct OutboxDelivery: Service {
                 return .failed("could not reach the mail server")
             }
         case .sms, .whatsapp:
-            guard let sms else { return .failed("no SMS provider configured") }
+            let own = message.clinicSMS.map { credential in
+                TwilioSMS(settings: SMSSettings(accountSID: credential.accountSID, authToken: credential.authToken, from: credential.from,
+                                                baseURL: services.settings.twilioBaseURL), client: client)
+            }
+            guard let sms = own ?? sms else { return .failed("no SMS provider configured") }
             return await sms.send(to: message.recipient, body: message.body, whatsapp: message.channel == .whatsapp)
         }
     }

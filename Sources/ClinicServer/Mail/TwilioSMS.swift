@@ -1,3 +1,4 @@
+import ClinicDomain
 import Foundation
 import Vapor
 
@@ -28,7 +29,7 @@ struct TwilioSMS: Sendable {
     let client: any Client
 
     func send(to e164: String, body: String, whatsapp: Bool) async -> SMSOutcome {
-        guard Self.isE164(e164) else { return .refused("not an E.164 number") }
+        guard PhoneNumber.isE164(e164) else { return .refused("not an E.164 number") }
         let prefix = whatsapp ? "whatsapp:" : ""
         var form = URLComponents()
         form.queryItems = [URLQueryItem(name: "To", value: prefix + e164), URLQueryItem(name: "From", value: prefix + settings.from),
@@ -53,11 +54,6 @@ struct TwilioSMS: Sendable {
         }
     }
 
-    /// "+" and 7 to 15 digits, the first not 0 (ITU-T E.164): the only form sent to a provider.
-    static func isE164(_ text: String) -> Bool {
-        let digits = text.dropFirst()
-        return text.first == "+" && (7...15).contains(digits.count) && digits.allSatisfy { $0.isASCII && $0.isNumber } && digits.first != "0"
-    }
 
     /// Twilio's numeric error code from a refusal's JSON body: a number, safe to store and show.
     private static func errorCode(_ response: ClientResponse) -> Int? {

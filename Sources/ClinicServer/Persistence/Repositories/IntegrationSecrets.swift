@@ -22,7 +22,7 @@ struct IntegrationSecrets: Sendable {
     /// Stores a credential under its kind and label, replacing one of the same kind and label.
     func store(_ kind: IntegrationSecretKind, label: String, value: String) async throws -> Entry {
         let label = try IntegrationSecretRules.checkLabel(label)
-        try IntegrationSecretRules.checkValue(value)
+        try IntegrationSecretRules.checkValue(value, kind: kind)
         let scope = self.scope, keyring = services.keyring
         let id = UUID(), now = Date().milliseconds
         try await services.store.transaction(realm: scope.realm) { tx in

@@ -31,6 +31,9 @@ struct DueMessage: Sendable {
     /// For reminders: where the patient stops them (`UnsubscribeLink`), for the footer and the
     /// `List-Unsubscribe` header.
     let unsubscribeURL: String?
+    /// For SMS and WhatsApp: the clinic's own Twilio account when it stored one (used instead of
+    /// the operator's).
+    var clinicSMS: SMSProviderCredential? = nil
 }
 
 /// Messages to patients: queued in the transaction of the booking change they are about (so a
@@ -64,7 +67,7 @@ enum PatientMessages {
         var targets: [(channel: MessageChannel, address: String)] = []
         if channels.contains(.email), let email = try open("email") { targets.append((.email, email)) }
         // Phones are stored in E.164 (`PhoneNumber`); a text goes nowhere else.
-        if let phone = try open("phone"), TwilioSMS.isE164(phone) {
+        if let phone = try open("phone"), PhoneNumber.isE164(phone) {
             for channel in [MessageChannel.sms, .whatsapp] where channels.contains(channel) { targets.append((channel, phone)) }
         }
         guard !targets.isEmpty else { return false }
@@ -141,13 +144,19 @@ enum PatientMessages {
     /// Takes up to `limit` of the clinic's due messages, each leased to this caller for `lease`
     /// seconds: another server on the same database skips them, and a sender that dies
     /// mid-send leaves them to be tried again once the lease runs out.
-    /// Only messages of `channels` (those this server can send) are taken; the rest wait.
+    /// Only messages of `channels` (those this server can send) are taken; the rest wait. A
+    /// clinic that stored its own SMS provider account has its texts taken too, the account
+    /// opened (and the use recorded in its chain) once per batch that needs it.
     static func takeDue(clinic: UUID, channels: Set<MessageChannel> = Set(MessageChannel.allCases), services: ClinicServices,
                         limit: Int = 20, now: Date = Date()) async throws -> [DueMessage] {
         let keyring = services.keyring, linkBase = services.settings.linkBaseURL
-        let names = channels.map(\.rawValue).sorted()
-        guard !names.isEmpty else { return [] }
         return try await services.store.transaction(realm: clinic) { tx in
+            let ownSMS = try await tx.sql.raw("""
+                SELECT id, secret FROM integration_secrets WHERE clinic_id = \(bind: clinic) AND kind = \(bind: IntegrationSecretKind.smsProvider.rawValue)
+                ORDER BY created_at_ms DESC, id LIMIT 1
+                """).first()
+            let names = channels.union(ownSMS == nil ? [] : [.sms, .whatsapp]).map(\.rawValue).sorted()
+            guard !names.isEmpty else { return [] }
             let due = try await tx.sql.raw("""
                 SELECT id FROM patient_messages
                 WHERE clinic_id = \(bind: clinic) AND status = 'queued' AND next_attempt_at_ms <= \(bind: now.milliseconds)
@@ -186,7 +195,18 @@ enum PatientMessages {
                     attempts: try row.decode(column: "attempts", as: Int64.self), senderName: senderName,
                     unsubscribeURL: unsubscribe))
             }
-            return taken
+            guard let ownSMS, taken.contains(where: { $0.channel != .email }) else { return taken }
+            let secret = try ownSMS.decode(column: "id", as: UUID.self)
+            let credential = try SMSProviderCredential(
+                parsing: try keys.openRequiredColumn(ownSMS, table: IntegrationSecrets.table, column: "secret", id: secret))
+            try await Ledger.append(RequestContext(actor: nil, address: nil, requestID: "outbox-delivery").event(
+                chain: clinic, action: "integration_secret.use", resourceType: "integration_secret", resource: secret,
+                detail: "kind=\(IntegrationSecretKind.smsProvider.rawValue)"), in: tx)
+            return taken.map { message in
+                var message = message
+                if message.channel != .email { message.clinicSMS = credential }
+                return message
+            }
         }
     }
 
