@@ -66,10 +66,11 @@ struct PatientReadAuditTests {
         // Case-based access: who is on the patient's care team; every break-glass, naming its patients.
         "/api/v1/clinics/:clinicId/patients/:patientId/care-team": Expected(["care-team.read"], namesPatient: true),
         "/api/v1/clinics/:clinicId/break-glass": Expected(["break-glass.list"], namesPatient: true),
-        // What was sent to the patient (kinds, channels, states); the clinic's communication settings name nobody.
+        // What was sent to the patient (kinds, channels, states); the clinic's communication
+        // settings name nobody, but every read of the messaging API is recorded.
         "/api/v1/clinics/:clinicId/patients/:patientId/messages": Expected(["message.list"], namesPatient: true),
-        "/api/v1/clinics/:clinicId/settings/communications": Expected([], namesPatient: false),
-        "/clinics/:clinicId/settings/communications": Expected([], namesPatient: false),
+        "/api/v1/clinics/:clinicId/settings/communications": Expected(["communications.read"], namesPatient: false),
+        "/clinics/:clinicId/settings/communications": Expected(["communications.read"], namesPatient: false),
         // The practice's figures: counts and sums, no patient named; the question is recorded, not the answer.
         "/api/v1/clinics/:clinicId/kpis": Expected(["report.read"], namesPatient: false, query: "?from=2031-03-01&to=2031-03-08"),
         "/clinics/:clinicId/reports": Expected(["staff.list", "report.read"], namesPatient: false, query: "?from=2031-03-01&to=2031-03-08"),

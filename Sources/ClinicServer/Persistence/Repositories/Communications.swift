@@ -29,9 +29,14 @@ enum Communications {
             sensitiveAppointmentTypes: try list("sensitive_type_ids").compactMap { AppointmentTypeID(string: $0) })
     }
 
-    /// The clinic's settings: no personal data, so no audit event (as for the security policy).
+    /// The clinic's settings. They name nobody, but they decide who is messaged how, so a read
+    /// is on the clinic's chain like every other part of the messaging API.
     static func read(scope: ClinicScope, services: ClinicServices) async throws -> CommunicationSettings {
-        try await services.store.read(realm: scope.realm) { tx in try await settings(clinic: scope.realm, in: tx) }
+        try await services.store.transaction(realm: scope.realm) { tx in
+            let settings = try await settings(clinic: scope.realm, in: tx)
+            try await Ledger.append(scope.event("communications.read", resourceType: "clinic", resource: scope.realm), in: tx)
+            return settings
+        }
     }
 
     /// Changes the clinic's settings by `change` (what a request left out stays as it was);
