@@ -8,12 +8,14 @@ operations. Each answer must be 404 for A's clinic, and otherwise exactly what a
 exists nowhere gets (so nothing tells A's ids from none), and no answer — body or header — may
 carry any of A's canaries. Afterwards A's records are intact and the server's log holds no canary
 of either clinic."""
+import time
 import uuid
 
 import requests
 
 from attack_target import build_clinic, send
 from conftest import report_measurement
+from test_password_reset import FAST, smtp_sink, text_of  # noqa: F401 (smtp_sink is a fixture)
 
 UNSAFE = ("POST", "PATCH", "PUT", "DELETE")
 
@@ -152,8 +154,23 @@ class Probe:
         return self.findings
 
 
+def foreign_canaries_in_mail(sink, clinics):
+    """Every mail the server sent, to whichever clinic's people it went: canaries of the other
+    clinic found in it (subject, text and HTML parts)."""
+    found = []
+    for recipients, message in list(sink.messages):
+        words = text_of(message)
+        for own, other in (clinics, clinics[::-1]):
+            if any(address in {c.lower() for c in own.canaries} for address in recipients):
+                found += ["%s in mail %r" % (c, str(message["Subject"])) for c in other.canaries if c in words]
+    return found
+
+
 # DAO-16, PRX-13, DU-2, DU-8, POR-7: a clinic only ever sees its own data, proved from outside for every operation
-def test_no_operation_lets_one_clinic_reach_anothers_records(server):
+def test_no_operation_lets_one_clinic_reach_anothers_records(backend, make_server, smtp_sink):
+    # Mail goes out to a sink as it would to a relay, so what the probe makes the server send
+    # (confirmations of bookings, invitations) is read as well.
+    server = make_server(backend, env={"CLINICKEEP_SMTP_URL": smtp_sink.url, **FAST})
     victim = build_clinic(server, "A")
     attacker = build_clinic(server, "B")
     document = server.get("/api/v1/openapi.json").json()
@@ -170,6 +187,15 @@ def test_no_operation_lets_one_clinic_reach_anothers_records(server):
     consultation = victim.members["practitioner"].request(
         "GET", "/api/v1/clinics/%s/consultations/%s" % (victim.ids["clinicId"], victim.ids["consultationId"]))
 
+    # The patients' booking confirmations have gone out (so the mail check below has mail to read).
+    deadline = time.monotonic() + 20
+    while not all(smtp_sink.to(clinic.canaries[2]) for clinic in (victim, attacker)):
+        assert time.monotonic() < deadline, "no confirmation reached the patients"
+        time.sleep(0.2)
+    # The control: the mail check reads the words, since each carries its own practitioner's name.
+    for clinic in (victim, attacker):
+        assert clinic.members["practitioner"].name in text_of(smtp_sink.to(clinic.canaries[2])[0])
+
     # Part 6: the server's whole log holds no canary of either clinic. Read after it stops, so
     # that whatever it buffered (a stray print to stdout, say) is in it too.
     server.stop()
@@ -183,6 +209,11 @@ def test_no_operation_lets_one_clinic_reach_anothers_records(server):
         failures.append("part 4, cross-tenant:\n" + "\n".join(findings[:40]))
     if leaked:
         failures.append("part 6, logs: the server log carries %s" % leaked[:5])
+    mailed = foreign_canaries_in_mail(smtp_sink, (victim, attacker))
+    report_measurement("mail canaries (%s): %d mails sent: %s" % (server.backend, len(smtp_sink.messages),
+                                                                 "none carries the other clinic's" if not mailed else "%d found" % len(mailed)))
+    if mailed:
+        failures.append("mail to one clinic's people carries the other's: %s" % mailed[:5])
     assert not failures, "\n\n".join(failures)
     assert after.status_code == 200 and after.json() == before, "clinic A's patient changed"
     assert consultation.status_code == 200 and consultation.json()["status"] == "signed"
