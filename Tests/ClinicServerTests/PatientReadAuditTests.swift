@@ -74,6 +74,8 @@ struct PatientReadAuditTests {
         // The practice's figures: counts and sums, no patient named; the question is recorded, not the answer.
         "/api/v1/clinics/:clinicId/kpis": Expected(["report.read"], namesPatient: false, query: "?from=2031-03-01&to=2031-03-08"),
         "/clinics/:clinicId/reports": Expected(["staff.list", "report.read"], namesPatient: false, query: "?from=2031-03-01&to=2031-03-08"),
+        "/clinics/:clinicId/reports.csv": Expected(["staff.list", "report.read"], namesPatient: false,
+                                                   query: "?table=weeks&from=2031-03-01&to=2031-03-08"),
         // The operator's requests for support access: names and reasons of the operator's, no patient.
         "/api/v1/clinics/:clinicId/support-access": Expected([], namesPatient: false),
         // The pages: one event per repository read the page makes.

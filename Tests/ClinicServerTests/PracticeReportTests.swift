@@ -195,4 +195,57 @@ struct PracticeReportTests {
             #expect(blank.status == .ok, "the last four weeks by default")
         }
     }
+
+    @Test("each table of the page downloads as CSV with the same figures; money only for those who may see it", arguments: [TestDatabase.sqlite])
+    func csvDownloads(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let fixture = try await Self.fixture(app)
+            let team = fixture.team
+            func csv(_ table: String, as session: TestSession) async throws -> (status: HTTPStatus, rows: [String], response: TestResponse) {
+                let response = try await app.send(.GET, "/clinics/\(team.clinic)/reports.csv?table=\(table)&from=\(fixture.from)&to=\(fixture.to)",
+                                                  as: session)
+                return (response.status, response.text.components(separatedBy: "\r\n").filter { !$0.isEmpty }, response)
+            }
+            let staff = try await app.send(.GET, team.path("staff"), as: team.owner).json["staff"] as? [[String: Any]] ?? []
+            let name = try #require(staff.first { $0["userId"] as? String == team.practitioner.userID }?["name"] as? String)
+            let weeks = try await csv("weeks", as: team.owner)
+            #expect(weeks.status == .ok)
+            #expect(weeks.response.headers.contentType?.subType == "csv")
+            #expect(weeks.response.headers.first(name: .contentDisposition) == "attachment; filename=\"weeks-\(fixture.from)-\(fixture.to).csv\"")
+            #expect(weeks.rows.first == "Week from,Booked,Attended,Did not come,Cancelled")
+            // Summed over the weeks, the columns give the period's figures (6 booked, 2 attended, 1 no-show, 2 cancelled).
+            let cells = weeks.rows.dropFirst().map { $0.split(separator: ",").dropFirst().map { Int($0) ?? -1 } }
+            #expect(cells.count == 3 && (0..<4).map { column in cells.reduce(0) { $0 + $1[column] } } == [6, 2, 1, 2], "\(weeks.rows)")
+            let invoiced = try await csv("invoiced", as: team.bookkeeper)
+            #expect(invoiced.rows == ["Practitioner,Invoiced (dollars)", "\(name),110.00"])
+            let time = try await csv("time-booked", as: team.owner)
+            #expect(time.rows.last == "\(name),120,\(fixture.days * 24 * 60)")
+            // The desk sees no money: that table does not exist for it.
+            #expect(try await csv("invoiced", as: team.receptionist).status == .notFound)
+            #expect(try await csv("payroll", as: team.owner).status == .badRequest)
+        }
+    }
+
+    @Test("a product named like a spreadsheet formula is text in the CSV, never a formula", arguments: [TestDatabase.sqlite])
+    func csvFormulaInjection(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let made = try await app.send(.POST, team.path("products"), json: ["name": "=HYPERLINK(\"http://x.example\",\"Tape\")", "priceCents": 100],
+                                          as: team.owner)
+            try #require(made.status == .created, "\(made.text)")
+            let low = try await app.send(.GET, "/clinics/\(team.clinic)/reports.csv?table=running-low", as: team.owner)
+            #expect(low.status == .ok)
+            #expect(low.text.contains("\"'=HYPERLINK(\"\"http://x.example\"\",\"\"Tape\"\")\",0"), "\(low.text)")
+        }
+    }
+
+    @Test("from another clinic: the CSV answers 404", arguments: [TestDatabase.sqlite])
+    func csvFromAnotherClinic(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let other = try await app.clinicTeam()
+            let probe = try await app.send(.GET, "/clinics/\(team.clinic)/reports.csv?table=weeks", as: other.owner)
+            #expect(probe.status == .notFound)
+        }
+    }
 }

@@ -8,6 +8,35 @@ import Vapor
 enum ReportPages {
     static func register(_ clinic: any RoutesBuilder) {
         clinic.inClinic(.GET, "reports", permission: (.report, .read), use: show)
+        clinic.inClinic(.GET, "reports.csv", permission: (.report, .read), use: download)
+    }
+
+    /// The period (default: the last four weeks and today) and the practitioner asked for.
+    private static func asked(_ request: Request, _ scope: ClinicScope) throws -> (period: ReportPeriod, practitioner: UserID?) {
+        let clock = PageClock(scope)
+        let from = try request.queryText("from", maximum: 10).flatMap { $0.isEmpty ? nil : $0 }
+            ?? clock.day(Date().addingTimeInterval(-27 * 86_400))
+        let to = try request.queryText("to", maximum: 10).flatMap { $0.isEmpty ? nil : $0 }
+            ?? clock.day(Date().addingTimeInterval(86_400))
+        return (try ReportPeriod(from: from, to: to, timeZone: scope.timeZone), try request.queryID("practitionerId"))
+    }
+
+    /// `reports.csv?table=weeks|time-booked|invoiced|running-low&from=&to=&practitionerId=`: one
+    /// table of the page as a CSV file; a table of a part this role does not see answers 404.
+    static func download(_ request: Request, scope: ClinicScope) async throws -> Response {
+        guard let table = try request.queryText("table", maximum: 20).flatMap(ReportCSV.Table.init(rawValue:)) else {
+            throw ClinicError.invalid("table", "Name a table: " + ReportCSV.Table.allCases.map(\.rawValue).joined(separator: ", ") + ".")
+        }
+        let (period, practitioner) = try asked(request, scope)
+        let names = try await StaffDirectory(scope: scope, services: request.services).practitioners()
+        let figures = try await PracticeReport(scope: scope, services: request.services).figures(for: period, practitioner: practitioner)
+        guard let rows = ReportCSV.rows(table, figures, clock: PageClock(scope), name: { id in names.first { $0.user == id }?.name ?? "Not named" })
+        else { throw ClinicError.notFound }
+        let response = Response(status: .ok, body: .init(string: try ReportCSV.text(rows)))
+        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        response.headers.replaceOrAdd(name: .contentDisposition,
+                                      value: "attachment; filename=\"\(table.rawValue)-\(period.from)-\(period.to).csv\"")
+        return response
     }
 
     /// One bar of the weekly chart: stacked attended, no-show, cancelled, still booked.
@@ -27,6 +56,8 @@ enum ReportPages {
 
     struct Content: Encodable {
         let from, to: String
+        /// The period and practitioner, for the CSV links (`&table=` is added per table).
+        let csvQuery: String
         let practitioners: [Choice]
         let appointments: KPIsAPI.Appointments?
         let noShowPercent: String?
@@ -49,12 +80,7 @@ enum ReportPages {
 
     static func show(_ request: Request, scope: ClinicScope) async throws -> Response {
         let clock = PageClock(scope)
-        let from = try request.queryText("from", maximum: 10).flatMap { $0.isEmpty ? nil : $0 }
-            ?? clock.day(Date().addingTimeInterval(-27 * 86_400))
-        let to = try request.queryText("to", maximum: 10).flatMap { $0.isEmpty ? nil : $0 }
-            ?? clock.day(Date().addingTimeInterval(86_400))
-        let period = try ReportPeriod(from: from, to: to, timeZone: scope.timeZone)
-        let asked: UserID? = try request.queryID("practitionerId")
+        let (period, asked) = try asked(request, scope)
         let names = try await StaffDirectory(scope: scope, services: request.services).practitioners()
         let figures = try await PracticeReport(scope: scope, services: request.services).figures(for: period, practitioner: asked)
         let name = { (id: UserID?) in names.first { $0.user == id }?.name ?? "Not named" }
@@ -79,8 +105,9 @@ enum ReportPages {
         let moneyBars = (revenue?.byPractitioner ?? []).enumerated().map { index, entry in
             MoneyBar(label: name(entry.practitioner), y: 10 + index * 30, width: entry.cents * moneyWidth / richest, amount: money(entry.cents))
         }
+        let csvQuery = "from=\(period.from)&to=\(period.to)" + (asked.map { "&practitionerId=\($0)" } ?? "")
         let content = Content(
-            from: period.from, to: period.to,
+            from: period.from, to: period.to, csvQuery: csvQuery,
             practitioners: names.map { Choice(value: $0.user.description, label: $0.name, selected: $0.user == asked) },
             appointments: figures.appointments.map {
                 KPIsAPI.Appointments(booked: $0.booked, attended: $0.attended, cancelled: $0.cancelled, lateCancelled: $0.lateCancelled,

@@ -1,0 +1,58 @@
+import CSV
+import ClinicDomain
+import Foundation
+
+/// The reports page's tables as CSV files for a spreadsheet: the same figures, in plain numbers
+/// (minutes, dollars with two decimals), one file per table, RFC 4180 (CRLF, quoted where
+/// needed) written by CSV.swift. A table of a part the role does not see does not exist.
+enum ReportCSV {
+    enum Table: String, CaseIterable, Sendable {
+        case weeks
+        case timeBooked = "time-booked"
+        case invoiced
+        case runningLow = "running-low"
+    }
+
+    /// The header and rows of `table`, or nil when these figures do not hold that part.
+    static func rows(_ table: Table, _ figures: PracticeReport.Figures, clock: PageClock,
+                     name: (UserID?) -> String) -> [[String]]? {
+        switch table {
+        case .weeks:
+            guard let weeks = figures.weeks else { return nil }
+            return [["Week from", "Booked", "Attended", "Did not come", "Cancelled"]] + weeks.map { week in
+                let start = Date(timeIntervalSince1970: Double(figures.period.startMs + Int64(week.index) * PracticeReport.weekMs) / 1000)
+                let f = week.figures
+                return [clock.day(start), "\(f.booked)", "\(f.attended)", "\(f.noShow)", "\(f.cancelled)"]
+            }
+        case .timeBooked:
+            guard let utilisation = figures.utilisation else { return nil }
+            return [["Practitioner", "Booked minutes", "Working minutes"]]
+                + utilisation.map { [name($0.practitioner), "\($0.bookedMinutes)", "\($0.workingMinutes)"] }
+        case .invoiced:
+            guard let revenue = figures.revenue else { return nil }
+            return [["Practitioner", "Invoiced (dollars)"]] + revenue.byPractitioner.map { [name($0.practitioner), dollars($0.cents)] }
+        case .runningLow:
+            guard let low = figures.lowStock else { return nil }
+            return [["Product", "In stock"]] + low.map { [$0.name, "\($0.stock)"] }
+        }
+    }
+
+    static func dollars(_ cents: Int) -> String { "\(cents / 100)." + String(format: "%02ld", cents % 100) }
+
+    /// A name a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+`, `-`, `@`, a tab or a
+    /// carriage return first) gets a leading apostrophe, as OWASP's CSV-injection advice says;
+    /// the figures are ours and never start so.
+    static func cell(_ text: String) -> String {
+        guard let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return text }
+        return "'" + text
+    }
+
+    static func text(_ rows: [[String]]) throws -> String {
+        let stream = OutputStream(toMemory: ())
+        let writer = try CSVWriter(stream: stream, newline: .crlf)
+        for row in rows { try writer.write(row: row.map(cell)) }
+        writer.stream.close()
+        let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\r\n"
+    }
+}
