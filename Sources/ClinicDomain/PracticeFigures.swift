@@ -66,15 +66,17 @@ public struct ReportSections: OptionSet, Sendable, Hashable {
     public static let revenue = ReportSections(rawValue: 8)
     /// Products running low: for whoever counts or sells stock.
     public static let stock = ReportSections(rawValue: 16)
+    /// The formulas prescribed most: clinical, so for those who treat and those who run the clinic.
+    public static let formulas = ReportSections(rawValue: 32)
 
-    public static let all: ReportSections = [.appointments, .utilisation, .patients, .revenue, .stock]
+    public static let all: ReportSections = [.appointments, .utilisation, .patients, .revenue, .stock, .formulas]
 
     /// What these roles see together.
     public static func visible(to roles: Set<Role>) -> ReportSections {
         var sections: ReportSections = []
         if roles.contains(.owner) { sections.formUnion(.all) }
-        if roles.contains(.admin) { sections.formUnion([.appointments, .utilisation, .patients, .stock]) }
-        if roles.contains(.practitioner) { sections.formUnion([.appointments, .utilisation, .patients]) }
+        if roles.contains(.admin) { sections.formUnion([.appointments, .utilisation, .patients, .stock, .formulas]) }
+        if roles.contains(.practitioner) { sections.formUnion([.appointments, .utilisation, .patients, .formulas]) }
         if roles.contains(.receptionist) { sections.formUnion([.appointments, .stock]) }
         if roles.contains(.bookkeeper) { sections.formUnion([.revenue, .stock]) }
         return sections

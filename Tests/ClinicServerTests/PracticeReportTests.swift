@@ -77,6 +77,26 @@ struct PracticeReportTests {
             try #require(created.status == .created, "\(created.text)")
             return try #require(created.json["id"] as? String)
         }
+        // Formulas: Gui Pi Tang prescribed twice, Xiao Yao San once; a prescription without a
+        // library formula counts for none.
+        var formulaIDs: [String] = []
+        for name in ["Gui Pi Tang", "Xiao Yao San"] {
+            var body = PrescriptionTests.formula
+            body["name"] = name
+            let made = try await app.send(.POST, team.path("formulas"), json: body, as: team.practitioner)
+            try #require(made.status == .created, "\(made.text)")
+            formulaIDs.append(try #require(made.json["id"] as? String))
+        }
+        for formula in [formulaIDs[0], formulaIDs[1], formulaIDs[0]] {
+            let prescribed = try await app.send(.POST, team.path("prescriptions"), json: ["patientId": team.patientID, "formulaId": formula],
+                                                as: team.practitioner)
+            try #require(prescribed.status == .created, "\(prescribed.text)")
+        }
+        let plain = try await app.send(.POST, team.path("prescriptions"), json: [
+            "patientId": team.patientID, "medications": [["name": "Magnesium", "dose": "300 mg", "route": "oral", "frequency": "daily", "quantity": 30, "repeats": 0]]
+                as [[String: any Sendable]],
+        ], as: team.practitioner)
+        try #require(plain.status == .created, "\(plain.text)")
         let issued = try await invoice(appointment: visit)
         #expect(try await app.send(.POST, team.path("invoices/\(issued)/issue"), as: team.bookkeeper).status == .ok)
         #expect(try await app.send(.POST, team.path("invoices/\(issued)/payments"), json: ["amountCents": 5_000, "method": "card"],
@@ -120,6 +140,8 @@ struct PracticeReportTests {
             #expect(ages["0-30"] as? Int == 6_000 && ages["90+"] as? Int == 0)
             let low = try #require(report.json["lowStock"] as? [[String: Any]])
             #expect(low.map { $0["name"] as? String } == ["Heat pack"], "\(low)")
+            let formulas = try #require(report.json["topFormulas"] as? [[String: Any]])
+            #expect(formulas.map { "\($0["name"] as? String ?? "?") \($0["count"] as? Int ?? -1)" } == ["Gui Pi Tang 2", "Xiao Yao San 1"])
         }
     }
 
@@ -134,16 +156,18 @@ struct PracticeReportTests {
                 try #require(report.status == .ok, "\(report.text)")
                 return Set(report.json.keys)
             }
-            #expect(try await keys(team.owner) == ["period", "appointments", "utilisation", "patients", "revenue", "outstandingByAge", "lowStock"])
+            #expect(try await keys(team.owner) == ["period", "appointments", "utilisation", "patients", "revenue", "outstandingByAge", "lowStock",
+                                                   "topFormulas"])
             #expect(try await keys(team.bookkeeper) == ["period", "revenue", "outstandingByAge", "lowStock"])
             #expect(try await keys(team.receptionist) == ["period", "appointments", "lowStock"])
-            #expect(try await keys(team.practitioner) == ["period", "appointments", "utilisation", "patients"])
+            #expect(try await keys(team.practitioner) == ["period", "appointments", "utilisation", "patients", "topFormulas"])
             let colleague = try await app.addMember(to: team.owner, roles: ["practitioner"])
             let theirs = try await app.send(.GET, team.path(fixture.query + "&practitionerId=\(team.practitioner.userID)"), as: colleague)
             #expect(theirs.status == .forbidden)
             // The colleague's own figures: none of the team practitioner's appointments.
             let own = try await app.send(.GET, team.path(fixture.query), as: colleague)
             #expect((own.json["appointments"] as? [String: Any])?["booked"] as? Int == 0)
+            #expect((own.json["topFormulas"] as? [[String: Any]])?.isEmpty == true, "a colleague's prescriptions are not theirs")
         }
     }
 
@@ -170,6 +194,7 @@ struct PracticeReportTests {
             #expect((theirs.json["appointments"] as? [String: Any])?["booked"] as? Int == 0)
             #expect((theirs.json["revenue"] as? [String: Any])?["invoicedCents"] as? Int == 0)
             #expect((theirs.json["utilisation"] as? [[String: Any]])?.isEmpty == true)
+            #expect((theirs.json["topFormulas"] as? [[String: Any]])?.isEmpty == true)
         }
     }
 
@@ -186,6 +211,7 @@ struct PracticeReportTests {
             #expect(owner.text.contains("$110.00") && owner.text.contains("Invoiced by practitioner"))
             #expect(!owner.text.contains("style="), "the CSP allows no inline style")
             #expect(owner.text.contains("Running low") && owner.text.contains("<td>Heat pack</td><td>2</td>"))
+            #expect(owner.text.contains("<td>Gui Pi Tang</td><td>2</td>"))
             let desk = try await app.send(.GET, path, as: team.receptionist)
             #expect(desk.status == .ok)
             #expect(desk.text.contains("weeks-title") && !desk.text.contains("$110.00") && !desk.text.contains("<h2>Money</h2>"))
@@ -218,6 +244,8 @@ struct PracticeReportTests {
             #expect(cells.count == 3 && (0..<4).map { column in cells.reduce(0) { $0 + $1[column] } } == [6, 2, 1, 2], "\(weeks.rows)")
             let invoiced = try await csv("invoiced", as: team.bookkeeper)
             #expect(invoiced.rows == ["Practitioner,Invoiced (dollars)", "\(name),110.00"])
+            #expect(try await csv("formulas", as: team.practitioner).rows == ["Formula,Prescribed", "Gui Pi Tang,2", "Xiao Yao San,1"])
+            #expect(try await csv("formulas", as: team.bookkeeper).status == .notFound)
             let time = try await csv("time-booked", as: team.owner)
             #expect(time.rows.last == "\(name),120,\(fixture.days * 24 * 60)")
             // The desk sees no money: that table does not exist for it.

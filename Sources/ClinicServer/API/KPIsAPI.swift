@@ -51,6 +51,13 @@ enum KPIsAPI {
         let revenue: Revenue?
         let outstandingByAge: OutstandingByAge?
         let lowStock: [LowStock]?
+        let topFormulas: [TopFormula]?
+    }
+
+    struct TopFormula: Content {
+        let formulaId: String
+        let name: String
+        let count: Int
     }
 
     struct LowStock: Content {
@@ -86,7 +93,8 @@ enum KPIsAPI {
                 OutstandingByAge(upTo30: $0.outstandingByAge.upTo30, upTo60: $0.outstandingByAge.upTo60, upTo90: $0.outstandingByAge.upTo90,
                                  over90: $0.outstandingByAge.over90)
             },
-            lowStock: figures.lowStock?.map { LowStock(productId: $0.product.description, name: $0.name, stock: $0.stock) })
+            lowStock: figures.lowStock?.map { LowStock(productId: $0.product.description, name: $0.name, stock: $0.stock) },
+            topFormulas: figures.topFormulas?.map { TopFormula(formulaId: $0.formula.description, name: $0.name, count: $0.count) })
     }
 
     static let count: JSONValue = ["type": "integer", "minimum": 0]
@@ -114,6 +122,9 @@ enum KPIsAPI {
                                  "properties": ["0-30": count, "31-60": count, "61-90": count, "90+": count]],
             "lowStock": ["type": "array", "items": ["type": "object", "required": ["productId", "name", "stock"],
                                                     "properties": ["productId": AppointmentDocs.uuid, "name": ["type": "string"], "stock": count]]],
+            "topFormulas": ["type": "array", "maxItems": 10,
+                            "items": ["type": "object", "required": ["formulaId", "name", "count"],
+                                      "properties": ["formulaId": AppointmentDocs.uuid, "name": ["type": "string"], "count": count]]],
         ],
     ]
     static let doc = APIDoc(

@@ -11,6 +11,7 @@ enum ReportCSV {
         case timeBooked = "time-booked"
         case invoiced
         case runningLow = "running-low"
+        case formulas
     }
 
     /// The header and rows of `table`, or nil when these figures do not hold that part.
@@ -34,6 +35,9 @@ enum ReportCSV {
         case .runningLow:
             guard let low = figures.lowStock else { return nil }
             return [["Product", "In stock"]] + low.map { [$0.name, "\($0.stock)"] }
+        case .formulas:
+            guard let top = figures.topFormulas else { return nil }
+            return [["Formula", "Prescribed"]] + top.map { [$0.name, "\($0.count)"] }
         }
     }
 

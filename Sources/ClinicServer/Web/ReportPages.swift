@@ -71,6 +71,8 @@ enum ReportPages {
         let moneyChartHeight: Int
         let showStock: Bool
         let lowStock: [KPIsAPI.LowStock]
+        let showFormulas: Bool
+        let topFormulas: [KPIsAPI.TopFormula]
     }
 
     struct Row: Encodable { let name: String; let booked: String; let working: String; let share: String }
@@ -128,7 +130,9 @@ enum ReportPages {
             },
             moneyBars: moneyBars, chartHeight: plot + 40, chartWidth: 60 + bars.count * (barWidth + gap), moneyChartHeight: 20 + moneyBars.count * 30,
             showStock: figures.lowStock != nil,
-            lowStock: (figures.lowStock ?? []).map { KPIsAPI.LowStock(productId: $0.product.description, name: $0.name, stock: $0.stock) })
+            lowStock: (figures.lowStock ?? []).map { KPIsAPI.LowStock(productId: $0.product.description, name: $0.name, stock: $0.stock) },
+            showFormulas: figures.topFormulas != nil,
+            topFormulas: (figures.topFormulas ?? []).map { KPIsAPI.TopFormula(formulaId: $0.formula.description, name: $0.name, count: $0.count) })
         return try await request.render("reports", Layout("Reports", request: request, scope: scope), content)
     }
 }

@@ -47,6 +47,8 @@ struct PracticeReport: Sendable {
         var revenue: Revenue?
         /// Active products with fewer than the threshold in stock, fewest first.
         var lowStock: [(product: ProductID, name: String, stock: Int)]?
+        /// The library formulas prescribed most in the period, most first (at most ten).
+        var topFormulas: [(formula: FormulaID, name: String, count: Int)]?
     }
 
     static let defaultLowStock = 5
@@ -82,6 +84,18 @@ struct PracticeReport: Sendable {
                     """).all().map {
                         (ProductID(try $0.decode(column: "id", as: UUID.self)), try $0.decode(column: "name", as: String.self),
                          try $0.decode(column: "stock", as: Int.self))
+                    }
+            }
+            if sections.contains(.formulas) {
+                figures.topFormulas = try await tx.sql.raw("""
+                    SELECT t.formula_id, f.name, COUNT(*) AS n FROM formula_prescriptions t
+                    JOIN formulas f ON f.clinic_id = t.clinic_id AND f.id = t.formula_id
+                    WHERE t.clinic_id = \(bind: scope.realm) AND t.prescribed_quarter_ms >= \(bind: period.startMs)
+                      AND t.prescribed_quarter_ms < \(bind: period.endMs)
+                    """ + (practitioner.map { " AND t.prescriber_id = \(bind: $0.rawValue)" } ?? "")
+                    + " GROUP BY t.formula_id, f.name ORDER BY n DESC, f.name LIMIT 10").all().map {
+                        (FormulaID(try $0.decode(column: "formula_id", as: UUID.self)), try $0.decode(column: "name", as: String.self),
+                         try $0.decode(column: "n", as: Int.self))
                     }
             }
             try await Ledger.append(scope.event("report.read", resourceType: "clinic", resource: scope.realm,

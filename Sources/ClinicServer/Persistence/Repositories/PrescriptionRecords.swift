@@ -58,6 +58,13 @@ struct PrescriptionRecords: Sendable {
                 VALUES (\(bind: id.rawValue), \(bind: scope.realm), \(bind: request.patient.rawValue), \(bind: request.consultation?.rawValue),
                         \(bind: scope.actor.rawValue), \(bind: sealed), \(bind: now))
                 """).run()
+            if let formula = request.formulaSource {
+                let quarter: Int64 = 15 * 60 * 1000
+                try await tx.sql.raw("""
+                    INSERT INTO formula_prescriptions (id, clinic_id, formula_id, prescriber_id, prescribed_quarter_ms)
+                    VALUES (\(bind: UUID()), \(bind: scope.realm), \(bind: formula.rawValue), \(bind: scope.actor.rawValue), \(bind: now / quarter * quarter))
+                    """).run()
+            }
             try await Ledger.append(scope.event("prescription.create", resourceType: "prescription", resource: id.rawValue,
                                                 detail: "patient=\(request.patient)"), in: tx)
             return .done(PrescriptionRecord(id: id, patient: request.patient, consultation: request.consultation, prescriber: scope.actor,
