@@ -276,4 +276,36 @@ struct PracticeReportTests {
             #expect(probe.status == .notFound)
         }
     }
+
+    @Test("revenue by product counts issued invoices' product lines; a voided one and a draft do not", arguments: TestDatabase.allCases)
+    func revenueByProduct(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let made = try await app.send(.POST, team.path("products"), json: ["name": "Heat pack", "priceCents": 1_000], as: team.owner)
+            try #require(made.status == .created, "\(made.text)")
+            let product = try #require(made.json["id"] as? String)
+            func invoice(quantity: Int) async throws -> String {
+                let created = try await app.send(.POST, team.path("invoices"), json: [
+                    "patientId": team.patientID, "practitionerId": team.practitioner.userID,
+                    "lines": [["productId": product, "quantity": quantity], ["description": "Visit", "unitCents": 9_000]] as [[String: any Sendable]],
+                ], as: team.bookkeeper)
+                try #require(created.status == .created, "\(created.text)")
+                return try #require(created.json["id"] as? String)
+            }
+            let kept = try await invoice(quantity: 3)
+            #expect(try await app.send(.POST, team.path("invoices/\(kept)/issue"), as: team.bookkeeper).status == .ok)
+            let voided = try await invoice(quantity: 1)
+            #expect(try await app.send(.POST, team.path("invoices/\(voided)/issue"), as: team.bookkeeper).status == .ok)
+            #expect(try await app.send(.POST, team.path("invoices/\(voided)/void"), json: ["reason": "entered twice"], as: team.bookkeeper).status == .ok)
+            _ = try await invoice(quantity: 5)
+            let query = "kpis?from=\(Self.day(-1))&to=\(Self.day(2))"
+            let report = try await app.send(.GET, team.path(query), as: team.bookkeeper)
+            let byProduct = (report.json["revenue"] as? [String: Any])?["byProduct"] as? [[String: Any]]
+            #expect(byProduct?.map { "\($0["id"] as? String ?? "?") \($0["cents"] as? Int ?? -1)" } == ["\(product) 3000"], "\(report.text)")
+            // Narrowed to another practitioner: none of it.
+            let colleague = try await app.addMember(to: team.owner, roles: ["practitioner"])
+            let theirs = try await app.send(.GET, team.path(query + "&practitionerId=\(colleague.userID)"), as: team.owner)
+            #expect(((theirs.json["revenue"] as? [String: Any])?["byProduct"] as? [[String: Any]])?.isEmpty == true)
+        }
+    }
 }

@@ -33,6 +33,7 @@ enum KPIsAPI {
         let invoicedCents, collectedCents, gstCents, outstandingCents: Int
         let byPractitioner: [Amount]
         let byAppointmentType: [Amount]
+        let byProduct: [Amount]
     }
 
     struct OutstandingByAge: Content {
@@ -87,7 +88,8 @@ enum KPIsAPI {
                 Revenue(invoicedCents: $0.invoicedCents, collectedCents: $0.collectedCents, gstCents: $0.gstCents,
                         outstandingCents: $0.outstandingCents,
                         byPractitioner: $0.byPractitioner.map { Amount(id: $0.practitioner?.description, cents: $0.cents) },
-                        byAppointmentType: $0.byAppointmentType.map { Amount(id: $0.type?.description, cents: $0.cents) })
+                        byAppointmentType: $0.byAppointmentType.map { Amount(id: $0.type?.description, cents: $0.cents) },
+                        byProduct: $0.byProduct.map { Amount(id: $0.product.description, cents: $0.cents) })
             },
             outstandingByAge: figures.revenue.map {
                 OutstandingByAge(upTo30: $0.outstandingByAge.upTo30, upTo60: $0.outstandingByAge.upTo60, upTo90: $0.outstandingByAge.upTo90,
@@ -115,9 +117,10 @@ enum KPIsAPI {
             "patients": ["type": "object", "required": ["new", "returning", "seen"],
                          "properties": ["new": count, "returning": count, "seen": count]],
             "revenue": ["type": "object",
-                        "required": ["invoicedCents", "collectedCents", "gstCents", "outstandingCents", "byPractitioner", "byAppointmentType"],
+                        "required": ["invoicedCents", "collectedCents", "gstCents", "outstandingCents", "byPractitioner", "byAppointmentType",
+                                     "byProduct"],
                         "properties": ["invoicedCents": count, "collectedCents": count, "gstCents": count, "outstandingCents": count,
-                                       "byPractitioner": amounts, "byAppointmentType": amounts]],
+                                       "byPractitioner": amounts, "byAppointmentType": amounts, "byProduct": amounts]],
             "outstandingByAge": ["type": "object", "required": ["0-30", "31-60", "61-90", "90+"],
                                  "properties": ["0-30": count, "31-60": count, "61-90": count, "90+": count]],
             "lowStock": ["type": "array", "items": ["type": "object", "required": ["productId", "name", "stock"],

@@ -92,8 +92,8 @@ enum ServerRoleGrants {
             "GRANT SELECT, INSERT, UPDATE, DELETE ON patient_contact_preferences TO \(quoted)",
             // A moved appointment's reminder decisions are dropped, so the new time gets its own.
             "GRANT SELECT, INSERT, DELETE ON appointment_reminders TO \(quoted)",
-            // The formula tally is only ever added to, like the prescriptions it counts.
-            "GRANT SELECT, INSERT ON formula_prescriptions TO \(quoted)",
+            // The figures' tallies are only ever added to (a void adds the negated amounts).
+            "GRANT SELECT, INSERT ON formula_prescriptions, product_sales TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",
             "GRANT SELECT, INSERT ON audit_events, audit_checkpoints, audit_signing_keys TO \(quoted)",
             // `keys rewrap` wraps the same signing keys again; the triggers admit nothing else (AllowKeyRewrap).

@@ -213,6 +213,7 @@ struct InvoiceRecords: Sendable {
                 WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue) AND status = \(bind: InvoiceStatus.draft.rawValue) RETURNING id
                 """).first() != nil
             guard issued else { return .refused(Self.locked) }
+            try await Self.tallySales(existing, at: now, sign: 1, clinic: scope.realm, in: tx)
             try await Ledger.append(scope.event("invoice.issue", resourceType: "invoice", resource: id.rawValue,
                                                 detail: "patient=\(existing.patient) number=\(number) total=\(existing.totals.totalCents)"), in: tx)
             guard let record = try await Self.load(id, clinic: scope.realm, lock: false, keys: { keys }, in: tx) else { return .refused(.notFound) }
@@ -284,10 +285,30 @@ struct InvoiceRecords: Sendable {
                 RETURNING id
                 """).first() != nil
             guard voided else { return .refused(Self.locked) }
+            if existing.status == .issued, let issuedAt = existing.issuedAt {
+                try await Self.tallySales(existing, at: issuedAt.milliseconds, sign: -1, clinic: scope.realm, in: tx)
+            }
             try await Ledger.append(scope.event("invoice.void", resourceType: "invoice", resource: id.rawValue, detail: "patient=\(existing.patient)"), in: tx)
             guard let record = try await Self.load(id, clinic: scope.realm, lock: false, keys: { keys }, in: tx) else { return .refused(.notFound) }
             return .done(record)
         }.get()
+    }
+
+    /// Adds what the invoice charges for each product to the sales tally (`sign` -1 takes it
+    /// back when an issued invoice is voided), at the quarter hour it was issued.
+    private static func tallySales(_ invoice: InvoiceRecord, at issuedMs: Int64, sign: Int, clinic: UUID, in tx: ScopedSQL) async throws {
+        var byProduct: [UUID: Int] = [:]
+        for line in invoice.lines {
+            guard let product = line.productId.flatMap(UUID.init(uuidString:)) else { continue }
+            byProduct[product, default: 0] += line.totalCents
+        }
+        for (product, cents) in byProduct.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+            try await tx.sql.raw("""
+                INSERT INTO product_sales (id, clinic_id, product_id, practitioner_id, cents, issued_quarter_ms)
+                VALUES (\(bind: UUID()), \(bind: clinic), \(bind: product), \(bind: invoice.practitioner?.rawValue), \(bind: Int64(sign * cents)),
+                        \(bind: CreateReportTallies.quarter(issuedMs)))
+                """).run()
+        }
     }
 
     // MARK: Reading rows

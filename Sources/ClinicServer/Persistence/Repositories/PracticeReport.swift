@@ -28,6 +28,8 @@ struct PracticeReport: Sendable {
         let outstandingCents: Int
         let byPractitioner: [(practitioner: UserID?, cents: Int)]
         let byAppointmentType: [(type: AppointmentTypeID?, cents: Int)]
+        /// What issued invoices charged for each product (line totals, GST included).
+        let byProduct: [(product: ProductID, cents: Int)]
         let outstandingByAge: OutstandingByAge
     }
 
@@ -226,6 +228,12 @@ struct PracticeReport: Sendable {
             """ + narrowed(.invoice, practitioner) + " GROUP BY ap.type_id").all().map { row in
                 (type: try row.decode(column: "type", as: UUID?.self).map(AppointmentTypeID.init), cents: try row.decode(column: "cents", as: Int.self))
             }
+        let byProduct = try await tx.sql.raw("""
+            SELECT product_id, CAST(SUM(cents) AS BIGINT) AS cents FROM product_sales
+            WHERE clinic_id = \(bind: scope.realm) AND issued_quarter_ms >= \(bind: period.startMs) AND issued_quarter_ms < \(bind: period.endMs)
+            """ + narrowed(.bare, practitioner) + " GROUP BY product_id HAVING SUM(cents) <> 0 ORDER BY cents DESC, product_id").all().map { row in
+                (product: ProductID(try row.decode(column: "product_id", as: UUID.self)), cents: try row.decode(column: "cents", as: Int.self))
+            }
         let collected = try await tx.sql.raw("""
             SELECT CAST(SUM(p.amount_cents) AS BIGINT) AS cents FROM payments p JOIN invoices i ON i.id = p.invoice_id
             WHERE p.clinic_id = \(bind: scope.realm) AND p.received_at_ms >= \(bind: period.startMs) AND p.received_at_ms < \(bind: period.endMs)
@@ -248,6 +256,6 @@ struct PracticeReport: Sendable {
         }
         return Revenue(invoicedCents: try totals?.decode(column: "total", as: Int?.self) ?? 0, collectedCents: collected,
                        gstCents: try totals?.decode(column: "gst", as: Int?.self) ?? 0, outstandingCents: outstanding,
-                       byPractitioner: byPractitioner, byAppointmentType: byType, outstandingByAge: ages)
+                       byPractitioner: byPractitioner, byAppointmentType: byType, byProduct: byProduct, outstandingByAge: ages)
     }
 }

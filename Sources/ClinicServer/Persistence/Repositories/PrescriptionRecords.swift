@@ -59,10 +59,9 @@ struct PrescriptionRecords: Sendable {
                         \(bind: scope.actor.rawValue), \(bind: sealed), \(bind: now))
                 """).run()
             if let formula = request.formulaSource {
-                let quarter: Int64 = 15 * 60 * 1000
                 try await tx.sql.raw("""
                     INSERT INTO formula_prescriptions (id, clinic_id, formula_id, prescriber_id, prescribed_quarter_ms)
-                    VALUES (\(bind: UUID()), \(bind: scope.realm), \(bind: formula.rawValue), \(bind: scope.actor.rawValue), \(bind: now / quarter * quarter))
+                    VALUES (\(bind: UUID()), \(bind: scope.realm), \(bind: formula.rawValue), \(bind: scope.actor.rawValue), \(bind: CreateReportTallies.quarter(now)))
                     """).run()
             }
             try await Ledger.append(scope.event("prescription.create", resourceType: "prescription", resource: id.rawValue,
