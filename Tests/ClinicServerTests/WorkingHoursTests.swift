@@ -126,10 +126,10 @@ struct TodayPageTests {
             let home = try await app.send(.GET, "/", as: team.practitioner)
             #expect(home.headers.first(name: .location) == "/clinics/\(team.clinic)/today")
             let mine = try await app.send(.GET, "/clinics/\(team.clinic)/today", as: team.practitioner)
-            #expect(mine.status == .ok && mine.text.contains("Your appointments") && mine.text.contains("1 appointments") && mine.text.contains(family))
+            #expect(mine.status == .ok && mine.text.contains("Your appointments") && mine.text.contains("1 appointment.") && mine.text.contains(family))
             #expect(!mine.text.contains("Owing") && !mine.text.contains("$95.00"))
             let books = try await app.send(.GET, "/clinics/\(team.clinic)/today", as: team.bookkeeper)
-            #expect(books.text.contains("1 issued invoices") && books.text.contains("$95.00") && !books.text.contains("Your appointments"))
+            #expect(books.text.contains("1 issued invoice</a>") && books.text.contains("$95.00") && !books.text.contains("Your appointments"))
             let desk = try await app.send(.GET, "/clinics/\(team.clinic)/today", as: team.receptionist)
             #expect(!desk.text.contains("Owing") && !desk.text.contains(family))
         }

@@ -19,10 +19,12 @@ enum DashboardPages {
         let own: [Visit]
         let statuses: [Count]
         let practitioners: [Count]
-        let total: Int
+        /// "1 appointment", "No appointments".
+        let total: String
         let canOpenChart: Bool
         let showOwing: Bool
-        let owingCount: Int
+        /// "1 issued invoice".
+        let owingCount: String
         let owing: String
     }
 
@@ -55,8 +57,8 @@ enum DashboardPages {
                 Count(label: status.rawValue.replacingOccurrences(of: "_", with: " "), count: appointments.filter { $0.status == status }.count)
             },
             practitioners: staff.map { person in Count(label: person.name, count: appointments.filter { $0.practitioner == person.user }.count) },
-            total: appointments.count, canOpenChart: scope.may(.patient, .read),
-            showOwing: showOwing, owingCount: owing.count, owing: PageFormat.money(owing.cents))
+            total: PageFormat.count(appointments.count, "appointment", "appointments"), canOpenChart: scope.may(.patient, .read),
+            showOwing: showOwing, owingCount: PageFormat.count(owing.count, "issued invoice", "issued invoices"), owing: PageFormat.money(owing.cents))
         return try await request.render("today", Layout("Today", request: request, scope: scope), content)
     }
 }

@@ -67,6 +67,11 @@ struct PageClock {
 enum PageFormat {
     static func patientName(_ record: PatientRecord) -> String { "\(record.details.familyName), \(record.details.givenName)" }
 
+    /// A count as people say it: "No appointments", "1 appointment", "3 appointments".
+    static func count(_ n: Int, _ singular: String, _ plural: String) -> String {
+        n == 0 ? "No \(plural)" : n == 1 ? "1 \(singular)" : "\(n) \(plural)"
+    }
+
     /// Cents as dollars: 13900 -> "$139.00".
     static func money(_ cents: Int) -> String { "$\(cents / 100)." + String(format: "%02ld", cents % 100) }
 
