@@ -212,11 +212,14 @@ struct PracticeReportTests {
             #expect(!owner.text.contains("style="), "the CSP allows no inline style")
             #expect(owner.text.contains("Running low") && owner.text.contains("<td>Heat pack</td><td>2</td>"))
             #expect(owner.text.contains("<td>Gui Pi Tang</td><td>2</td>"))
+            // The utilisation line: one point per week, on a plot 0 to 100% high.
+            #expect(owner.text.contains("<title id=\"share-title\">") && owner.text.contains("<polyline class=\"chart-line\""))
+            #expect(owner.text.components(separatedBy: "<circle class=\"chart-point\"").count - 1 == 3)
             let desk = try await app.send(.GET, path, as: team.receptionist)
             #expect(desk.status == .ok)
             #expect(desk.text.contains("weeks-title") && !desk.text.contains("$110.00") && !desk.text.contains("<h2>Money</h2>"))
             let books = try await app.send(.GET, path, as: team.bookkeeper)
-            #expect(books.text.contains("$110.00") && !books.text.contains("weeks-title"))
+            #expect(books.text.contains("$110.00") && !books.text.contains("weeks-title") && !books.text.contains("share-title"))
             let blank = try await app.send(.GET, "/clinics/\(team.clinic)/reports", as: team.owner)
             #expect(blank.status == .ok, "the last four weeks by default")
         }
@@ -246,6 +249,11 @@ struct PracticeReportTests {
             #expect(invoiced.rows == ["Practitioner,Invoiced (dollars)", "\(name),110.00"])
             #expect(try await csv("formulas", as: team.practitioner).rows == ["Formula,Prescribed", "Gui Pi Tang,2", "Xiao Yao San,1"])
             #expect(try await csv("formulas", as: team.bookkeeper).status == .notFound)
+            // Week by week, booked and working minutes add up to the period's.
+            let byWeek = try await csv("time-by-week", as: team.owner)
+            #expect(byWeek.rows.first == "Week from,Booked minutes,Working minutes")
+            let minutes = byWeek.rows.dropFirst().map { $0.split(separator: ",").dropFirst().map { Int($0) ?? -1 } }
+            #expect(minutes.reduce(0) { $0 + $1[0] } == 120 && minutes.reduce(0) { $0 + $1[1] } == fixture.days * 24 * 60, "\(byWeek.rows)")
             let time = try await csv("time-booked", as: team.owner)
             #expect(time.rows.last == "\(name),120,\(fixture.days * 24 * 60)")
             // The desk sees no money: that table does not exist for it.

@@ -9,6 +9,7 @@ enum ReportCSV {
     enum Table: String, CaseIterable, Sendable {
         case weeks
         case timeBooked = "time-booked"
+        case timeByWeek = "time-by-week"
         case invoiced
         case runningLow = "running-low"
         case formulas
@@ -29,6 +30,12 @@ enum ReportCSV {
             guard let utilisation = figures.utilisation else { return nil }
             return [["Practitioner", "Booked minutes", "Working minutes"]]
                 + utilisation.map { [name($0.practitioner), "\($0.bookedMinutes)", "\($0.workingMinutes)"] }
+        case .timeByWeek:
+            guard let weekly = figures.weeklyUtilisation else { return nil }
+            return [["Week from", "Booked minutes", "Working minutes"]] + weekly.map { week in
+                let start = Date(timeIntervalSince1970: Double(figures.period.startMs + Int64(week.index) * PracticeReport.weekMs) / 1000)
+                return [clock.day(start), "\(week.bookedMinutes)", "\(week.workingMinutes)"]
+            }
         case .invoiced:
             guard let revenue = figures.revenue else { return nil }
             return [["Practitioner", "Invoiced (dollars)"]] + revenue.byPractitioner.map { [name($0.practitioner), dollars($0.cents)] }

@@ -47,6 +47,13 @@ enum ReportPages {
         let attendedY, attendedHeight, noShowY, noShowHeight, cancelledY, cancelledHeight, bookedY, bookedHeight: Int
     }
 
+    /// One week on the utilisation line: where its point is, and its figures for the table.
+    struct SharePoint: Encodable {
+        let label: String
+        let x, y: Int
+        let booked, working, share: String
+    }
+
     struct MoneyBar: Encodable {
         let label: String
         let y: Int
@@ -63,6 +70,9 @@ enum ReportPages {
         let noShowPercent: String?
         let weeks: [WeekBar]
         let utilisation: [Row]
+        let sharePoints: [SharePoint]
+        /// The points of the line, "x,y x,y …", for `<polyline points>`.
+        let shareLine: String
         let patients: KPIsAPI.Patients?
         let money: Money?
         let moneyBars: [MoneyBar]
@@ -107,6 +117,15 @@ enum ReportPages {
         let moneyBars = (revenue?.byPractitioner ?? []).enumerated().map { index, entry in
             MoneyBar(label: name(entry.practitioner), y: 10 + index * 30, width: entry.cents * moneyWidth / richest, amount: money(entry.cents))
         }
+        // Booked time as a share of working time, 0 to 100% up the plot (more than full is drawn full).
+        let sharePoints = (figures.weeklyUtilisation ?? []).map { week -> SharePoint in
+            let start = Date(timeIntervalSince1970: Double(period.startMs + Int64(week.index) * PracticeReport.weekMs) / 1000)
+            let share = week.workingMinutes == 0 ? 0 : Double(week.bookedMinutes) / Double(week.workingMinutes)
+            return SharePoint(label: String(clock.day(start).dropFirst(5)), x: 40 + week.index * (barWidth + gap) + barWidth / 2,
+                              y: plot + 10 - Int((min(share, 1) * Double(plot)).rounded()),
+                              booked: "\(week.bookedMinutes / 60) h \(week.bookedMinutes % 60) min", working: "\(week.workingMinutes / 60) h",
+                              share: week.workingMinutes == 0 ? "–" : String(format: "%.0f%%", share * 100))
+        }
         let csvQuery = "from=\(period.from)&to=\(period.to)" + (asked.map { "&practitionerId=\($0)" } ?? "")
         let content = Content(
             from: period.from, to: period.to, csvQuery: csvQuery,
@@ -122,13 +141,14 @@ enum ReportPages {
                     working: "\($0.workingMinutes / 60) h", share: $0.workingMinutes == 0 ? "–"
                         : String(format: "%.0f%%", Double($0.bookedMinutes) * 100 / Double($0.workingMinutes)))
             },
+            sharePoints: sharePoints, shareLine: sharePoints.map { "\($0.x),\($0.y)" }.joined(separator: " "),
             patients: figures.patients.map { KPIsAPI.Patients(new: $0.new, returning: $0.returning, seen: $0.seen) },
             money: revenue.map {
                 Money(invoiced: money($0.invoicedCents), collected: money($0.collectedCents), gst: money($0.gstCents),
                       outstanding: money($0.outstandingCents), upTo30: money($0.outstandingByAge.upTo30), upTo60: money($0.outstandingByAge.upTo60),
                       upTo90: money($0.outstandingByAge.upTo90), over90: money($0.outstandingByAge.over90))
             },
-            moneyBars: moneyBars, chartHeight: plot + 40, chartWidth: 60 + bars.count * (barWidth + gap), moneyChartHeight: 20 + moneyBars.count * 30,
+            moneyBars: moneyBars, chartHeight: plot + 40, chartWidth: 60 + max(bars.count, sharePoints.count) * (barWidth + gap), moneyChartHeight: 20 + moneyBars.count * 30,
             showStock: figures.lowStock != nil,
             lowStock: (figures.lowStock ?? []).map { KPIsAPI.LowStock(productId: $0.product.description, name: $0.name, stock: $0.stock) },
             showFormulas: figures.topFormulas != nil,

@@ -45,6 +45,9 @@ struct PracticeReport: Sendable {
         /// The same, week by week, for the reports page's chart.
         var weeks: [Week]?
         var utilisation: [Utilisation]?
+        /// Booked against working minutes week by week (every practitioner, or the one asked
+        /// for), for the reports page's line.
+        var weeklyUtilisation: [(index: Int, bookedMinutes: Int, workingMinutes: Int)]?
         var patients: PatientCounts?
         var revenue: Revenue?
         /// Active products with fewer than the threshold in stock, fewest first.
@@ -76,7 +79,10 @@ struct PracticeReport: Sendable {
                 figures.appointments = try await Self.appointments(period, practitioner, scope, tx)
                 figures.weeks = try await Self.weeks(period, practitioner, scope, tx)
             }
-            if sections.contains(.utilisation) { figures.utilisation = try await Self.utilisation(period, practitioner, scope, tx) }
+            if sections.contains(.utilisation) {
+                figures.utilisation = try await Self.utilisation(period, practitioner, scope, tx)
+                figures.weeklyUtilisation = try await Self.weeklyUtilisation(period, practitioner, scope, tx)
+            }
             if sections.contains(.patients) { figures.patients = try await Self.patients(period, practitioner, scope, tx) }
             if sections.contains(.revenue) { figures.revenue = try await Self.revenue(period, practitioner, scope, tx) }
             if sections.contains(.stock) {
@@ -189,6 +195,33 @@ struct PracticeReport: Sendable {
         return Set(booked.keys).union(working.keys).sorted { $0.uuidString < $1.uuidString }.map {
             Utilisation(practitioner: UserID($0), bookedMinutes: booked[$0] ?? 0, workingMinutes: working[$0] ?? 0)
         }
+    }
+
+    /// The same as `utilisation`, summed over practitioners and cut into the weeks of `weeks`:
+    /// booked minutes by the week an appointment starts in, working minutes by the weekdays of
+    /// each week's days.
+    private static func weeklyUtilisation(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
+                                          _ tx: ScopedSQL) async throws -> [(index: Int, bookedMinutes: Int, workingMinutes: Int)] {
+        let weekdays = period.weekdays
+        let count = (weekdays.count + 6) / 7
+        var booked = [Int](repeating: 0, count: count), working = [Int](repeating: 0, count: count)
+        for row in try await tx.sql.raw("""
+            SELECT (starts_at_ms - \(bind: period.startMs)) / \(bind: weekMs) AS week, CAST(SUM(ends_at_ms - starts_at_ms) AS BIGINT) AS ms
+            FROM appointments WHERE clinic_id = \(bind: scope.realm) AND starts_at_ms >= \(bind: period.startMs) AND starts_at_ms < \(bind: period.endMs)
+              AND status <> 'cancelled'
+            """ + narrowed(.bare, practitioner) + " GROUP BY 1").all() {
+            let week = Int(try row.decode(column: "week", as: Int64.self))
+            if booked.indices.contains(week) { booked[week] += Int(try row.decode(column: "ms", as: Int64.self) / 60_000) }
+        }
+        var perWeekday: [WorkingPeriod.Weekday: Int] = [:]
+        for row in try await tx.sql.raw("""
+            SELECT weekday, start_minute, end_minute FROM working_hours WHERE clinic_id = \(bind: scope.realm)
+            """ + narrowed(.bare, practitioner)).all() {
+            guard let weekday = WorkingPeriod.Weekday(rawValue: try row.decode(column: "weekday", as: String.self)) else { continue }
+            perWeekday[weekday, default: 0] += Int(try row.decode(column: "end_minute", as: Int64.self) - row.decode(column: "start_minute", as: Int64.self))
+        }
+        for (day, weekday) in weekdays.enumerated() { working[day / 7] += perWeekday[weekday] ?? 0 }
+        return (0..<count).map { (index: $0, bookedMinutes: booked[$0], workingMinutes: working[$0]) }
     }
 
     /// Seen: patients with an attended appointment in the period; new: those whose first
