@@ -1,5 +1,13 @@
 """`clinickeep demo` fills a database with synthetic clinics that behave like real ones."""
+import pathlib
 import re
+
+from selenium.webdriver.common.by import By
+
+from conftest import report_measurement
+from test_attack_browser import WatchedBrowser
+
+SCREENSHOTS = pathlib.Path(__file__).parent / "screenshots"
 
 
 # Issue 7: `clinickeep demo --clinics N --patients M` with a progress line per clinic; the result
@@ -30,6 +38,25 @@ def test_the_demo_command_fills_clinics_that_sign_in_and_verify(server):
     signed = len(notes.json()["consultations"])
     assert len(invoices) == signed and all(i["status"] in ("issued", "paid") and i["number"] and i.get("providerNumber") for i in invoices), invoices
     assert sorted(i["number"] for i in invoices) == list(range(1, signed + 1))
+    # The reports page over the demo clinic, in headless Chromium: the charts draw (each SVG has
+    # a size and marks in it), nothing breaks the CSP, and a screenshot goes in the run's summary.
+    browser = WatchedBrowser(server, owner)
+    try:
+        browser.sign_in()
+        browser.driver.get_log("browser")
+        browser.open("/clinics/%s/reports" % clinic_id)
+        charts = browser.driver.find_elements(By.CSS_SELECTOR, "svg.chart")
+        assert len(charts) >= 3 and all(chart.size["height"] > 0 and chart.size["width"] > 0 for chart in charts), browser.text()
+        assert browser.driver.find_elements(By.CSS_SELECTOR, "svg.chart rect.chart-attended, svg.chart circle.chart-point")
+        assert not browser.violations()
+        SCREENSHOTS.mkdir(exist_ok=True)
+        shot = SCREENSHOTS / ("reports-page-%s.png" % server.backend)
+        browser.driver.save_screenshot(str(shot))
+        report_measurement("reports page (%s): %d charts drawn, no CSP violation; screenshot %s (%d KiB)"
+                           % (server.backend, len(charts), shot, shot.stat().st_size // 1024))
+    finally:
+        browser.driver.quit()
+
     verified = server.command("audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
 

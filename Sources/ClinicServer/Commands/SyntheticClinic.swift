@@ -42,8 +42,12 @@ struct SyntheticClinic: Sendable {
         let practitioners = [try await member(.practitioner, 1), try await member(.practitioner, 2)]
         let receptionist = try await member(.receptionist, 1)
         let bookkeeper = try await member(.bookkeeper, 1)
+        // Every day 08:00 to 18:00 (the clinic's zone is UTC): the visits below fall inside, and
+        // the reports page has working time to set them against.
+        let week = WorkingWeek(periods: WorkingPeriod.Weekday.allCases.map { WorkingPeriod(weekday: $0, startMinute: 8 * 60, endMinute: 18 * 60) })
         for (index, practitioner) in practitioners.enumerated() {
             try await staff.setProviderNumber(of: practitioner, to: try ProviderNumber(parsing: "\(212_340 + index)\(index + 1)A"))
+            try await WorkingHours(scope: ownerScope, services: services).replace(of: practitioner, with: week)
         }
         let catalogue = AppointmentTypes(scope: ownerScope, services: services)
         var types: [AppointmentTypeID] = []
