@@ -51,6 +51,23 @@ public struct ReportPeriod: Sendable, Equatable {
         }
         return result
     }
+
+    /// Where each week of the period starts, as an instant: the period's first day and every
+    /// seventh day after it, at midnight on the clinic's calendar (so a week that holds a
+    /// daylight-saving change is 167 or 169 hours long, and no visit slips into its neighbour).
+    public var weekStarts: [Int64] {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone.zone
+        let first = Date(timeIntervalSince1970: Double(startMs) / 1000)
+        var starts: [Int64] = []
+        for week in 0... {
+            guard let start = calendar.date(byAdding: .day, value: 7 * week, to: first) else { break }
+            let ms = Int64((start.timeIntervalSince1970 * 1000).rounded())
+            guard ms < endMs else { break }
+            starts.append(ms)
+        }
+        return starts
+    }
 }
 
 /// The parts of the practice's figures, and who may see which (the permission matrix says who

@@ -316,4 +316,33 @@ struct PracticeReportTests {
             #expect(((theirs.json["revenue"] as? [String: Any])?["byProduct"] as? [[String: Any]])?.isEmpty == true)
         }
     }
+
+    // Days and weeks are the clinic's: Sydney's clocks go forward at 02:00 on Sunday 5 October
+    // 2031, so that day is 23 hours long and the week after it starts at 00:00 +11:00.
+    @Test("across a daylight-saving change, days and weeks end at the clinic's midnight", arguments: TestDatabase.allCases)
+    func daylightSaving(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let zone = try await app.send(.PUT, team.path("settings"), json: ["timeZone": "Australia/Sydney"], as: team.owner)
+            try #require(zone.status == .ok, "\(zone.text)")
+            // 23:30 on Saturday 4 October (+10:00), 00:30 and 23:30 on Sunday 5 October (the 00:30
+            // before the change, +10:00; the 23:30 after it, +11:00), 00:30 on Monday 6 October (+11:00).
+            for start in ["2031-10-04T13:30:00Z", "2031-10-04T14:30:00Z", "2031-10-05T12:30:00Z", "2031-10-05T13:30:00Z"] {
+                let booked = try await app.book(team, as: team.receptionist, at: start)
+                try #require(booked.status == .created, "\(start): \(booked.text)")
+            }
+            func booked(_ from: String, _ to: String) async throws -> Int? {
+                let report = try await app.send(.GET, team.path("kpis?from=\(from)&to=\(to)"), as: team.owner)
+                return (report.json["appointments"] as? [String: Any])?["booked"] as? Int
+            }
+            #expect(try await booked("2031-10-05", "2031-10-06") == 2, "Sunday holds its 00:30 and its 23:30")
+            #expect(try await booked("2031-10-04", "2031-10-05") == 1)
+            #expect(try await booked("2031-10-06", "2031-10-07") == 1)
+            // Weeks from Monday 29 September: the Monday 00:30 is the second week's, not the first's.
+            let weeks = try await app.send(.GET, "/clinics/\(team.clinic)/reports.csv?table=weeks&from=2031-09-29&to=2031-10-13", as: team.owner)
+            #expect(weeks.text.components(separatedBy: "\r\n").filter { !$0.isEmpty } == [
+                "Week from,Booked,Attended,Did not come,Cancelled", "2031-09-29,3,0,0,0", "2031-10-06,1,0,0,0",
+            ], "\(weeks.text)")
+        }
+    }
 }

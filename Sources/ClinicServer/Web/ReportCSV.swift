@@ -18,11 +18,12 @@ enum ReportCSV {
     /// The header and rows of `table`, or nil when these figures do not hold that part.
     static func rows(_ table: Table, _ figures: PracticeReport.Figures, clock: PageClock,
                      name: (UserID?) -> String) -> [[String]]? {
+        let weekStarts = figures.period.weekStarts
         switch table {
         case .weeks:
             guard let weeks = figures.weeks else { return nil }
             return [["Week from", "Booked", "Attended", "Did not come", "Cancelled"]] + weeks.map { week in
-                let start = Date(timeIntervalSince1970: Double(figures.period.startMs + Int64(week.index) * PracticeReport.weekMs) / 1000)
+                let start = Date(timeIntervalSince1970: Double(weekStarts[week.index]) / 1000)
                 let f = week.figures
                 return [clock.day(start), "\(f.booked)", "\(f.attended)", "\(f.noShow)", "\(f.cancelled)"]
             }
@@ -33,7 +34,7 @@ enum ReportCSV {
         case .timeByWeek:
             guard let weekly = figures.weeklyUtilisation else { return nil }
             return [["Week from", "Booked minutes", "Working minutes"]] + weekly.map { week in
-                let start = Date(timeIntervalSince1970: Double(figures.period.startMs + Int64(week.index) * PracticeReport.weekMs) / 1000)
+                let start = Date(timeIntervalSince1970: Double(weekStarts[week.index]) / 1000)
                 return [clock.day(start), "\(week.bookedMinutes)", "\(week.workingMinutes)"]
             }
         case .invoiced:

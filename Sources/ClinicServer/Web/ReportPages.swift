@@ -97,7 +97,7 @@ enum ReportPages {
         let figures = try await PracticeReport(scope: scope, services: request.services).figures(for: period, practitioner: asked)
         let name = { (id: UserID?) in names.first { $0.user == id }?.name ?? "Not named" }
 
-        let weeks = figures.weeks ?? []
+        let weeks = figures.weeks ?? [], weekStarts = period.weekStarts
         let tallest = max(1, weeks.map(\.figures.booked).max() ?? 1)
         let bars = weeks.map { week -> WeekBar in
             let f = week.figures
@@ -105,7 +105,7 @@ enum ReportPages {
             func height(_ n: Int) -> Int { n * plot / tallest }
             let h1 = height(f.attended), h2 = height(f.noShow), h3 = height(f.cancelled), h4 = height(other)
             let base = plot + 10
-            let startDay = Date(timeIntervalSince1970: Double(period.startMs + Int64(week.index) * PracticeReport.weekMs) / 1000)
+            let startDay = Date(timeIntervalSince1970: Double(weekStarts[week.index]) / 1000)
             return WeekBar(label: String(clock.day(startDay).dropFirst(5)), x: 40 + week.index * (barWidth + gap),
                            attended: f.attended, noShow: f.noShow, cancelled: f.cancelled, booked: other,
                            attendedY: base - h1, attendedHeight: h1, noShowY: base - h1 - h2, noShowHeight: h2,
@@ -119,7 +119,7 @@ enum ReportPages {
         }
         // Booked time as a share of working time, 0 to 100% up the plot (more than full is drawn full).
         let sharePoints = (figures.weeklyUtilisation ?? []).map { week -> SharePoint in
-            let start = Date(timeIntervalSince1970: Double(period.startMs + Int64(week.index) * PracticeReport.weekMs) / 1000)
+            let start = Date(timeIntervalSince1970: Double(weekStarts[week.index]) / 1000)
             let share = week.workingMinutes == 0 ? 0 : Double(week.bookedMinutes) / Double(week.workingMinutes)
             return SharePoint(label: String(clock.day(start).dropFirst(5)), x: 40 + week.index * (barWidth + gap) + barWidth / 2,
                               y: plot + 10 - Int((min(share, 1) * Double(plot)).rounded()),

@@ -149,13 +149,25 @@ struct PracticeReport: Sendable {
         return figures
     }
 
-    static let weekMs: Int64 = 7 * 86_400_000
+    /// The week of the period an appointment starts in, as SQL: its index among `weekStarts`.
+    private static func weekOf(_ period: ReportPeriod) -> SQLQueryString {
+        let starts = period.weekStarts
+        // A period of one week or less: every appointment is in the first (a CASE needs a WHEN).
+        guard starts.count > 1 else { return " \(bind: Int64(0)) " }
+        // Spaces around it: it is joined to the text before and after as it is.
+        var sql: SQLQueryString = " CASE"
+        for (index, next) in starts.enumerated().dropFirst() {
+            sql = sql + " WHEN starts_at_ms < \(bind: next) THEN \(bind: Int64(index - 1))"
+        }
+        return sql + " ELSE \(bind: Int64(starts.count - 1)) END "
+    }
 
     private static func weeks(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope, _ tx: ScopedSQL) async throws -> [Week] {
-        let count = Int((period.endMs - period.startMs + weekMs - 1) / weekMs)
-        var weeks = (0..<count).map { Week(index: $0) }
+        var weeks = period.weekStarts.indices.map { Week(index: $0) }
         for row in try await tx.sql.raw("""
-            SELECT (starts_at_ms - \(bind: period.startMs)) / \(bind: weekMs) AS week, status, COUNT(*) AS n FROM appointments
+            SELECT
+            """ + weekOf(period) + """
+             AS week, status, COUNT(*) AS n FROM appointments
             WHERE clinic_id = \(bind: scope.realm) AND starts_at_ms >= \(bind: period.startMs) AND starts_at_ms < \(bind: period.endMs)
             """ + narrowed(.bare, practitioner) + " GROUP BY 1, 2").all() {
             let week = Int(try row.decode(column: "week", as: Int64.self)), n = try row.decode(column: "n", as: Int.self)
@@ -206,7 +218,9 @@ struct PracticeReport: Sendable {
         let count = (weekdays.count + 6) / 7
         var booked = [Int](repeating: 0, count: count), working = [Int](repeating: 0, count: count)
         for row in try await tx.sql.raw("""
-            SELECT (starts_at_ms - \(bind: period.startMs)) / \(bind: weekMs) AS week, CAST(SUM(ends_at_ms - starts_at_ms) AS BIGINT) AS ms
+            SELECT
+            """ + weekOf(period) + """
+             AS week, CAST(SUM(ends_at_ms - starts_at_ms) AS BIGINT) AS ms
             FROM appointments WHERE clinic_id = \(bind: scope.realm) AND starts_at_ms >= \(bind: period.startMs) AND starts_at_ms < \(bind: period.endMs)
               AND status <> 'cancelled'
             """ + narrowed(.bare, practitioner) + " GROUP BY 1").all() {
