@@ -88,12 +88,15 @@ public struct ReportSections: OptionSet, Sendable, Hashable {
 
     public static let all: ReportSections = [.appointments, .utilisation, .patients, .revenue, .stock, .formulas]
 
-    /// What these roles see together.
-    public static func visible(to roles: Set<Role>) -> ReportSections {
+    /// What these roles see together, with what the clinic's owners allow beyond the standard.
+    public static func visible(to roles: Set<Role>, allowing visibility: ReportVisibility = .standard) -> ReportSections {
         var sections: ReportSections = []
         if roles.contains(.owner) { sections.formUnion(.all) }
         if roles.contains(.admin) { sections.formUnion([.appointments, .utilisation, .patients, .stock, .formulas]) }
+        if roles.contains(.admin), visibility.adminsSeeRevenue { sections.formUnion(.revenue) }
         if roles.contains(.practitioner) { sections.formUnion([.appointments, .utilisation, .patients, .formulas]) }
+        // Their own: a practitioner's figures are always narrowed to them (`ownActivityOnly`).
+        if roles.contains(.practitioner), visibility.practitionersSeeOwnRevenue { sections.formUnion(.revenue) }
         if roles.contains(.receptionist) { sections.formUnion([.appointments, .stock]) }
         if roles.contains(.bookkeeper) { sections.formUnion([.revenue, .stock]) }
         return sections
@@ -105,6 +108,20 @@ public struct ReportSections: OptionSet, Sendable, Hashable {
     public static func ownActivityOnly(_ roles: Set<Role>) -> Bool {
         roles.contains(.practitioner) && roles.isDisjoint(with: [.owner, .admin])
     }
+}
+
+/// What a clinic's owners allow beyond the standard parts: money is the owners' and the
+/// bookkeepers' unless they open it to admins, or to each practitioner for their own invoices.
+public struct ReportVisibility: Sendable, Equatable {
+    public var practitionersSeeOwnRevenue: Bool
+    public var adminsSeeRevenue: Bool
+
+    public init(practitionersSeeOwnRevenue: Bool, adminsSeeRevenue: Bool) {
+        self.practitionersSeeOwnRevenue = practitionersSeeOwnRevenue
+        self.adminsSeeRevenue = adminsSeeRevenue
+    }
+
+    public static let standard = ReportVisibility(practitionersSeeOwnRevenue: false, adminsSeeRevenue: false)
 }
 
 /// How a clinic's appointments went in a period.

@@ -345,4 +345,47 @@ struct PracticeReportTests {
             ], "\(weeks.text)")
         }
     }
+
+    // PRX-5: money opens to practitioners (their own) or admins only when an owner says so.
+    @Test("owners may let practitioners see their own revenue and admins all of it; no one else may", arguments: TestDatabase.allCases)
+    func revenueOpenedByOwners(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let fixture = try await Self.fixture(app)
+            let team = fixture.team
+            let admin = try await app.addMember(to: team.owner, roles: ["admin"])
+            let colleague = try await app.addMember(to: team.owner, roles: ["practitioner"])
+            func revenue(_ session: TestSession) async throws -> [String: Any]? {
+                let report = try await app.send(.GET, team.path(fixture.query), as: session)
+                return report.json["revenue"] as? [String: Any]
+            }
+            let closedToPractitioner = try await revenue(team.practitioner), closedToAdmin = try await revenue(admin)
+            #expect(closedToPractitioner == nil && closedToAdmin == nil, "closed by default")
+            // An admin may read the switches but not turn them.
+            #expect(try await app.send(.GET, team.path("settings/reports"), as: admin).json["adminsSeeRevenue"] as? Bool == false)
+            #expect(try await app.send(.PUT, team.path("settings/reports"), json: ["adminsSeeRevenue": true], as: admin).status == .forbidden)
+            #expect(try await app.send(.PUT, team.path("settings/reports"), json: ["adminsSeeRevenue": "yes"], as: team.owner).status == .badRequest)
+
+            let opened = try await app.send(.PUT, team.path("settings/reports"), json: ["practitionersSeeOwnRevenue": true], as: team.owner)
+            #expect(opened.json["practitionersSeeOwnRevenue"] as? Bool == true && opened.json["adminsSeeRevenue"] as? Bool == false)
+            #expect(try await revenue(team.practitioner)?["invoicedCents"] as? Int == 11_000, "their own invoice")
+            #expect(try await revenue(colleague)?["invoicedCents"] as? Int == 0, "never a colleague's")
+            #expect(try await revenue(admin) == nil)
+            #expect(try await revenue(team.receptionist) == nil)
+
+            _ = try await app.send(.PUT, team.path("settings/reports"), json: ["adminsSeeRevenue": true], as: team.owner)
+            #expect(try await revenue(admin)?["invoicedCents"] as? Int == 11_000)
+            // The page's form sets both at once: an unticked box turns its switch off.
+            let page = try await app.send(.POST, "/clinics/\(team.clinic)/reports/visibility", as: team.owner,
+                                          headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                          rawBody: "csrfToken=\(team.owner.csrfToken)&adminsSeeRevenue=on")
+            #expect(page.status == .seeOther)
+            let practitionerAfterForm = try await revenue(team.practitioner), adminAfterForm = try await revenue(admin)
+            #expect(practitionerAfterForm == nil && adminAfterForm?["invoicedCents"] as? Int == 11_000)
+
+            // From another clinic: 404, and its switches stay as they were.
+            let other = try await app.clinicTeam()
+            #expect(try await app.send(.PUT, team.path("settings/reports"), json: ["adminsSeeRevenue": false], as: other.owner).status == .notFound)
+            #expect(try await app.send(.GET, other.path("settings/reports"), as: other.owner).json["adminsSeeRevenue"] as? Bool == false)
+        }
+    }
 }

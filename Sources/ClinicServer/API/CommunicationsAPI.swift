@@ -102,7 +102,7 @@ enum CommunicationsAPI {
     ]
     static let readDoc = APIDoc(summary: "The clinic's reminder lead times, quiet hours, channels and sender name (owners, admins)", tag: "clinics",
                                 answers: [.init(status: 200, description: "The settings.", schema: settingsSchema)] + OpenAPIDocs.error)
-    static let updateDoc = APIDoc(summary: "Change the clinic's communication settings; fields left out stay as they are (owners, admins)",
+    static let updateDoc = APIDoc(summary: "Change the clinic's communication settings; fields left out stay as they are (owners)",
                                   tag: "clinics", body: settingsSchema.droppingRequired,
                                   answers: [.init(status: 200, description: "The settings.", schema: settingsSchema)] + OpenAPIDocs.error)
     static let preferencesDoc = APIDoc(

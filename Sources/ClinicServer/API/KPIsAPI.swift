@@ -8,7 +8,45 @@ import Vapor
 enum KPIsAPI {
     static func register(_ api: any RoutesBuilder) {
         api.grouped("clinics", ":clinicId", "kpis").inClinic(.GET, permission: (.report, .read), doc: doc, use: read)
+        let settings = api.grouped("clinics", ":clinicId", "settings", "reports")
+        settings.inClinic(.GET, permission: (.clinicSettings, .read), doc: readVisibilityDoc, use: readVisibility)
+        settings.inClinic(.PUT, permission: (.clinicSettings, .update), doc: updateVisibilityDoc, use: updateVisibility)
     }
+
+    /// `GET, PUT /api/v1/clinics/{clinicId}/settings/reports`: what owners open beyond the
+    /// standard parts (owners change it; admins read it).
+    struct Visibility: Content {
+        let practitionersSeeOwnRevenue: Bool?
+        let adminsSeeRevenue: Bool?
+
+        init(_ visibility: ReportVisibility) {
+            practitionersSeeOwnRevenue = visibility.practitionersSeeOwnRevenue
+            adminsSeeRevenue = visibility.adminsSeeRevenue
+        }
+    }
+
+    static func readVisibility(_ request: Request, scope: ClinicScope) async throws -> Visibility {
+        Visibility(try await ReportSettings.read(scope: scope, services: request.services))
+    }
+
+    static func updateVisibility(_ request: Request, scope: ClinicScope) async throws -> Visibility {
+        let body = try request.decodeBody(Visibility.self)
+        return Visibility(try await ReportSettings.update(scope: scope, services: request.services,
+                                                          practitionersSeeOwnRevenue: body.practitionersSeeOwnRevenue,
+                                                          adminsSeeRevenue: body.adminsSeeRevenue))
+    }
+
+    static let visibilitySchema: JSONValue = [
+        "type": "object", "required": ["practitionersSeeOwnRevenue", "adminsSeeRevenue"],
+        "properties": ["practitionersSeeOwnRevenue": ["type": "boolean"], "adminsSeeRevenue": ["type": "boolean"]],
+    ]
+    static let readVisibilityDoc = APIDoc(
+        summary: "Who sees money in the practice's figures beyond owners and bookkeepers (owners, admins)", tag: "clinics",
+        answers: [.init(status: 200, description: "The switches.", schema: visibilitySchema)] + OpenAPIDocs.error)
+    static let updateVisibilityDoc = APIDoc(
+        summary: "Let practitioners see the revenue of their own invoices, or admins all revenue; a switch left out stays (owners)",
+        tag: "clinics", body: visibilitySchema.droppingRequired,
+        answers: [.init(status: 200, description: "The switches.", schema: visibilitySchema)] + OpenAPIDocs.error)
 
     struct Period: Content { let from, to, timeZone: String }
 

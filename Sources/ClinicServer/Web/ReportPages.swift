@@ -9,6 +9,21 @@ enum ReportPages {
     static func register(_ clinic: any RoutesBuilder) {
         clinic.inClinic(.GET, "reports", permission: (.report, .read), use: show)
         clinic.inClinic(.GET, "reports.csv", permission: (.report, .read), use: download)
+        clinic.inClinic(.POST, "reports", "visibility", permission: (.clinicSettings, .update), use: saveVisibility)
+    }
+
+    struct VisibilityForm: Vapor.Content {
+        var practitionersSeeOwnRevenue: String?
+        var adminsSeeRevenue: String?
+    }
+
+    /// The owner's two switches, from the form at the foot of the page (an unticked box is absent).
+    static func saveVisibility(_ request: Request, scope: ClinicScope) async throws -> Response {
+        let form = try request.content.decode(VisibilityForm.self)
+        _ = try await ReportSettings.update(scope: scope, services: request.services,
+                                            practitionersSeeOwnRevenue: form.practitionersSeeOwnRevenue == "on",
+                                            adminsSeeRevenue: form.adminsSeeRevenue == "on")
+        return request.redirect(to: "/clinics/\(scope.clinic)/reports")
     }
 
     /// The period (default: the last four weeks and today) and the practitioner asked for.
@@ -81,6 +96,8 @@ enum ReportPages {
         let moneyChartHeight: Int
         let showStock: Bool
         let lowStock: [KPIsAPI.LowStock]
+        /// For owners: the switches of what others see.
+        let visibility: KPIsAPI.Visibility?
         let showFormulas: Bool
         let topFormulas: [KPIsAPI.TopFormula]
     }
@@ -151,6 +168,8 @@ enum ReportPages {
             moneyBars: moneyBars, chartHeight: plot + 40, chartWidth: 60 + max(bars.count, sharePoints.count) * (barWidth + gap), moneyChartHeight: 20 + moneyBars.count * 30,
             showStock: figures.lowStock != nil,
             lowStock: (figures.lowStock ?? []).map { KPIsAPI.LowStock(productId: $0.product.description, name: $0.name, stock: $0.stock) },
+            visibility: scope.may(.clinicSettings, .update)
+                ? KPIsAPI.Visibility(try await ReportSettings.read(scope: scope, services: request.services)) : nil,
             showFormulas: figures.topFormulas != nil,
             topFormulas: (figures.topFormulas ?? []).map { KPIsAPI.TopFormula(formulaId: $0.formula.description, name: $0.name, count: $0.count) })
         return try await request.render("reports", Layout("Reports", request: request, scope: scope), content)

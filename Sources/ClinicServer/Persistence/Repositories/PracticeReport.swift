@@ -64,7 +64,6 @@ struct PracticeReport: Sendable {
     /// their own activity is narrowed to themselves, and asking for a colleague is refused.
     func figures(for period: ReportPeriod, practitioner asked: UserID?, lowStockBelow: Int = defaultLowStock) async throws -> Figures {
         let scope = self.scope
-        let sections = ReportSections.visible(to: scope.roles)
         let practitioner: UserID?
         if ReportSections.ownActivityOnly(scope.roles) {
             guard asked == nil || asked == scope.actor else { throw ClinicError.forbidden("You may see your own figures only.") }
@@ -74,6 +73,7 @@ struct PracticeReport: Sendable {
         }
         return try await services.store.transaction(realm: scope.realm) { tx in
             if let asked { try await ClinicReferences.requirePractitioner(asked, clinic: scope.realm, in: tx) }
+            let sections = ReportSections.visible(to: scope.roles, allowing: try await ReportSettings.visibility(clinic: scope.realm, in: tx))
             var figures = Figures(period: period)
             if sections.contains(.appointments) {
                 figures.appointments = try await Self.appointments(period, practitioner, scope, tx)
