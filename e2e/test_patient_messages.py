@@ -229,8 +229,9 @@ def test_sms_and_whatsapp_through_the_provider(make_server):
 
 
 # A clinic's own Twilio account (an `sms-provider` integration secret) carries its texts on a
-# server with no operator account; checked when stored; another clinic without one sends nothing;
-# the token is never answered back nor logged.
+# server with no operator account; checked when stored; another clinic whose stored token is wrong
+# (the provider answers 401) keeps its text queued for another try, not failed for good; the
+# token is never answered back nor logged.
 def test_a_clinic_sends_texts_through_its_own_provider_account(make_server):
     provider = TwilioStandIn().start()
     own_sid, own_token = "AC" + "fedcba9876543210" * 2, "own-token-" + canary("t").lower()
@@ -247,6 +248,9 @@ def test_a_clinic_sends_texts_through_its_own_provider_account(make_server):
         stored = team.owner.request("POST", team.path("integration-secrets"), json={
             "kind": "sms-provider", "label": "twilio", "value": "%s:%s:+61400000002" % (own_sid, own_token)})
         assert stored.status_code == 201 and own_token not in stored.text, stored.text
+        wrong = other.owner.request("POST", other.path("integration-secrets"), json={
+            "kind": "sms-provider", "label": "twilio", "value": "%s:not-the-token:+61400000003" % own_sid})
+        assert wrong.status_code == 201, wrong.text
 
         ids = {}
         for clinic in (team, other):
@@ -257,10 +261,10 @@ def test_a_clinic_sends_texts_through_its_own_provider_account(make_server):
             assert booked.status_code == 201, booked.text
 
         wait_until(lambda: provider.to("+61412555202"), "the text through the clinic's own account")
-        time.sleep(1.5)  # a further round or two: the other clinic's text still waits
+        wait_until(lambda: (messages(other, ids[other])[0].get("failureReason") or "").endswith("401"), "the 401 recorded")
         assert provider.accepted_by == [own_sid] and provider.to("+61412555202")[0][1] == "+61400000002"
         assert [m["status"] for m in messages(team, ids[team])] == ["sent"]
-        assert [m["status"] for m in messages(other, ids[other])] == ["queued"]
+        assert [m["status"] for m in messages(other, ids[other])] == ["queued"], "a wrong token is retried, not given up"
         assert own_token not in server.output()
     finally:
         provider.stop()

@@ -102,6 +102,14 @@ public struct ReportSections: OptionSet, Sendable, Hashable {
         return sections
     }
 
+    /// Whether money reaches these roles only through "practitioners see their own revenue":
+    /// then it is their own invoices' whatever other roles they hold (an admin who also treats
+    /// does not see colleagues' revenue unless admins may).
+    public static func ownRevenueOnly(_ roles: Set<Role>, allowing visibility: ReportVisibility) -> Bool {
+        let otherwise = roles.contains(.owner) || roles.contains(.bookkeeper) || (roles.contains(.admin) && visibility.adminsSeeRevenue)
+        return !otherwise && roles.contains(.practitioner) && visibility.practitionersSeeOwnRevenue
+    }
+
     /// Whether these roles see only their own activity: a practitioner who is not also an owner
     /// or an admin. Another role beside it (the desk, the books) adds parts, never colleagues:
     /// everything such a person sees is narrowed to themselves.

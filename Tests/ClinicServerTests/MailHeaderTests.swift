@@ -58,16 +58,37 @@ struct MailBodyTests {
             .map { $0.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n") }
     }
 
-    @Test("a mail carries its text and the same text as HTML, links clickable")
+    @Test("a mail carries its text and the same text as HTML, the server's own links clickable")
     func twoParts() throws {
         let body = "Open this link to choose a new password:\nhttps://clinic.example/reset?token=a_b&x=1.\n\nIt works once."
-        let message = SMTPClient.message(from: "c@example.org", to: "p@example.org", subject: "Reset", body: body)
+        let message = SMTPClient.message(from: "c@example.org", to: "p@example.org", subject: "Reset", body: body,
+                                         linkBase: "https://clinic.example")
         #expect(message.contains("Content-Type: multipart/alternative;\r\n boundary=\""))
         let text = try #require(part("text/plain", of: message))
         #expect(text.contains("https://clinic.example/reset?token=a_b&x=1.\r\n\r\nIt works once."))
         let html = try #require(part("text/html", of: message))
         #expect(html.contains("<a href=\"https://clinic.example/reset?token=a_b&amp;x=1\">https://clinic.example/reset?token=a_b&amp;x=1</a>."))
         #expect(html.contains("<p>It works once.</p>"))
+    }
+
+    @Test("an address that is not the server's stays text, and a quote in one of the server's is escaped in the link")
+    func onlyOwnLinks() throws {
+        let body = "With: Dr Smith https://phish.example/login\nhttps://clinic.example/x\"onmouseover=\"alert(1)"
+        let message = SMTPClient.message(from: "c@example.org", to: "p@example.org", subject: "Booked", body: body,
+                                         linkBase: "https://clinic.example")
+        let html = try #require(part("text/html", of: message))
+        #expect(html.contains("Dr Smith https://phish.example/login<br>") && !html.contains("href=\"https://phish"))
+        #expect(html.contains("<a href=\"https://clinic.example/x&quot;onmouseover=&quot;alert(1\">"))
+        #expect(!html.contains("\"onmouseover"))
+    }
+
+    @Test("a grapheme longer than an encoded word holds is split between its scalars, never left empty")
+    func longGrapheme() {
+        let name = "Z" + String(repeating: "\u{0301}", count: 30) + " Clinic"
+        let message = SMTPClient.message(from: "\(name) <c@example.org>", to: "p@example.org", subject: "Hi", body: "")
+        let head = message.components(separatedBy: "\r\n\r\n")[0]
+        #expect(!head.contains("=?UTF-8?B??="))
+        #expect(head.components(separatedBy: "\r\n").allSatisfy { $0.count <= 78 })
     }
 
     @Test("a name with markup in it is text in the HTML part, never markup")

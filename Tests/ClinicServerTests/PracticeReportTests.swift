@@ -1,5 +1,6 @@
 import ClinicTestSupport
 import Foundation
+import SQLKit
 import Testing
 import Vapor
 
@@ -371,6 +372,11 @@ struct PracticeReportTests {
             #expect(try await revenue(colleague)?["invoicedCents"] as? Int == 0, "never a colleague's")
             #expect(try await revenue(admin) == nil)
             #expect(try await revenue(team.receptionist) == nil)
+            // An admin who also treats gets money as a practitioner: their own, never a colleague's.
+            let both = try await app.addMember(to: team.owner, roles: ["admin", "practitioner"])
+            #expect(try await revenue(both)?["invoicedCents"] as? Int == 0)
+            let asked = try await app.send(.GET, team.path(fixture.query + "&practitionerId=\(team.practitioner.userID)"), as: both)
+            #expect(asked.status == .ok && asked.json["revenue"] == nil && asked.json["appointments"] != nil, "\(asked.text)")
 
             _ = try await app.send(.PUT, team.path("settings/reports"), json: ["adminsSeeRevenue": true], as: team.owner)
             #expect(try await revenue(admin)?["invoicedCents"] as? Int == 11_000)
@@ -386,6 +392,28 @@ struct PracticeReportTests {
             let other = try await app.clinicTeam()
             #expect(try await app.send(.PUT, team.path("settings/reports"), json: ["adminsSeeRevenue": false], as: other.owner).status == .notFound)
             #expect(try await app.send(.GET, other.path("settings/reports"), as: other.owner).json["adminsSeeRevenue"] as? Bool == false)
+        }
+    }
+
+    @Test("voiding an invoice issued before the tallies existed takes nothing back", arguments: [TestDatabase.sqlite])
+    func voidBeforeTallies(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let made = try await app.send(.POST, team.path("products"), json: ["name": "Heat pack", "priceCents": 1_000], as: team.owner)
+            let product = try #require(made.json["id"] as? String)
+            let created = try await app.send(.POST, team.path("invoices"), json: [
+                "patientId": team.patientID, "lines": [["productId": product, "quantity": 2]] as [[String: any Sendable]],
+            ], as: team.bookkeeper)
+            let invoice = try #require(created.json["id"] as? String)
+            #expect(try await app.send(.POST, team.path("invoices/\(invoice)/issue"), as: team.bookkeeper).status == .ok)
+            // As an invoice issued by the version before: never tallied.
+            try await app.asOwner(realm: team.clinic) { sql in
+                try await sql.raw("DELETE FROM product_sales").run()
+                try await sql.raw("UPDATE invoices SET sales_tallied = 0").run()
+            }
+            #expect(try await app.send(.POST, team.path("invoices/\(invoice)/void"), json: ["reason": "entered twice"], as: team.bookkeeper).status == .ok)
+            let report = try await app.send(.GET, team.path("kpis?from=\(Self.day(-1))&to=\(Self.day(2))"), as: team.owner)
+            #expect(((report.json["revenue"] as? [String: Any])?["byProduct"] as? [[String: Any]])?.isEmpty == true, "\(report.text)")
         }
     }
 }

@@ -22,7 +22,7 @@ struct OutboxDelivery: Service {
     init(services: ClinicServices, smtp: SMTPServer?, sms: TwilioSMS?, client: any Client, logger: Logger) {
         self.services = services
         self.outbox = Outbox(services: services)
-        self.mail = smtp.map { SMTPClient(server: $0, from: services.settings.mailFrom) }
+        self.mail = smtp.map { SMTPClient(server: $0, from: services.settings.mailFrom, linkBase: services.settings.linkBaseURL) }
         self.sms = sms
         self.client = client
         self.logger = logger

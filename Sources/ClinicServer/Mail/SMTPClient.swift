@@ -11,6 +11,8 @@ import NIOSSL
 struct SMTPClient: Sendable {
     let server: SMTPServer
     let from: String
+    /// The server's own address: only links under it are made clickable in the HTML part.
+    var linkBase: String? = nil
     let timeout: TimeAmount = .seconds(30)
 
     struct Failure: Error, CustomStringConvertible {
@@ -59,7 +61,7 @@ struct SMTPClient: Sendable {
         }
         defer { watchdog.cancel() }
         let message = Self.message(from: senderName.map { "\"\($0)\" <\(Self.address(in: from))>" } ?? from, to: recipient,
-                                   subject: subject, body: body, headers: extra)
+                                   subject: subject, body: body, headers: extra, linkBase: linkBase)
         let sender = Self.address(in: from)
         let deadline = NIODeadline.now() + timeout
         try await channel.executeThenClose { inbound, outbound in
@@ -112,7 +114,8 @@ struct SMTPClient: Sendable {
     /// and are dot-stuffed for DATA.
     /// `extra` headers are the server's own (`List-Unsubscribe`); line breaks are taken out of
     /// them like any other.
-    static func message(from: String, to: String, subject: String, body: String, headers extra: [String] = [], date: Date = Date()) -> String {
+    static func message(from: String, to: String, subject: String, body: String, headers extra: [String] = [], date: Date = Date(),
+                        linkBase: String? = nil) -> String {
         // By scalar: "\r\n" is one Swift Character, so a Character filter lets the pair through.
         func header(_ value: String) -> String {
             String(String.UnicodeScalarView(value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }))
@@ -136,7 +139,7 @@ struct SMTPClient: Sendable {
             "--" + boundary, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit", "",
         ] + lines(body) + [
             "--" + boundary, "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: 8bit", "",
-        ] + lines(MailHTML.page(body)) + ["--" + boundary + "--"]
+        ] + lines(MailHTML.page(body, linkBase: linkBase)) + ["--" + boundary + "--"]
         return (headers + [""] + parts.map { $0.hasPrefix(".") ? "." + $0 : $0 }).joined(separator: "\r\n")
     }
 }
@@ -148,8 +151,10 @@ extension SMTPClient {
     static func encodedWords(_ text: String) -> String {
         guard !text.unicodeScalars.allSatisfy({ $0.isASCII }) else { return text }
         var words: [String] = [], chunk = Data()
-        for character in text {
-            let bytes = Data(String(character).utf8)
+        // By scalar: one grapheme can be longer than a word holds, and RFC 2047 asks only that
+        // no character's octets be split, which a UTF-8 scalar boundary never does.
+        for scalar in text.unicodeScalars {
+            let bytes = Data(String(scalar).utf8)
             if chunk.count + bytes.count > 36 {
                 words.append("=?UTF-8?B?" + chunk.base64EncodedString() + "?=")
                 chunk = Data()

@@ -46,6 +46,9 @@ struct TwilioSMS: Sendable {
                                                                timeout: .seconds(15)))
             switch response.status.code {
             case 200..<300: return .sent
+            // The account, not the message: a wrong or suspended credential, or too many at once.
+            // Tried again with back-off (and marked failed after the last try), never given up at once.
+            case 401, 403, 429: return .failed("provider answered \(response.status.code)")
             case 400..<500: return .refused("provider answered \(response.status.code)\(Self.errorCode(response).map { " (code \($0))" } ?? "")")
             default: return .failed("provider answered \(response.status.code)")
             }

@@ -51,11 +51,11 @@ enum ReportCSV {
 
     static func dollars(_ cents: Int) -> String { "\(cents / 100)." + String(format: "%02ld", cents % 100) }
 
-    /// A name a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+`, `-`, `@`, a tab or a
-    /// carriage return first) gets a leading apostrophe, as OWASP's CSV-injection advice says;
-    /// the figures are ours and never start so.
+    /// A name a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+`, `-`, `@`, their
+    /// full-width forms, a tab or a line break first) gets a leading apostrophe, as OWASP's
+    /// CSV-injection advice says; the figures are ours and never start so.
     static func cell(_ text: String) -> String {
-        guard let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return text }
+        guard let first = text.unicodeScalars.first, "=+-@\t\r\n＝＋－＠".unicodeScalars.contains(first) else { return text }
         return "'" + text
     }
 

@@ -7,7 +7,9 @@ import SQLKit
 /// time zone's offset is a whole number of quarters, so a day in any zone is still counted).
 /// - `formula_prescriptions`: one row per prescription written from a library formula.
 /// - `product_sales`: what an issued invoice charged for each product, by its practitioner; a
-///   voided one adds the same amounts negated, at the same quarter, so the two cancel.
+///   voided one adds the same amounts negated, at the same quarter, so the two cancel. Only an
+///   invoice whose sales were tallied (`invoices.sales_tallied`) is taken back: one issued before
+///   this version never was, and taking it back would leave a negative sum.
 struct CreateReportTallies: AsyncMigration {
     static let tenantTables: [(table: String, column: String)] = [("formula_prescriptions", "clinic_id"), ("product_sales", "clinic_id")]
 
@@ -36,6 +38,7 @@ struct CreateReportTallies: AsyncMigration {
             )
             """,
             "CREATE INDEX product_sales_by_time ON product_sales (clinic_id, issued_quarter_ms)",
+            "ALTER TABLE invoices ADD COLUMN sales_tallied \(t.int64) NOT NULL DEFAULT 0",
         ])
         try await RowLevelSecurity.enable(Self.tenantTables, on: sql)
     }
@@ -43,7 +46,7 @@ struct CreateReportTallies: AsyncMigration {
     func revert(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
         try await RowLevelSecurity.disable(Self.tenantTables, on: sql)
-        try await sql.execute(["DROP TABLE product_sales", "DROP TABLE formula_prescriptions"])
+        try await sql.execute(["ALTER TABLE invoices DROP COLUMN sales_tallied", "DROP TABLE product_sales", "DROP TABLE formula_prescriptions"])
     }
 
     /// A time in milliseconds, down to its quarter hour.

@@ -209,7 +209,7 @@ struct InvoiceRecords: Sendable {
             let status: InvoiceStatus = existing.totals.totalCents == 0 ? .paid : .issued
             let issued = try await tx.sql.raw("""
                 UPDATE invoices SET status = \(bind: status.rawValue), number = \(bind: number), provider_number = \(bind: providerNumber),
-                    issued_at_ms = \(bind: now), updated_at_ms = \(bind: now)
+                    issued_at_ms = \(bind: now), updated_at_ms = \(bind: now), sales_tallied = 1
                 WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue) AND status = \(bind: InvoiceStatus.draft.rawValue) RETURNING id
                 """).first() != nil
             guard issued else { return .refused(Self.locked) }
@@ -285,7 +285,10 @@ struct InvoiceRecords: Sendable {
                 RETURNING id
                 """).first() != nil
             guard voided else { return .refused(Self.locked) }
-            if existing.status == .issued, let issuedAt = existing.issuedAt {
+            let tallied = try await tx.sql.raw("""
+                SELECT sales_tallied FROM invoices WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)
+                """).first()?.decode(column: "sales_tallied", as: Int64.self) == 1
+            if existing.status == .issued, tallied, let issuedAt = existing.issuedAt {
                 try await Self.tallySales(existing, at: issuedAt.milliseconds, sign: -1, clinic: scope.realm, in: tx)
             }
             try await Ledger.append(scope.event("invoice.void", resourceType: "invoice", resource: id.rawValue, detail: "patient=\(existing.patient)"), in: tx)

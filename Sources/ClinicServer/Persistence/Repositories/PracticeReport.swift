@@ -73,7 +73,14 @@ struct PracticeReport: Sendable {
         }
         return try await services.store.transaction(realm: scope.realm) { tx in
             if let asked { try await ClinicReferences.requirePractitioner(asked, clinic: scope.realm, in: tx) }
-            let sections = ReportSections.visible(to: scope.roles, allowing: try await ReportSettings.visibility(clinic: scope.realm, in: tx))
+            let visibility = try await ReportSettings.visibility(clinic: scope.realm, in: tx)
+            var sections = ReportSections.visible(to: scope.roles, allowing: visibility)
+            // Money opened to practitioners is each one's own: asking for a colleague's gets none.
+            var revenueOf = practitioner
+            if ReportSections.ownRevenueOnly(scope.roles, allowing: visibility) {
+                if let practitioner, practitioner != scope.actor { sections.remove(.revenue) }
+                revenueOf = scope.actor
+            }
             var figures = Figures(period: period)
             if sections.contains(.appointments) {
                 figures.appointments = try await Self.appointments(period, practitioner, scope, tx)
@@ -84,7 +91,7 @@ struct PracticeReport: Sendable {
                 figures.weeklyUtilisation = try await Self.weeklyUtilisation(period, practitioner, scope, tx)
             }
             if sections.contains(.patients) { figures.patients = try await Self.patients(period, practitioner, scope, tx) }
-            if sections.contains(.revenue) { figures.revenue = try await Self.revenue(period, practitioner, scope, tx) }
+            if sections.contains(.revenue) { figures.revenue = try await Self.revenue(period, revenueOf, scope, tx) }
             if sections.contains(.stock) {
                 figures.lowStock = try await tx.sql.raw("""
                     SELECT id, name, stock FROM products WHERE clinic_id = \(bind: scope.realm) AND active = 1 AND stock < \(bind: lowStockBelow)
