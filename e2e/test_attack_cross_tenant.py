@@ -196,6 +196,13 @@ def test_no_operation_lets_one_clinic_reach_anothers_records(backend, make_serve
     for clinic in (victim, attacker):
         assert clinic.members["practitioner"].name in text_of(smtp_sink.to(clinic.canaries[2])[0])
 
+    # POR-11: the owner's own pseudonymised export holds no canary of either clinic (the
+    # populated case, five alike and two too rare, is AnalyticsExportTests').
+    exported = victim.owner.request("GET", "/api/v1/clinics/%s/analytics/export" % victim.ids["clinicId"])
+    assert exported.status_code == 200 and exported.text.startswith("patient,ageBand,sex,region,"), exported.text
+    in_export = [c for c in victim.canaries + attacker.canaries if c in exported.text]
+    assert not in_export, in_export
+
     # Part 6: the server's whole log holds no canary of either clinic. Read after it stops, so
     # that whatever it buffered (a stray print to stdout, say) is in it too.
     server.stop()

@@ -1,7 +1,9 @@
 """`clinickeep demo` fills a database with synthetic clinics that behave like real ones."""
+import io
 import pathlib
 import re
 
+import pandas
 from selenium.webdriver.common.by import By
 
 from conftest import report_measurement
@@ -57,8 +59,45 @@ def test_the_demo_command_fills_clinics_that_sign_in_and_verify(server):
     finally:
         browser.driver.quit()
 
+    check_analytics_export(server, owner, clinic_id, patients.json()["patients"])
+
     verified = server.command("audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+QUASI_IDENTIFIERS = ["ageBand", "sex", "region"]
+
+
+def check_analytics_export(server, owner, clinic_id, patients):
+    """POR-11, checked independently of the server's own rule: pandas groups the rows of the
+    owner's export and of the command's, and every description is shared by 5 patients or more;
+    nothing a patient could be named by is in either; the two exports share no pseudonym."""
+    answer = owner.request("GET", "/api/v1/clinics/%s/analytics/export" % clinic_id)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/csv"), answer.text
+    out = server.data / "visits.csv"
+    written = server.command("analytics", "export", "--clinic", clinic_id, "--out", str(out))
+    assert written.returncode == 0 and "visits of" in written.stdout, written.stdout + written.stderr
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    exports = [answer.text, out.read_text()]
+    personal = [value for patient in patients for key, value in patient.items()
+                if key in ("givenName", "familyName", "birthDate", "phone", "email", "address", "medicareNumber", "id") and value]
+    for text in exports:
+        frame = pandas.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        assert list(frame.columns) == ["patient", "ageBand", "sex", "region", "month", "appointmentType", "practitioner",
+                                       "outcome", "invoiced"], frame.columns
+        assert len(frame) > 0
+        group_sizes = frame.groupby(QUASI_IDENTIFIERS)["patient"].nunique()
+        assert (group_sizes >= 5).all(), group_sizes
+        assert frame["month"].str.fullmatch(r"\d{4}-\d{2}").all() and set(frame["outcome"]) <= {"attended", "no-show"}
+        # No cell is a personal value, and no longer one (an address, a number, an e-mail) is in
+        # the text at all; a short name may be part of a type's name by chance.
+        cells = set(frame.to_numpy().ravel())
+        leaked = [value for value in personal if value in cells or (len(value) >= 8 and value in text)]
+        assert not leaked, leaked
+    first, second = (set(pandas.read_csv(io.StringIO(text), dtype=str)["patient"]) for text in exports)
+    assert first.isdisjoint(second)
+    report_measurement("analytics export (%s): %d visits of %d patients, every description shared by >= 5 (pandas); %s"
+                       % (server.backend, len(frame), frame["patient"].nunique(), written.stdout.strip()))
 
 
 # Bad input to the command is a clear message and exit 2, never a crash

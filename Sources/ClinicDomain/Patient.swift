@@ -10,9 +10,12 @@ public struct PatientDetails: Sendable, Equatable {
     public var email: EmailAddress?
     public var address: String?
     public var medicareNumber: MedicareNumber?
+    public var sex: Sex?
+    public var postcode: Postcode?
 
     public init(givenName: String, familyName: String, birthDate: BirthDate? = nil, phone: PhoneNumber? = nil,
-                email: EmailAddress? = nil, address: String? = nil, medicareNumber: MedicareNumber? = nil) {
+                email: EmailAddress? = nil, address: String? = nil, medicareNumber: MedicareNumber? = nil,
+                sex: Sex? = nil, postcode: Postcode? = nil) {
         self.givenName = givenName
         self.familyName = familyName
         self.birthDate = birthDate
@@ -20,6 +23,8 @@ public struct PatientDetails: Sendable, Equatable {
         self.email = email
         self.address = address
         self.medicareNumber = medicareNumber
+        self.sex = sex
+        self.postcode = postcode
     }
 
     /// The name tokens a search by `?q=` can match.
@@ -36,9 +41,12 @@ public struct PatientSubmission: Sendable, Codable {
     public var email: String?
     public var address: String?
     public var medicareNumber: String?
+    public var sex: String?
+    public var postcode: String?
 
     public init(givenName: String? = nil, familyName: String? = nil, birthDate: String? = nil, phone: String? = nil,
-                email: String? = nil, address: String? = nil, medicareNumber: String? = nil) {
+                email: String? = nil, address: String? = nil, medicareNumber: String? = nil, sex: String? = nil,
+                postcode: String? = nil) {
         self.givenName = givenName
         self.familyName = familyName
         self.birthDate = birthDate
@@ -46,6 +54,8 @@ public struct PatientSubmission: Sendable, Codable {
         self.email = email
         self.address = address
         self.medicareNumber = medicareNumber
+        self.sex = sex
+        self.postcode = postcode
     }
 
     /// Checks a new patient; names are required.
@@ -74,6 +84,8 @@ public struct PatientSubmission: Sendable, Codable {
         if let medicareNumber {
             details.medicareNumber = Self.blank(medicareNumber) ? nil : try MedicareNumber(parsing: medicareNumber, country: country)
         }
+        if let sex { details.sex = Self.blank(sex) ? nil : try Sex(parsing: sex) }
+        if let postcode { details.postcode = Self.blank(postcode) ? nil : try Postcode(parsing: postcode, country: country) }
     }
 
     private static func blank(_ text: String) -> Bool { FieldText.isBlank(text) }
@@ -98,6 +110,8 @@ extension PatientDetails {
         if old.email != new.email { names.append("email") }
         if old.address != new.address { names.append("address") }
         if old.medicareNumber != new.medicareNumber { names.append("medicareNumber") }
+        if old.sex != new.sex { names.append("sex") }
+        if old.postcode != new.postcode { names.append("postcode") }
         return names
     }
 }

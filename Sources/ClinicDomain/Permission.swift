@@ -34,6 +34,7 @@ public enum ClinicResource: String, CaseIterable, Sendable, Hashable {
     case auditLog
     case clinicSettings
     case report           // the practice's figures; each role sees its parts (`ReportSections`)
+    case analytics        // the pseudonymised visits export (`PseudonymisedVisits`)
 }
 
 public enum ClinicAction: String, CaseIterable, Sendable, Hashable {
@@ -126,6 +127,10 @@ public struct PermissionMatrix: Sendable {
         // and bookkeepers only; a practitioner their own activity).
         .report: [
             .read: [.owner, .admin, .practitioner, .receptionist, .bookkeeper],
+        ],
+        // Rows about every patient, pseudonymised but whole-clinic: the owners decide where they go.
+        .analytics: [
+            .read: [.owner],
         ],
         // Deleting the clinic (its keys destroyed for good) is the owner's alone.
         .clinicSettings: [

@@ -73,6 +73,8 @@ struct PatientReadAuditTests {
         "/clinics/:clinicId/settings/communications": Expected(["communications.read"], namesPatient: false),
         // The practice's figures: counts and sums, no patient named; the question is recorded, not the answer.
         "/api/v1/clinics/:clinicId/kpis": Expected(["report.read"], namesPatient: false, query: "?from=2031-03-01&to=2031-03-08"),
+        // Pseudonymised rows about every patient, none named: one event counting what left.
+        "/api/v1/clinics/:clinicId/analytics/export": Expected(["analytics.export"], namesPatient: false),
         // Who beyond owners and bookkeepers sees money: two switches, no personal data, no event.
         "/api/v1/clinics/:clinicId/settings/reports": Expected([], namesPatient: false),
         "/clinics/:clinicId/reports": Expected(["staff.list", "report.read"], namesPatient: false, query: "?from=2031-03-01&to=2031-03-08"),

@@ -10,7 +10,8 @@ struct PatientTests {
             let owner = try await app.signUpClinic()
             let (id, sent) = try await app.createPatient(owner, ["givenName": "Wilhelmina", "familyName": "Quartermaine",
                                                                 "birthDate": "1984-02-29", "phone": "0412 345 678", "email": "Willa.Q@Example.org",
-                                                                "address": "1 Harbour St", "medicareNumber": "2123 45670 1"])
+                                                                "address": "1 Harbour St", "medicareNumber": "2123 45670 1",
+                                                                "sex": "Female", "postcode": " 2000 "])
             let read = try await app.send(.GET, "/api/v1/clinics/\(owner.clinicID)/patients/\(id)", as: owner)
             #expect(read.status == .ok)
             #expect(read.json["givenName"] as? String == sent["givenName"] as? String)
@@ -18,6 +19,8 @@ struct PatientTests {
             #expect(read.json["email"] as? String == "willa.q@example.org")
             #expect(read.json["medicareNumber"] as? String == "2123456701")
             #expect(read.json["birthDate"] as? String == "1984-02-29")
+            #expect(read.json["sex"] as? String == "female")
+            #expect(read.json["postcode"] as? String == "2000")
         }
     }
 
@@ -76,6 +79,8 @@ struct PatientTests {
         (["givenName": "A", "familyName": "B", "birthDate": "yesterday"], "birthDate"),
         (["givenName": "A", "familyName": "B", "medicareNumber": "2123456781"], "medicareNumber"),
         (["givenName": 7, "familyName": "B"], "givenName"),
+        (["givenName": "A", "familyName": "B", "sex": "f"], "sex"),
+        (["givenName": "A", "familyName": "B", "postcode": "20000"], "postcode"),
     ])
     func invalidInput(_ body: [String: any Sendable], _ field: String) async throws {
         try await ClinicTestApp.with(.sqlite) { app in

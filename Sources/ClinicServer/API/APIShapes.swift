@@ -52,6 +52,8 @@ enum APIShapes {
         let email: String?
         let address: String?
         let medicareNumber: String?
+        let sex: String?
+        let postcode: String?
         let createdAt: String
         let updatedAt: String
 
@@ -64,6 +66,8 @@ enum APIShapes {
             email = record.details.email?.value
             address = record.details.address
             medicareNumber = record.details.medicareNumber?.value
+            sex = record.details.sex?.rawValue
+            postcode = record.details.postcode?.value
             createdAt = Timestamp.string(record.createdAt)
             updatedAt = Timestamp.string(record.updatedAt)
         }

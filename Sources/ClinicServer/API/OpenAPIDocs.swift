@@ -221,11 +221,14 @@ enum OpenAPIDocs {
             "mfa": ["type": "object", "required": ["totp", "passkeys"], "properties": ["totp": ["type": "boolean"], "passkeys": ["type": "integer"]]]]],
         "PatientInput": ["type": "object", "properties": [
             "givenName": string, "familyName": string, "birthDate": ["type": "string", "description": "YYYY-MM-DD"],
-            "phone": string, "email": string, "address": string, "medicareNumber": string]],
+            "phone": string, "email": string, "address": string, "medicareNumber": string,
+            "sex": ["type": "string", "description": "female, male, other or unknown; empty clears it"],
+            "postcode": ["type": "string", "description": "4 digits in Australia and New Zealand; empty clears it"]]],
         "Patient": ["type": "object", "required": ["id", "givenName", "familyName", "createdAt", "updatedAt"], "properties": [
             "id": ["type": "string", "format": "uuid"], "givenName": string, "familyName": string,
             "birthDate": string, "phone": ["type": "string", "description": "E.164"], "email": string, "address": string,
-            "medicareNumber": string, "createdAt": ["type": "string", "format": "date-time"], "updatedAt": ["type": "string", "format": "date-time"]]],
+            "medicareNumber": string, "sex": ["type": "string", "enum": ["female", "male", "other", "unknown"]], "postcode": string,
+            "createdAt": ["type": "string", "format": "date-time"], "updatedAt": ["type": "string", "format": "date-time"]]],
         "PatientList": ["type": "object", "required": ["patients"], "properties": ["patients": ["type": "array", "items": ref("Patient")]]],
         "InviteRequest": ["type": "object", "required": ["email", "name", "roles"], "properties": [
             "email": string, "name": string, "roles": ["type": "array", "minItems": 1, "items": ref("Role")]]],

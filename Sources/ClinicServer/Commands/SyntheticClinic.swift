@@ -87,7 +87,10 @@ struct SyntheticClinic: Sendable {
                 givenName: name.given, familyName: name.family,
                 birthDate: String(format: "%04d-%02d-%02d", Int.random(in: 1935...2020), Int.random(in: 1...12), Int.random(in: 1...28)),
                 phone: "04" + digits, email: "\(name.given).\(name.family)\(index)@mail.example".lowercased(),
-                address: "\(Int.random(in: 1...300)) \(names.name().family) Road")
+                address: "\(Int.random(in: 1...300)) \(names.name().family) Road",
+                // Mostly two cities, so the analytics export has groups large enough to keep.
+                sex: ["female", "female", "male", "male", "other", ""].randomElement()!,
+                postcode: ["2000", "2000", "2010", "3000", "3000", "4000", "6000"].randomElement()!)
             let patient = try await PatientRepository(scope: desk, services: services).create(try submission.validatedForCreation(country: Self.country)).id
             for _ in 0..<(history ? Int.random(in: 1...2) : 0) {
                 let practitioner = practitioners.randomElement()!

@@ -64,6 +64,9 @@ public struct ServerSettings: Sendable {
     /// A signed audit checkpoint after this many events of a chain, or this long after the last one.
     public var auditCheckpointEvents: Int64 = 1000
     public var auditCheckpointInterval: TimeInterval = 5 * 60
+    /// The smallest group of patients a description in the analytics export may single out
+    /// (`PseudonymisedVisits`); raised, never lowered below 5.
+    public var analyticsK = PseudonymisedVisits.minimumK
     /// How often the scheduler looks for reminders that are due.
     public var schedulerInterval: TimeInterval = 60
     /// How long a new owner or admin may work without a second factor before being sent to set one up.
@@ -130,6 +133,12 @@ public struct ServerSettings: Sendable {
         if let value = environment["CLINICKEEP_BCRYPT_COST"], !value.isEmpty {
             guard let cost = Int(value), (10...16).contains(cost) else { throw SettingsError("CLINICKEEP_BCRYPT_COST must be 10 to 16") }
             settings.bcryptCost = cost
+        }
+        if let value = environment["CLINICKEEP_ANALYTICS_K"], !value.isEmpty {
+            guard let k = Int(value), (PseudonymisedVisits.minimumK...1_000).contains(k) else {
+                throw SettingsError("CLINICKEEP_ANALYTICS_K must be 5 to 1000: a smaller group could single a patient out")
+            }
+            settings.analyticsK = k
         }
         if let value = environment["CLINICKEEP_TLS_CERT"], !value.isEmpty { settings.certificatePath = value }
         if let value = environment["CLINICKEEP_TLS_KEY"], !value.isEmpty { settings.privateKeyPath = value }

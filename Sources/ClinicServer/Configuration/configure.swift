@@ -33,7 +33,7 @@ public enum ClinicKeepApp {
                            AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
                            CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), CreateWorkingHours(), KeyAuditChains(), ListAuditChains(),
                            RecordSessionAssurance(), AddAccountLock(), ProtectIdentityTables(), AddCaseBasedAccess(), AddSupportAccess(),
-                           AddAccessVersions(), CreatePatientMessages(), AddCommunicationSettings(), CreateReportTallies(), AddReportVisibility(), to: migrator)
+                           AddAccessVersions(), CreatePatientMessages(), AddCommunicationSettings(), CreateReportTallies(), AddReportVisibility(), AddPatientDemographics(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"
@@ -101,6 +101,7 @@ public enum ClinicKeepApp {
         PatientMessagesAPI.register(api)
         CommunicationsAPI.register(api)
         KPIsAPI.register(api)
+        AnalyticsAPI.register(api)
         SupportAccessAPI.register(api)
         IntegrationSecretsAPI.register(api)
         FilesAPI.register(api)

@@ -33,7 +33,7 @@ enum ChartPages {
 
     struct ChartContent: Encodable {
         let patientId, name: String
-        let birthDate, phone, email, address, medicareNumber: String?
+        let birthDate, phone, email, address, medicareNumber, sex, postcode: String?
         let showAppointments: Bool
         let appointments: [Visit]
         /// The latest messages to the patient: what went, how, and whether it arrived.
@@ -124,6 +124,7 @@ enum ChartPages {
         let content = ChartContent(
             patientId: id.description, name: PageFormat.patientName(patient), birthDate: details.birthDate?.description,
             phone: details.phone?.e164, email: details.email?.value, address: details.address, medicareNumber: details.medicareNumber?.value,
+            sex: details.sex?.rawValue, postcode: details.postcode?.value,
             showAppointments: scope.may(.schedule, .read), appointments: visits, messages: Array(sent), hasMessages: !sent.isEmpty, showClinical: showClinical,
             needsBreakGlass: needsBreakGlass, breakGlassError: breakGlassError, canWrite: scope.may(.clinicalNote, .create), consultations: consultations, prescriptions: prescriptions,
             canAudit: scope.may(.auditLog, .read), showInvoices: showInvoices, canInvoice: scope.may(.finance, .create), invoices: invoices)

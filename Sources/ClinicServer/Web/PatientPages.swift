@@ -59,7 +59,8 @@ enum PatientPages {
     static func submission(_ record: PatientRecord) -> PatientSubmission {
         PatientSubmission(givenName: record.details.givenName, familyName: record.details.familyName, birthDate: record.details.birthDate?.description,
                           phone: record.details.phone?.e164, email: record.details.email?.value, address: record.details.address,
-                          medicareNumber: record.details.medicareNumber?.value)
+                          medicareNumber: record.details.medicareNumber?.value, sex: record.details.sex?.rawValue,
+                          postcode: record.details.postcode?.value)
     }
 
     static func formContent(_ scope: ClinicScope, id: PatientID, form: PatientSubmission, error: String? = nil) -> FormContent {

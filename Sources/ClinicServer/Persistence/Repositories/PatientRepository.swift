@@ -31,7 +31,7 @@ struct PatientRepository: Sendable {
     let services: ClinicServices
 
     static let table = "patients"
-    static let columns = "id, given_name, family_name, birth_date, phone, email, address, medicare_number, created_at_ms, updated_at_ms"
+    static let columns = "id, given_name, family_name, birth_date, phone, email, address, medicare_number, sex, postcode, created_at_ms, updated_at_ms"
 
     func create(_ details: PatientDetails) async throws -> PatientRecord {
         let id = PatientID.random()
@@ -42,10 +42,10 @@ struct PatientRepository: Sendable {
             let sealed = try SealedPatient(details, id: id, keys: keys)
             try await tx.sql.raw("""
                 INSERT INTO patients (id, clinic_id, given_name, family_name, birth_date, phone, email, address, medicare_number,
-                                      phone_index, email_index, medicare_index, created_at_ms, updated_at_ms)
+                                      sex, postcode, phone_index, email_index, medicare_index, created_at_ms, updated_at_ms)
                 VALUES (\(bind: id.rawValue), \(bind: scope.realm), \(bind: sealed.givenName), \(bind: sealed.familyName),
                         \(bind: sealed.birthDate), \(bind: sealed.phone), \(bind: sealed.email), \(bind: sealed.address),
-                        \(bind: sealed.medicareNumber), \(bind: sealed.phoneIndex), \(bind: sealed.emailIndex),
+                        \(bind: sealed.medicareNumber), \(bind: sealed.sex), \(bind: sealed.postcode), \(bind: sealed.phoneIndex), \(bind: sealed.emailIndex),
                         \(bind: sealed.medicareIndex), \(bind: now.milliseconds), \(bind: now.milliseconds))
                 """).run()
             try await Self.writeNameTokens(sealed.nameTokenIndexes, patient: id, clinic: scope.realm, in: tx)
@@ -174,6 +174,7 @@ struct PatientRepository: Sendable {
                 UPDATE patients SET given_name = \(bind: sealed.givenName), family_name = \(bind: sealed.familyName),
                     birth_date = \(bind: sealed.birthDate), phone = \(bind: sealed.phone), email = \(bind: sealed.email),
                     address = \(bind: sealed.address), medicare_number = \(bind: sealed.medicareNumber),
+                    sex = \(bind: sealed.sex), postcode = \(bind: sealed.postcode),
                     phone_index = \(bind: sealed.phoneIndex), email_index = \(bind: sealed.emailIndex),
                     medicare_index = \(bind: sealed.medicareIndex), updated_at_ms = \(bind: now.milliseconds)
                 WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)
@@ -237,6 +238,8 @@ struct PatientRepository: Sendable {
         details.email = try field("email").map(EmailAddress.init(storedValue:))
         details.address = try field("address")
         details.medicareNumber = try field("medicare_number").map(MedicareNumber.init(storedValue:))
+        details.sex = try field("sex").flatMap { Sex(rawValue: $0) }
+        details.postcode = try field("postcode").map(Postcode.init(storedValue:))
         return PatientRecord(id: id, details: details,
                              createdAt: Date(milliseconds: try row.decode(column: "created_at_ms", as: Int64.self)),
                              updatedAt: Date(milliseconds: try row.decode(column: "updated_at_ms", as: Int64.self)))
@@ -244,7 +247,7 @@ struct PatientRepository: Sendable {
 }
 
 extension PatientRepository {
-    static let sealedColumns = ["given_name", "family_name", "birth_date", "phone", "email", "address", "medicare_number"]
+    static let sealedColumns = ["given_name", "family_name", "birth_date", "phone", "email", "address", "medicare_number", "sex", "postcode"]
 
     /// Moves one stored patient to the current key version: every sealed column sealed again
     /// (opened and sealed in memory, byte for byte the same plaintext) and every blind index
@@ -276,6 +279,7 @@ extension PatientRepository {
             UPDATE patients SET given_name = \(bind: columns["given_name"]!), family_name = \(bind: columns["family_name"]!),
                 birth_date = \(bind: columns["birth_date"]!), phone = \(bind: columns["phone"]!), email = \(bind: columns["email"]!),
                 address = \(bind: columns["address"]!), medicare_number = \(bind: columns["medicare_number"]!),
+                sex = \(bind: columns["sex"]!), postcode = \(bind: columns["postcode"]!),
                 phone_index = \(bind: details.phone.map { keys.blindIndex($0.e164, kind: .phone) }),
                 email_index = \(bind: details.email.map { keys.blindIndex($0.value, kind: .email) }),
                 medicare_index = \(bind: details.medicareNumber.map { keys.blindIndex($0.value, kind: .medicareNumber) })
@@ -292,7 +296,7 @@ extension PatientRepository {
 /// A patient's columns as stored: sealed values bound to their row, and blind indexes.
 private struct SealedPatient {
     let givenName: Data, familyName: Data
-    let birthDate: Data?, phone: Data?, email: Data?, address: Data?, medicareNumber: Data?
+    let birthDate: Data?, phone: Data?, email: Data?, address: Data?, medicareNumber: Data?, sex: Data?, postcode: Data?
     let phoneIndex: Data?, emailIndex: Data?, medicareIndex: Data?
     let nameTokenIndexes: [Data]
 
@@ -308,6 +312,8 @@ private struct SealedPatient {
         email = try seal(details.email?.value, "email")
         address = try seal(details.address, "address")
         medicareNumber = try seal(details.medicareNumber?.value, "medicare_number")
+        sex = try seal(details.sex?.rawValue, "sex")
+        postcode = try seal(details.postcode?.value, "postcode")
         phoneIndex = details.phone.map { keys.blindIndex($0.e164, kind: .phone) }
         emailIndex = details.email.map { keys.blindIndex($0.value, kind: .email) }
         medicareIndex = details.medicareNumber.map { keys.blindIndex($0.value, kind: .medicareNumber) }

@@ -1,0 +1,59 @@
+import ClinicDomain
+import Foundation
+import Vapor
+
+/// `clinickeep analytics ...`
+struct AnalyticsCommands: AsyncCommandGroup {
+    var help: String { "Pseudonymised analytics: a clinic's visits without anything that names a patient." }
+    var commands: [String: any AnyAsyncCommand] { ["export": AnalyticsExportCommand()] }
+}
+
+/// `clinickeep analytics export --clinic ID --out FILE`: the same CSV file as the API's
+/// `analytics/export`, written by the operator for the clinic's owners (one audit event, with
+/// no person as its actor).
+struct AnalyticsExportCommand: AsyncCommand {
+    struct Signature: DataDirectorySignature {
+        @Option(name: "clinic", help: "The clinic whose visits to export")
+        var clinic: String?
+        @Option(name: "out", help: "The CSV file to write")
+        var out: String?
+        @Option(name: "data-dir", help: "Data directory (default ./clinickeep-data)")
+        var dataDir: String?
+    }
+
+    let signature = Signature()
+    var help: String {
+        "Writes a clinic's visits, pseudonymised and banded so that no fewer than k patients (CLINICKEEP_ANALYTICS_K, at least 5) share a description, to a CSV file (same environment as serve)."
+    }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        guard let text = signature.clinic, let clinic = UUID(uuidString: text) else {
+            throw CommandFailure("--clinic takes a clinic id (a UUID)", exitCode: 2)
+        }
+        guard let out = signature.out, !out.isEmpty else { throw CommandFailure("--out takes the CSV file to write", exitCode: 2) }
+        let settings = try signature.settings()
+        try await ClinicKeepApp.configure(context.application, settings: settings, migrate: false)
+        let services = context.application.clinicServices
+        let result: AnalyticsExport.Result
+        do {
+            result = try await AnalyticsExport(clinic: ClinicID(clinic), context: RequestContext(actor: nil, address: nil, requestID: "cli-analytics-export"),
+                                               services: services).rows(k: settings.analyticsK)
+        } catch let error as ClinicError where error.status == 404 {
+            throw CommandFailure("no active clinic \(clinic.uuidString.lowercased()) on this database", exitCode: 2)
+        }
+        // Written beside the target and moved into place: a reader never sees half a file, and
+        // only the operator's account may read it.
+        let target = URL(fileURLWithPath: out)
+        let partial = target.deletingLastPathComponent().appendingPathComponent("." + target.lastPathComponent + ".partial")
+        guard FileManager.default.createFile(atPath: partial.path, contents: Data(try ReportCSV.text(result.rows).utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw CommandFailure("cannot write \(out)")
+        }
+        // rename(2) replaces an older file in one step, where FileManager's replace needs one there.
+        guard rename(partial.path, target.path) == 0 else {
+            try? FileManager.default.removeItem(at: partial)
+            throw CommandFailure("cannot write \(out)")
+        }
+        context.console.print("wrote \(result.rows.count - 1) visits of \(result.patients) patients to \(out); \(result.leftOut) patients left out (fewer than \(max(settings.analyticsK, 5)) shared their description)")
+    }
+}
