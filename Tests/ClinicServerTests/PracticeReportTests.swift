@@ -210,6 +210,10 @@ struct PracticeReportTests {
             #expect(owner.text.contains("<svg class=\"chart\"") && owner.text.contains("<title id=\"weeks-title\">"))
             #expect(owner.text.contains("1 attended") || owner.text.contains("2 attended"))
             #expect(owner.text.contains("$110.00") && owner.text.contains("Invoiced by practitioner"))
+            // Invoicing week by week, stacked by practitioner: this week's bar holds the one invoice.
+            #expect(owner.text.contains("<title id=\"invoicing-title\">"))
+            #expect(owner.text.components(separatedBy: "<rect class=\"chart-money-0\"").count - 1 == 1)
+            #expect(owner.text.contains("<td>$110.00</td><td>$110.00</td></tr>"))
             #expect(!owner.text.contains("style="), "the CSP allows no inline style")
             #expect(owner.text.contains("Running low") && owner.text.contains("<td>Heat pack</td><td>2</td>"))
             #expect(owner.text.contains("<td>Gui Pi Tang</td><td>2</td>"))
@@ -219,6 +223,7 @@ struct PracticeReportTests {
             let desk = try await app.send(.GET, path, as: team.receptionist)
             #expect(desk.status == .ok)
             #expect(desk.text.contains("weeks-title") && !desk.text.contains("$110.00") && !desk.text.contains("<h2>Money</h2>"))
+            #expect(!desk.text.contains("invoicing-title"))
             let books = try await app.send(.GET, path, as: team.bookkeeper)
             #expect(books.text.contains("$110.00") && !books.text.contains("weeks-title") && !books.text.contains("share-title"))
             let blank = try await app.send(.GET, "/clinics/\(team.clinic)/reports", as: team.owner)
@@ -248,6 +253,10 @@ struct PracticeReportTests {
             #expect(cells.count == 3 && (0..<4).map { column in cells.reduce(0) { $0 + $1[column] } } == [6, 2, 1, 2], "\(weeks.rows)")
             let invoiced = try await csv("invoiced", as: team.bookkeeper)
             #expect(invoiced.rows == ["Practitioner,Invoiced (dollars)", "\(name),110.00"])
+            let stacked = try await csv("invoiced-by-week", as: team.bookkeeper)
+            #expect(stacked.rows == ["Week from,\(name),Total", "\(Self.day(-7)),0.00,0.00", "\(Self.day(0)),110.00,110.00",
+                                     "\(Self.day(7)),0.00,0.00"])
+            #expect(try await csv("invoiced-by-week", as: team.receptionist).status == .notFound)
             #expect(try await csv("formulas", as: team.practitioner).rows == ["Formula,Prescribed", "Gui Pi Tang,2", "Xiao Yao San,1"])
             #expect(try await csv("formulas", as: team.bookkeeper).status == .notFound)
             // Week by week, booked and working minutes add up to the period's.

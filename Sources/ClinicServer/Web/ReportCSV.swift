@@ -11,6 +11,7 @@ enum ReportCSV {
         case timeBooked = "time-booked"
         case timeByWeek = "time-by-week"
         case invoiced
+        case invoicedByWeek = "invoiced-by-week"
         case runningLow = "running-low"
         case formulas
     }
@@ -40,6 +41,15 @@ enum ReportCSV {
         case .invoiced:
             guard let revenue = figures.revenue else { return nil }
             return [["Practitioner", "Invoiced (dollars)"]] + revenue.byPractitioner.map { [name($0.practitioner), dollars($0.cents)] }
+        case .invoicedByWeek:
+            guard let revenue = figures.revenue else { return nil }
+            let table = ReportPages.moneyByWeek(revenue, weeks: weekStarts.count)
+            let header: [String] = ["Week from"] + table.order.map(name) + ["Total"]
+            return [header] + table.cents.enumerated().map { index, row -> [String] in
+                let start = Date(timeIntervalSince1970: Double(weekStarts[index]) / 1000)
+                let amounts: [String] = (row + [row.reduce(0, +)]).map(dollars)
+                return [clock.day(start)] + amounts
+            }
         case .runningLow:
             guard let low = figures.lowStock else { return nil }
             return [["Product", "In stock"]] + low.map { [$0.name, "\($0.stock)"] }

@@ -76,6 +76,24 @@ enum ReportPages {
         let amount: String
     }
 
+    /// One practitioner's part of a week's stacked money bar; `tone` picks its colour class.
+    struct MoneySegment: Encodable {
+        let label: String
+        let y, height, tone: Int
+        let amount: String
+    }
+
+    /// One week of invoicing, stacked by practitioner, with its row of the table beside it.
+    struct MoneyWeek: Encodable {
+        let label: String
+        let x: Int
+        let segments: [MoneySegment]
+        /// In the order of `moneyKeys`, then the week's total.
+        let cells: [String]
+    }
+
+    struct MoneyKey: Encodable { let label: String; let tone: Int }
+
     struct Content: Encodable {
         let from, to: String
         /// The period and practitioner, for the CSV links (`&table=` is added per table).
@@ -91,6 +109,8 @@ enum ReportPages {
         let patients: KPIsAPI.Patients?
         let money: Money?
         let moneyBars: [MoneyBar]
+        let moneyWeeks: [MoneyWeek]
+        let moneyKeys: [MoneyKey]
         let chartHeight: Int
         let chartWidth: Int
         let moneyChartHeight: Int
@@ -134,6 +154,7 @@ enum ReportPages {
         let moneyBars = (revenue?.byPractitioner ?? []).enumerated().map { index, entry in
             MoneyBar(label: name(entry.practitioner), y: 10 + index * 30, width: entry.cents * moneyWidth / richest, amount: money(entry.cents))
         }
+        let (moneyKeys, moneyWeeks) = stackedMoney(revenue, weekStarts: weekStarts, clock: clock, name: name)
         // Booked time as a share of working time, 0 to 100% up the plot (more than full is drawn full).
         let sharePoints = (figures.weeklyUtilisation ?? []).map { week -> SharePoint in
             let start = Date(timeIntervalSince1970: Double(weekStarts[week.index]) / 1000)
@@ -165,7 +186,7 @@ enum ReportPages {
                       outstanding: money($0.outstandingCents), upTo30: money($0.outstandingByAge.upTo30), upTo60: money($0.outstandingByAge.upTo60),
                       upTo90: money($0.outstandingByAge.upTo90), over90: money($0.outstandingByAge.over90))
             },
-            moneyBars: moneyBars, chartHeight: plot + 40, chartWidth: 60 + max(bars.count, sharePoints.count) * (barWidth + gap), moneyChartHeight: 20 + moneyBars.count * 30,
+            moneyBars: moneyBars, moneyWeeks: moneyWeeks, moneyKeys: moneyKeys, chartHeight: plot + 40, chartWidth: 60 + max(bars.count, sharePoints.count) * (barWidth + gap), moneyChartHeight: 20 + moneyBars.count * 30,
             showStock: figures.lowStock != nil,
             lowStock: (figures.lowStock ?? []).map { KPIsAPI.LowStock(productId: $0.product.description, name: $0.name, stock: $0.stock) },
             visibility: scope.may(.clinicSettings, .update)
@@ -173,5 +194,40 @@ enum ReportPages {
             showFormulas: figures.topFormulas != nil,
             topFormulas: (figures.topFormulas ?? []).map { KPIsAPI.TopFormula(formulaId: $0.formula.description, name: $0.name, count: $0.count) })
         return try await request.render("reports", Layout("Reports", request: request, scope: scope), content)
+    }
+
+    /// Invoiced cents week by week and practitioner, practitioners in the order of
+    /// `byPractitioner` (most invoiced first): the stacked bars' numbers and their table's.
+    static func moneyByWeek(_ revenue: PracticeReport.Revenue, weeks: Int) -> (order: [UserID?], cents: [[Int]]) {
+        let order = revenue.byPractitioner.map(\.practitioner)
+        var cents = [[Int]](repeating: [Int](repeating: 0, count: order.count), count: weeks)
+        for entry in revenue.byPractitionerWeekly {
+            guard cents.indices.contains(entry.index), let who = order.firstIndex(where: { $0 == entry.practitioner }) else { continue }
+            cents[entry.index][who] += entry.cents
+        }
+        return (order, cents)
+    }
+
+    /// Invoicing week by week as bars stacked by practitioner (most invoiced at the bottom, in the
+    /// order of the key), scaled to the busiest week; six colours, taken in turn.
+    static func stackedMoney(_ revenue: PracticeReport.Revenue?, weekStarts: [Int64], clock: PageClock,
+                             name: (UserID?) -> String) -> ([MoneyKey], [MoneyWeek]) {
+        guard let revenue, !revenue.byPractitioner.isEmpty else { return ([], []) }
+        let (order, cents) = moneyByWeek(revenue, weeks: weekStarts.count)
+        let keys = order.enumerated().map { MoneyKey(label: name($1), tone: $0 % 6) }
+        let busiest = max(1, cents.map { $0.reduce(0, +) }.max() ?? 1)
+        let weeks = cents.enumerated().map { index, row -> MoneyWeek in
+            var top = plot + 10
+            var segments: [MoneySegment] = []
+            for (who, amount) in row.enumerated() where amount > 0 {
+                let height = amount * plot / busiest
+                top -= height
+                segments.append(MoneySegment(label: keys[who].label, y: top, height: height, tone: keys[who].tone, amount: PageFormat.money(amount)))
+            }
+            let start = Date(timeIntervalSince1970: Double(weekStarts[index]) / 1000)
+            return MoneyWeek(label: String(clock.day(start).dropFirst(5)), x: 40 + index * (barWidth + gap), segments: segments,
+                             cells: row.map(PageFormat.money) + [PageFormat.money(row.reduce(0, +))])
+        }
+        return (keys, weeks)
     }
 }

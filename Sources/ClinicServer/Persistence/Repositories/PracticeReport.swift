@@ -27,6 +27,8 @@ struct PracticeReport: Sendable {
         let gstCents: Int
         let outstandingCents: Int
         let byPractitioner: [(practitioner: UserID?, cents: Int)]
+        /// The same, week by week (by the week each invoice was issued in), for the stacked bars.
+        let byPractitionerWeekly: [(index: Int, practitioner: UserID?, cents: Int)]
         let byAppointmentType: [(type: AppointmentTypeID?, cents: Int)]
         /// What issued invoices charged for each product (line totals, GST included).
         let byProduct: [(product: ProductID, cents: Int)]
@@ -156,15 +158,16 @@ struct PracticeReport: Sendable {
         return figures
     }
 
-    /// The week of the period an appointment starts in, as SQL: its index among `weekStarts`.
-    private static func weekOf(_ period: ReportPeriod) -> SQLQueryString {
+    /// The week of the period an appointment starts in (or `column` falls in), as SQL: its index
+    /// among `weekStarts`.
+    private static func weekOf(_ period: ReportPeriod, column: SQLQueryString = "starts_at_ms") -> SQLQueryString {
         let starts = period.weekStarts
         // A period of one week or less: every appointment is in the first (a CASE needs a WHEN).
         guard starts.count > 1 else { return " \(bind: Int64(0)) " }
         // Spaces around it: it is joined to the text before and after as it is.
         var sql: SQLQueryString = " CASE"
         for (index, next) in starts.enumerated().dropFirst() {
-            sql = sql + " WHEN starts_at_ms < \(bind: next) THEN \(bind: Int64(index - 1))"
+            sql = sql + " WHEN " + column + " < \(bind: next) THEN \(bind: Int64(index - 1))"
         }
         return sql + " ELSE \(bind: Int64(starts.count - 1)) END "
     }
@@ -275,6 +278,11 @@ struct PracticeReport: Sendable {
             + " GROUP BY i.practitioner_id").all().map { row in
                 (practitioner: try row.decode(column: "who", as: UUID?.self).map(UserID.init), cents: try row.decode(column: "cents", as: Int.self))
             }
+        let byPractitionerWeekly = try await tx.sql.raw("SELECT i.practitioner_id AS who, " + weekOf(period, column: "i.issued_at_ms")
+            + " AS week, CAST(SUM(i.total_cents) AS BIGINT) AS cents " + issued + " GROUP BY 1, 2").all().map { row in
+                (index: Int(try row.decode(column: "week", as: Int64.self)),
+                 practitioner: try row.decode(column: "who", as: UUID?.self).map(UserID.init), cents: try row.decode(column: "cents", as: Int.self))
+            }
         let byType = try await tx.sql.raw("""
             SELECT ap.type_id AS type, CAST(SUM(i.total_cents) AS BIGINT) AS cents FROM invoices i LEFT JOIN appointments ap ON ap.id = i.appointment_id
             WHERE i.clinic_id = \(bind: scope.realm) AND i.status IN ('issued', 'paid')
@@ -310,6 +318,6 @@ struct PracticeReport: Sendable {
         }
         return Revenue(invoicedCents: try totals?.decode(column: "total", as: Int?.self) ?? 0, collectedCents: collected,
                        gstCents: try totals?.decode(column: "gst", as: Int?.self) ?? 0, outstandingCents: outstanding,
-                       byPractitioner: byPractitioner, byAppointmentType: byType, byProduct: byProduct, outstandingByAge: ages)
+                       byPractitioner: byPractitioner, byPractitionerWeekly: byPractitionerWeekly, byAppointmentType: byType, byProduct: byProduct, outstandingByAge: ages)
     }
 }
