@@ -56,6 +56,19 @@ def test_the_demo_command_fills_clinics_that_sign_in_and_verify(server):
         browser.driver.save_screenshot(str(shot))
         report_measurement("reports page (%s): %d charts drawn, no CSP violation; screenshot %s (%d KiB)"
                            % (server.backend, len(charts), shot, shot.stat().st_size // 1024))
+        # The diary as a time grid at a tablet's width: a column per practitioner, the day's
+        # bookings as blocks (today's demo bookings run 09:00 to 16:30), nothing against the CSP.
+        browser.driver.set_window_size(1024, 1366)
+        browser.open("/clinics/%s/calendar" % clinic_id)
+        columns = browser.driver.find_elements(By.CSS_SELECTOR, "table.diary-grid thead th[scope=col]")
+        blocks = browser.driver.find_elements(By.CSS_SELECTOR, "table.diary-grid td.grid-booking")
+        assert len(columns) == 3, browser.text()
+        assert all(block.size["height"] > 20 for block in blocks), [block.size for block in blocks]
+        assert not browser.violations()
+        diary = SCREENSHOTS / ("diary-page-%s.png" % server.backend)
+        browser.driver.save_screenshot(str(diary))
+        report_measurement("diary grid (%s): %d practitioners, %d bookings drawn as blocks; screenshot %s"
+                           % (server.backend, len(columns) - 1, len(blocks), diary))
     finally:
         browser.driver.quit()
 

@@ -6,7 +6,7 @@ public struct WorkingPeriod: Sendable, Equatable {
         case monday, tuesday, wednesday, thursday, friday, saturday, sunday
 
         /// Foundation's Gregorian weekday: 1 is Sunday.
-        init(gregorian: Int) { self = Self.allCases[(gregorian + 5) % 7] }
+        public init(gregorian: Int) { self = Self.allCases[(gregorian + 5) % 7] }
     }
 
     public let weekday: Weekday

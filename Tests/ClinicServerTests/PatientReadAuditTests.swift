@@ -94,7 +94,7 @@ struct PatientReadAuditTests {
         "/clinics/:clinicId/patients/:patientId/prescriptions/new": Expected(["formula.list"], namesPatient: false),
         "/clinics/:clinicId/consultations/:consultationId": Expected(["consultation.read"], namesPatient: true),
         "/clinics/:clinicId/prescriptions/:prescriptionId/print": Expected(["prescription.read", "patient.read"], namesPatient: true),
-        "/clinics/:clinicId/calendar": Expected(["appointment.list", "appointmentType.list", "patient.list", "staff.list"], namesPatient: true,
+        "/clinics/:clinicId/calendar": Expected(["appointment.list", "appointmentType.list", "patient.list", "staff.list", "hours.list"], namesPatient: true,
                                                 query: "?date=\(day)"),
         "/clinics/:clinicId/invoices": Expected(["invoice.list"], namesPatient: true),
         "/clinics/:clinicId/invoices/:invoiceId": Expected(["invoice.read", "patient.read"], namesPatient: true),
@@ -157,7 +157,7 @@ struct PatientReadAuditTests {
             let page = try await app.send(.GET, "/clinics/\(team.clinic)/calendar?date=\(Self.day)", as: team.owner)
             #expect(page.status == .ok)
             let added = try await Self.events(app, chain, after: before)
-            #expect(added.map(\.action) == ["appointment.list", "appointmentType.list", "patient.list", "patient.list", "staff.list"])
+            #expect(added.map(\.action) == ["appointment.list", "appointmentType.list", "patient.list", "patient.list", "staff.list", "hours.list"])
             #expect(added[3].detail == team.patientID)
             let patient = try await app.send(.GET, team.path("patients/\(team.patientID)"), as: team.owner)
             let family = try #require(patient.json["familyName"] as? String)

@@ -42,6 +42,24 @@ enum CalendarPages {
         let choosePractitioner: Bool
         let form: BookingForm
         let error: String?
+        /// The day as a time grid, one column per practitioner.
+        let grid: DiaryGridView
+    }
+
+    /// A booking as the grid draws it.
+    static func block(_ record: AppointmentRecord, clock: PageClock, patientName: String, type: String) -> DiaryGridView.Block {
+        DiaryGridView.Block(id: record.id.description, starts: clock.clock(record.slot.start), ends: clock.clock(record.slot.end),
+                            patientId: record.patient.description, patientName: patientName, type: type, status: record.status.rawValue)
+    }
+
+    /// One grid column: a practitioner's (or a day's) working time and bookings on `day`.
+    static func column(_ heading: String, day: Date, week: WorkingWeek?, appointments: [AppointmentRecord], clock: PageClock,
+                       block: (AppointmentRecord) -> DiaryGridView.Block) -> DiaryGridView.Column {
+        let weekday = clock.workingWeekday(day)
+        let drawn = appointments.filter { $0.status != .cancelled }
+        return DiaryGridView.Column(
+            heading: heading, working: week?.periods.filter { $0.weekday == weekday } ?? [],
+            bookings: drawn.map { (start: clock.minute($0.slot.start, onDayStarting: day), end: clock.minute($0.slot.end, onDayStarting: day), block: block($0)) })
     }
 
     static func path(_ scope: ClinicScope, _ day: Date) -> String { "/clinics/\(scope.clinic)/calendar?date=\(PageClock(scope).day(day))" }
@@ -75,6 +93,13 @@ enum CalendarPages {
         let typeNames = Dictionary(types.map { ($0.id, $0.kind.name) }, uniquingKeysWith: { first, _ in first })
         var form = form ?? BookingForm()
         if form.practitionerId == nil, scope.roles.contains(.practitioner) { form.practitionerId = scope.actor.description }
+        let hours = try await WorkingHours(scope: scope, services: services).clinicWeeks()
+        let shown = practitioner.map { asked in staff.filter { $0.user == asked } } ?? staff
+        let grid = DiaryGridView(shown.map { person in
+            column(person.name, day: day, week: hours[person.user], appointments: appointments.filter { $0.practitioner == person.user }, clock: clock) {
+                block($0, clock: clock, patientName: names[$0.patient] ?? $0.patient.description, type: typeNames[$0.type] ?? "")
+            }
+        })
         let rows = appointments.map { record in
             Row(id: record.id.description, starts: clock.clock(record.slot.start), ends: clock.clock(record.slot.end),
                 patientId: record.patient.description, patientName: names[record.patient] ?? record.patient.description,
@@ -91,7 +116,7 @@ enum CalendarPages {
                                                       selected: $0.id.description == form.appointmentTypeId) },
             practitioners: staff.map { Choice(value: $0.user.description, label: $0.name, selected: $0.user.description == form.practitionerId) },
             filterChoices: staff.map { Choice(value: $0.user.description, label: $0.name, selected: $0.user == practitioner) },
-            choosePractitioner: !staff.isEmpty, form: form, error: error?.message)
+            choosePractitioner: !staff.isEmpty, form: form, error: error?.message, grid: grid)
         return try await request.render("calendar", Layout("Calendar", request: request, scope: scope), content,
                                         status: error?.pageStatus ?? .ok)
     }
@@ -146,6 +171,8 @@ enum CalendarPages {
         let days: [WeekDay]
         let filterChoices: [Choice]
         let canOpenChart: Bool
+        /// One practitioner's week as a time grid, a column per day; nil for the whole clinic.
+        let grid: DiaryGridView?
     }
 
     /// Monday to Sunday of the week holding `date`, one practitioner's or the clinic's: for
@@ -173,11 +200,23 @@ enum CalendarPages {
             }
             return WeekDay(date: clock.day(start), heading: clock.weekday(start), rows: rows)
         }
+        // One practitioner's week fits a grid of seven columns; the clinic's week stays a list per day.
+        var grid: DiaryGridView?
+        if let practitioner {
+            let week = try await WorkingHours(scope: scope, services: services).clinicWeeks()[practitioner]
+            grid = DiaryGridView((0..<7).map { offset in
+                let start = clock.day(after: monday, days: offset), end = clock.day(after: start)
+                let those = appointments.filter { $0.slot.start >= start.milliseconds && $0.slot.start < end.milliseconds }
+                return column(clock.weekday(start), day: start, week: week, appointments: those, clock: clock) {
+                    block($0, clock: clock, patientName: names[$0.patient] ?? $0.patient.description, type: types[$0.type] ?? "")
+                }
+            })
+        }
         let content = WeekContent(
             date: clock.day(monday), previous: clock.day(clock.day(after: monday, days: -7)), next: clock.day(clock.day(after: monday, days: 7)),
             practitionerId: practitioner?.description, days: days,
             filterChoices: staff.map { Choice(value: $0.user.description, label: $0.name, selected: $0.user == practitioner) },
-            canOpenChart: scope.may(.patient, .read))
+            canOpenChart: scope.may(.patient, .read), grid: grid)
         return try await request.render("calendar-week", Layout("Week", request: request, scope: scope), content)
     }
 }

@@ -49,6 +49,21 @@ struct PageClock {
         return calendar.dateInterval(of: .weekOfYear, for: day)?.start ?? day
     }
 
+    /// Minutes after local midnight of the day starting at `day` (wall-clock minutes, as working
+    /// hours are kept): 0 before it, 1440 after it.
+    func minute(_ milliseconds: Int64, onDayStarting day: Date) -> Int {
+        let date = Date(milliseconds: milliseconds)
+        if date < day { return 0 }
+        if date >= self.day(after: day) { return 24 * 60 }
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        return (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+    }
+
+    /// The weekday of the day starting at `day`, as working hours name it.
+    func workingWeekday(_ day: Date) -> WorkingPeriod.Weekday {
+        WorkingPeriod.Weekday(gregorian: calendar.component(.weekday, from: day))
+    }
+
     /// A weekday and date, as a week's column heads it: "Monday 2031-03-03".
     func weekday(_ date: Date) -> String { formatter("EEEE yyyy-MM-dd").string(from: date) }
 

@@ -20,6 +20,27 @@ struct WorkingHours: Sendable {
         }
     }
 
+    /// Every practitioner's week at once, for the diary's grid: one statement, one event.
+    /// Someone with no hours set is absent (bookable at any time).
+    func clinicWeeks() async throws -> [UserID: WorkingWeek] {
+        let scope = self.scope
+        return try await services.store.transaction(realm: scope.realm) { tx in
+            var periods: [UserID: [WorkingPeriod]] = [:]
+            for row in try await tx.sql.raw("""
+                SELECT practitioner_id, weekday, start_minute, end_minute FROM working_hours WHERE clinic_id = \(bind: scope.realm)
+                """).all() {
+                guard let weekday = WorkingPeriod.Weekday(rawValue: try row.decode(column: "weekday", as: String.self)) else {
+                    throw ClinicError.integrityFailure
+                }
+                periods[UserID(try row.decode(column: "practitioner_id", as: UUID.self)), default: []].append(
+                    WorkingPeriod(weekday: weekday, startMinute: Int(try row.decode(column: "start_minute", as: Int64.self)),
+                                  endMinute: Int(try row.decode(column: "end_minute", as: Int64.self))))
+            }
+            try await Ledger.append(scope.event("hours.list", resourceType: "user"), in: tx)
+            return periods.mapValues(WorkingWeek.init(periods:))
+        }
+    }
+
     /// Replaces the practitioner's whole week; an empty one makes them bookable at any time.
     func replace(of practitioner: UserID, with week: WorkingWeek) async throws {
         let scope = self.scope
