@@ -82,7 +82,8 @@ def psql(url, sql):
 def reset_e2e_database():
     """An empty schema for each server: as the superuser, so nothing survives from a previous test."""
     psql(postgres_env()["CLINICKEEP_E2E_POSTGRES_SUPER_URL"],
-         "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public AUTHORIZATION clinickeep_owner;")
+         "DROP SCHEMA IF EXISTS reporting CASCADE; DROP SCHEMA IF EXISTS public CASCADE; "
+         "CREATE SCHEMA public AUTHORIZATION clinickeep_owner;")
 
 
 class Server:

@@ -2,11 +2,12 @@
 import io
 import pathlib
 import re
+import secrets
 
 import pandas
 from selenium.webdriver.common.by import By
 
-from conftest import report_measurement
+from conftest import postgres_env, psql, report_measurement, run_psql
 from test_attack_browser import WatchedBrowser
 
 SCREENSHOTS = pathlib.Path(__file__).parent / "screenshots"
@@ -73,6 +74,11 @@ def test_the_demo_command_fills_clinics_that_sign_in_and_verify(server):
         browser.driver.quit()
 
     check_analytics_export(server, owner, clinic_id, patients.json()["patients"])
+    if server.backend == "postgres":
+        other_owner = server.client()
+        other_owner.email, other_owner.password = owners[1], password
+        other_owner.log_in()
+        check_reporting_roles(server, clinic_id, other_owner.request("GET", "/api/v1/me").json()["memberships"][0]["clinicId"])
 
     verified = server.command("audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
@@ -111,6 +117,40 @@ def check_analytics_export(server, owner, clinic_id, patients):
     assert first.isdisjoint(second)
     report_measurement("analytics export (%s): %d visits of %d patients, every description shared by >= 5 (pandas); %s"
                        % (server.backend, len(frame), frame["patient"].nunique(), written.stdout.strip()))
+
+
+def check_reporting_roles(server, clinic_id, other_clinic_id):
+    """POR-11 for BI tools: a PostgreSQL role granted one clinic reads that clinic's pseudonymised
+    visits (every description shared by 5 or more, checked by pandas), and nothing else: not the
+    application's tables, not the table granted to another role for another clinic."""
+    super_url = postgres_env()["CLINICKEEP_E2E_POSTGRES_SUPER_URL"]
+    tag = secrets.token_hex(4)
+    roles = ["bi_a_" + tag, "bi_b_" + tag]
+    password = secrets.token_hex(12)
+    try:
+        for role in roles:
+            psql(super_url, "CREATE ROLE %s LOGIN PASSWORD '%s'" % (role, password))
+        refused = server.command("reporting", "grant", "--role", "postgres", "--clinic", clinic_id)
+        assert refused.returncode == 2 and "superuser" in refused.stderr, refused.stdout + refused.stderr
+        for role, clinic in zip(roles, (clinic_id, other_clinic_id)):
+            granted = server.command("reporting", "grant", "--role", role, "--clinic", clinic)
+            assert granted.returncode == 0 and "refreshed hourly" in granted.stdout, granted.stdout + granted.stderr
+        tables = ["reporting.v_%s_%s" % (clinic.replace("-", ""), role) for role, clinic in zip(roles, (clinic_id, other_clinic_id))]
+        role_url = re.sub(r"//[^@]*@", "//%s:%s@" % (roles[0], password), super_url)
+        rows = run_psql(role_url, "COPY (SELECT * FROM %s) TO STDOUT WITH CSV HEADER" % tables[0])
+        assert rows.returncode == 0, rows.stderr
+        frame = pandas.read_csv(io.StringIO(rows.stdout), dtype=str, keep_default_na=False)
+        assert len(frame) > 0 and (frame.groupby(["age_band", "sex", "region"])["patient"].nunique() >= 5).all(), frame
+        for forbidden in ("SELECT count(*) FROM public.patients", "SELECT count(*) FROM public.appointments",
+                          "SELECT count(*) FROM public.audit_events", "SELECT count(*) FROM public.reporting_grants",
+                          "SELECT count(*) FROM %s" % tables[1]):
+            denied = run_psql(role_url, forbidden)
+            assert denied.returncode != 0 and "permission denied" in denied.stderr, (forbidden, denied.stdout, denied.stderr)
+        report_measurement("reporting role (postgres): %d pseudonymised visits readable by %s; patients, the ledger and the other "
+                           "clinic's table refused" % (len(frame), roles[0]))
+    finally:
+        for role in roles:
+            run_psql(super_url, "DROP OWNED BY %s; DROP ROLE IF EXISTS %s" % (role, role))
 
 
 # Bad input to the command is a clear message and exit 2, never a crash

@@ -57,3 +57,50 @@ struct AnalyticsExportCommand: AsyncCommand {
         context.console.print("wrote \(result.rows.count - 1) visits of \(result.patients) patients to \(out); \(result.leftOut) patients left out (fewer than \(max(settings.analyticsK, 5)) shared their description)")
     }
 }
+
+/// `clinickeep reporting ...`
+struct ReportingCommands: AsyncCommandGroup {
+    var help: String { "PostgreSQL reporting roles: a BI tool's role reads one clinic's pseudonymised visits and nothing else." }
+    var commands: [String: any AnyAsyncCommand] { ["grant": ReportingGrantCommand()] }
+}
+
+/// `clinickeep reporting grant --role NAME --clinic ID`: gives an existing PostgreSQL role (made
+/// by the operator, not a superuser, not one of the server's) the table `reporting.v_<clinic>_<role>`
+/// of that clinic's pseudonymised visits, refreshed hourly by `serve`. Granting again renews the
+/// pseudonyms' key. Needs CLINICKEEP_MIGRATION_DATABASE_URL (the tables' owner).
+struct ReportingGrantCommand: AsyncCommand {
+    struct Signature: DataDirectorySignature {
+        @Option(name: "role", help: "The PostgreSQL role the BI tool connects as")
+        var role: String?
+        @Option(name: "clinic", help: "The clinic whose visits it may read")
+        var clinic: String?
+        @Option(name: "data-dir", help: "Data directory (default ./clinickeep-data)")
+        var dataDir: String?
+    }
+
+    let signature = Signature()
+    var help: String {
+        "Gives a PostgreSQL role one clinic's pseudonymised visits as reporting.v_<clinic>_<role>, and nothing else (same environment as serve, with CLINICKEEP_MIGRATION_DATABASE_URL)."
+    }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        guard let text = signature.clinic, let clinic = UUID(uuidString: text) else {
+            throw CommandFailure("--clinic takes a clinic id (a UUID)", exitCode: 2)
+        }
+        guard let role = signature.role, !role.isEmpty else { throw CommandFailure("--role takes a PostgreSQL role name", exitCode: 2) }
+        let settings = try signature.settings()
+        try await ClinicKeepApp.configure(context.application, settings: settings, migrate: false)
+        let appRole = settings.databaseURL.flatMap { URLComponents(string: $0)?.user }.map { $0.removingPercentEncoding ?? $0 }
+        let rows: Int
+        do {
+            rows = try await ReportingGrants(services: context.application.clinicServices)
+                .grant(role: role, clinic: ClinicID(clinic), appRole: appRole,
+                       context: RequestContext(actor: nil, address: nil, requestID: "cli-reporting-grant"))
+        } catch let refusal as ReportingGrants.Refusal {
+            throw CommandFailure(refusal.description, exitCode: 2)
+        } catch let missing as OwnerRoleMissing {
+            throw CommandFailure(missing.description, exitCode: 2)
+        }
+        context.console.print("\(role) may read reporting.\(ReportingGrants.table(role: role, clinic: ClinicID(clinic))): \(rows) visits now, refreshed hourly by serve")
+    }
+}

@@ -57,6 +57,10 @@ struct ServeClinicCommand: AsyncCommand {
         services.append(ServerChore("reminders queued", every: .milliseconds(Int64(settings.schedulerInterval * 1000)), logger: app.logger) {
             try await Reminders.queueDue(services: clinic, logger: app.logger)
         })
+        // Reporting roles' tables (PostgreSQL), made again from the clinic's visits every hour.
+        services.append(ServerChore("reporting tables refreshed", every: .seconds(3600), logger: app.logger) {
+            try await ReportingGrants(services: clinic).refreshAll(context: RequestContext(actor: nil, address: nil, requestID: "reporting-refresh"))
+        })
         services.append(HTTPService(app: app, settings: settings, console: context.console))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger)
         // Past this, what is still running is cancelled; the HTTP server's own wait for its

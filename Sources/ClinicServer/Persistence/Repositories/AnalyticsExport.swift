@@ -26,7 +26,9 @@ struct AnalyticsExport: Sendable {
         let leftOut: Int
     }
 
-    func rows(k: Int, today: Date = Date()) async throws -> Result {
+    /// `key` makes the pseudonyms (a reporting grant keeps its own so a refreshed table keeps its
+    /// pseudonyms); without one, a key is made for this export and dropped after it.
+    func rows(k: Int, today: Date = Date(), key grantKey: SymmetricKey? = nil, action: String = "analytics.export") async throws -> Result {
         let clinic = self.clinic, context = self.context, keyring = services.keyring
         guard let place = try await services.store.global.raw("""
             SELECT country, time_zone FROM clinics WHERE id = \(bind: clinic.rawValue) AND status = 'active'
@@ -75,7 +77,7 @@ struct AnalyticsExport: Sendable {
             }
             let described = PseudonymisedVisits.describe(demographics, k: k)
 
-            let key = SymmetricKey(size: .bits256)
+            let key = grantKey ?? SymmetricKey(size: .bits256)
             // 64 bits: no two of a clinic's people meet by chance, and a reader tells kinds apart.
             func pseudonym(_ kind: String, _ id: UUID) -> String {
                 let mac = HMAC<SHA256>.authenticationCode(for: Data((kind + ":" + id.uuidString.lowercased()).utf8), using: key)
@@ -100,7 +102,7 @@ struct AnalyticsExport: Sendable {
             }
             rows.sort { ($0[4], $0[0], $0[5]) < ($1[4], $1[0], $1[5]) }
             let leftOut = visitPatients.count - described.count
-            try await Ledger.append(context.event(chain: clinic.rawValue, action: "analytics.export",
+            try await Ledger.append(context.event(chain: clinic.rawValue, action: action,
                                                   detail: "visits=\(rows.count) patients=\(described.count) left_out=\(leftOut) k=\(k)"), in: tx)
             return Result(rows: [Self.header] + rows, patients: described.count, leftOut: leftOut)
         }
