@@ -30,9 +30,9 @@ public struct DiaryGrid<Booking: Sendable>: Sendable {
     public let rows: [[(column: Int, cell: Cell)]]
 
     /// Lays `columns` out from the earliest of their working time and bookings to the latest,
-    /// widened to whole hours (08:00 to 18:00 when there is nothing to show). A booking that
-    /// starts where an earlier one in its column still runs is not drawn in the grid: the day's
-    /// list below it shows every booking.
+    /// widened to whole hours (08:00 to 18:00 when there is nothing to show). Every booking is
+    /// drawn: a block that would run into the next booking's row stops there (its times are on
+    /// it), and one that starts within an earlier block's last row is drawn just below it.
     public init(columns: [Column]) {
         let starts = columns.flatMap { $0.working.map(\.start) + $0.bookings.map(\.start) }
         let ends = columns.flatMap { $0.working.map(\.end) + $0.bookings.map(\.end) }
@@ -45,12 +45,18 @@ public struct DiaryGrid<Booking: Sendable>: Sendable {
             var next = 0, coveredUntil = 0
             for row in 0..<count where row >= coveredUntil {
                 let minute = first + row * Self.rowMinutes
-                // One that starts under an earlier block (only possible beside a cancelled one).
-                while next < bookings.count, bookings[next].start < minute { next += 1 }
+                // A booking is drawn in the row its start falls in, or the first free row after
+                // it when blocks before it ran on (two starting within five minutes, or a block
+                // cut short below); never dropped.
                 if next < bookings.count, bookings[next].start < minute + Self.rowMinutes {
                     let booking = bookings[next]
                     next += 1
-                    let span = min(count - row, max(1, (booking.end - minute + Self.rowMinutes - 1) / Self.rowMinutes))
+                    var span = max(1, (booking.end - minute + Self.rowMinutes - 1) / Self.rowMinutes)
+                    // It ends where the next one starts, so the next is drawn where it begins.
+                    if next < bookings.count {
+                        span = min(span, max(1, (bookings[next].start - first) / Self.rowMinutes - row))
+                    }
+                    span = min(span, count - row)
                     rows[row].append((index, .booking(booking.booking, rows: span)))
                     coveredUntil = row + span
                     continue

@@ -56,6 +56,16 @@ public enum PseudonymisedVisits {
         }
     }
 
+    /// The appointment types a row may name: a type (a clinic's own words) seen by fewer than k
+    /// patients in a month would single them out, and their pseudonym with them, so in that
+    /// month it reads "other". `visits` are (patient, type, month).
+    public static func commonTypes<Patient: Hashable>(_ visits: [(patient: Patient, type: String, month: String)], k: Int) -> Set<[String]> {
+        let k = max(k, minimumK)
+        var patients: [[String]: Set<Patient>] = [:]
+        for visit in visits { patients[[visit.type, visit.month], default: []].insert(visit.patient) }
+        return Set(patients.filter { $0.value.count >= k }.keys)
+    }
+
     /// A patient's description in the export: the quasi-identifiers someone could know from
     /// elsewhere. "*" is a part left out.
     public struct Description: Hashable, Sendable {

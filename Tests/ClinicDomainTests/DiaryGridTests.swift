@@ -39,12 +39,17 @@ struct DiaryGridTests {
         #expect(Self.picture(grid, column: 0).filter { $0 == "w" }.count == 4 * 12)
     }
 
-    @Test("a booking under another's block is left to the list; nothing overlaps")
+    @Test("no booking is dropped: a block running into the next stops there; two in one row stack")
     func overlapping() {
         let column = Grid.Column(working: [], bookings: [(start: 600, end: 660, booking: "long"), (start: 620, end: 640, booking: "under"),
                                                          (start: 660, end: 670, booking: "after")])
-        let picture = Self.picture(Grid(columns: [column]), column: 0)
-        #expect(picture.contains("long:12") && picture.contains("after:2") && !picture.contains { $0.hasPrefix("under") })
+        #expect(Self.picture(Grid(columns: [column]), column: 0) == ["long:4", "under:4", "w", "w", "w", "w", "after:2"] + Array(repeating: "w", count: 10))
+        // Back to back off the five-minute marks (09:03-09:33, 09:33-10:03), and two in one row.
+        let offGrid = Grid.Column(working: [], bookings: [(start: 543, end: 573, booking: "a"), (start: 573, end: 603, booking: "b"),
+                                                          (start: 606, end: 616, booking: "c"), (start: 608, end: 618, booking: "d")])
+        let picture = Self.picture(Grid(columns: [offGrid]), column: 0)
+        #expect(["a", "b", "c", "d"].allSatisfy { name in picture.contains { $0.hasPrefix(name + ":") } }, "\(picture)")
+        #expect(picture.prefix(4) == ["a:6", "b:7", "c:1", "d:2"], "\(picture)")
     }
 
     @Test("an empty day shows 08:00 to 18:00")

@@ -54,6 +54,16 @@ struct PseudonymisedVisitsTests {
         #expect(PseudonymisedVisits.describe(patients, k: 7).isEmpty)
     }
 
+    @Test("a type fewer than k patients had in a month reads 'other' in that month")
+    func rareTypes() {
+        var visits: [(patient: Int, type: String, month: String)] = (0..<5).map { ($0, "Follow-up", "2026-11") }
+        visits += [(0, "Follow-up", "2026-11"), (1, "Home visit", "2026-11"), (2, "Follow-up", "2026-12")]
+        let common = PseudonymisedVisits.commonTypes(visits, k: 5)
+        #expect(common == [["Follow-up", "2026-11"]])
+        // k is never below five: four patients are too few even when asked for k = 2.
+        #expect(PseudonymisedVisits.commonTypes(Array(visits.prefix(4)), k: 2).isEmpty)
+    }
+
     @Test("ages band in fives up to 90+, amounts in dollar bands, only visits that happened count")
     func bands() throws {
         #expect(PseudonymisedVisits.ageBand(0) == "0-4" && PseudonymisedVisits.ageBand(44) == "40-44")

@@ -45,8 +45,18 @@ struct AnalyticsExportCommand: AsyncCommand {
         // only the operator's account may read it.
         let target = URL(fileURLWithPath: out)
         let partial = target.deletingLastPathComponent().appendingPathComponent("." + target.lastPathComponent + ".partial")
-        guard FileManager.default.createFile(atPath: partial.path, contents: Data(try ReportCSV.text(result.rows).utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
+        // Created 0600 by open(2) itself (never readable by others, not even for a moment), and
+        // never through a link someone left at that name.
+        try? FileManager.default.removeItem(at: partial)
+        let descriptor = open(partial.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else { throw CommandFailure("cannot write \(out)") }
+        let file = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        do {
+            try file.write(contentsOf: Data(try ReportCSV.text(result.rows).utf8))
+            try file.synchronize()
+            try file.close()
+        } catch {
+            try? FileManager.default.removeItem(at: partial)
             throw CommandFailure("cannot write \(out)")
         }
         // rename(2) replaces an older file in one step, where FileManager's replace needs one there.

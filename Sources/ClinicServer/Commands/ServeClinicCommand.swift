@@ -59,7 +59,8 @@ struct ServeClinicCommand: AsyncCommand {
         })
         // Reporting roles' tables (PostgreSQL), made again from the clinic's visits every hour.
         services.append(ServerChore("reporting tables refreshed", every: .seconds(3600), logger: app.logger) {
-            try await ReportingGrants(services: clinic).refreshAll(context: RequestContext(actor: nil, address: nil, requestID: "reporting-refresh"))
+            try await ReportingGrants(services: clinic).refreshAll(context: RequestContext(actor: nil, address: nil, requestID: "reporting-refresh"),
+                                                                 logger: app.logger)
         })
         services.append(HTTPService(app: app, settings: settings, console: context.console))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger)

@@ -186,7 +186,7 @@ enum ReportPages {
                       outstanding: money($0.outstandingCents), upTo30: money($0.outstandingByAge.upTo30), upTo60: money($0.outstandingByAge.upTo60),
                       upTo90: money($0.outstandingByAge.upTo90), over90: money($0.outstandingByAge.over90))
             },
-            moneyBars: moneyBars, moneyWeeks: moneyWeeks, moneyKeys: moneyKeys, chartHeight: plot + 40, chartWidth: 60 + max(bars.count, sharePoints.count) * (barWidth + gap), moneyChartHeight: 20 + moneyBars.count * 30,
+            moneyBars: moneyBars, moneyWeeks: moneyWeeks, moneyKeys: moneyKeys, chartHeight: plot + 40, chartWidth: 60 + max(bars.count, sharePoints.count, moneyWeeks.count) * (barWidth + gap), moneyChartHeight: 20 + moneyBars.count * 30,
             showStock: figures.lowStock != nil,
             lowStock: (figures.lowStock ?? []).map { KPIsAPI.LowStock(productId: $0.product.description, name: $0.name, stock: $0.stock) },
             visibility: scope.may(.clinicSettings, .update)

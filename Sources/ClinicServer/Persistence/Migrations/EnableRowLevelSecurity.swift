@@ -95,7 +95,8 @@ enum ServerRoleGrants {
             // The figures' tallies are only ever added to (a void adds the negated amounts).
             "GRANT SELECT, INSERT ON formula_prescriptions, product_sales TO \(quoted)",
             // The server refreshes reporting tables; only `reporting grant` (the owner) makes one.
-            "GRANT SELECT, UPDATE (refreshed_at_ms) ON reporting_grants TO \(quoted)",
+            // A deleted clinic's grant goes at the next refresh, with its table's rows.
+            "GRANT SELECT, DELETE, UPDATE (refreshed_at_ms) ON reporting_grants TO \(quoted)",
             "GRANT SELECT, INSERT, UPDATE ON audit_heads TO \(quoted)",
             "GRANT SELECT, INSERT ON audit_events, audit_checkpoints, audit_signing_keys TO \(quoted)",
             // `keys rewrap` wraps the same signing keys again; the triggers admit nothing else (AllowKeyRewrap).

@@ -28,7 +28,12 @@ struct AnalyticsExport: Sendable {
 
     /// `key` makes the pseudonyms (a reporting grant keeps its own so a refreshed table keeps its
     /// pseudonyms); without one, a key is made for this export and dropped after it.
-    func rows(k: Int, today: Date = Date(), key grantKey: SymmetricKey? = nil, action: String = "analytics.export") async throws -> Result {
+    ///
+    /// A reporting table refreshed under one key passes `agesOn` (the grant's day, so an age band
+    /// never moves on a birthday) and `before` (the start of the current month, so a row never
+    /// appears in the hour a visit was marked).
+    func rows(k: Int, today: Date = Date(), agesOn: Date? = nil, before: Date? = nil, key grantKey: SymmetricKey? = nil,
+              action: String = "analytics.export") async throws -> Result {
         let clinic = self.clinic, context = self.context, keyring = services.keyring
         guard let place = try await services.store.global.raw("""
             SELECT country, time_zone FROM clinics WHERE id = \(bind: clinic.rawValue) AND status = 'active'
@@ -36,7 +41,8 @@ struct AnalyticsExport: Sendable {
             let country = CountryCode(try place.decode(column: "country", as: String.self)) else { throw ClinicError.notFound }
         let zone = ClinicTimeZone(storedIdentifier: try place.decode(column: "time_zone", as: String.self)).zone
         let calendar = { var calendar = Calendar(identifier: .gregorian); calendar.timeZone = zone; return calendar }()
-        let now = calendar.dateComponents([.year, .month, .day], from: today)
+        let now = calendar.dateComponents([.year, .month, .day], from: agesOn ?? today)
+        let until = before ?? today
         let todayParts = (year: now.year!, month: now.month!, day: now.day!)
         let k = max(k, PseudonymisedVisits.minimumK)
 
@@ -45,7 +51,7 @@ struct AnalyticsExport: Sendable {
                 SELECT a.id, a.patient_id, a.practitioner_id, a.starts_at_ms, a.status, t.name AS type_name
                 FROM appointments a JOIN appointment_types t ON t.clinic_id = a.clinic_id AND t.id = a.type_id
                 WHERE a.clinic_id = \(bind: clinic.rawValue) AND a.status IN ('arrived', 'completed', 'no_show')
-                  AND a.starts_at_ms < \(bind: today.milliseconds)
+                  AND a.starts_at_ms < \(bind: until.milliseconds)
                 """).all()
             let invoiced = try await tx.sql.raw("""
                 SELECT appointment_id, CAST(SUM(total_cents) AS BIGINT) AS cents FROM invoices
@@ -83,24 +89,31 @@ struct AnalyticsExport: Sendable {
                 let mac = HMAC<SHA256>.authenticationCode(for: Data((kind + ":" + id.uuidString.lowercased()).utf8), using: key)
                 return (kind == "patient" ? "pt-" : "pr-") + Data(mac).prefix(8).map { String(format: "%02x", $0) }.joined()
             }
-            var rows: [[String]] = []
+            var kept: [(patient: UUID, type: String, month: String, row: any SQLRow)] = []
             for visit in visits {
                 let patient = try visit.decode(column: "patient_id", as: UUID.self)
+                guard described[patient] != nil else { continue }
+                let start = Date(milliseconds: try visit.decode(column: "starts_at_ms", as: Int64.self))
+                let month = calendar.dateComponents([.year, .month], from: start)
+                kept.append((patient, try visit.decode(column: "type_name", as: String.self),
+                             String(format: "%04d-%02d", month.year!, month.month!), visit))
+            }
+            let common = PseudonymisedVisits.commonTypes(kept.map { ($0.patient, $0.type, $0.month) }, k: k)
+            var rows: [[String]] = []
+            for (patient, type, month, visit) in kept {
                 guard let description = described[patient],
                       let status = AppointmentStatus(rawValue: try visit.decode(column: "status", as: String.self)),
                       let outcome = PseudonymisedVisits.outcome(status) else { continue }
-                let start = Date(milliseconds: try visit.decode(column: "starts_at_ms", as: Int64.self))
-                let month = calendar.dateComponents([.year, .month], from: start)
                 let appointment = try visit.decode(column: "id", as: UUID.self)
                 rows.append([
-                    pseudonym("patient", patient), description.ageBand, description.sex, description.region,
-                    String(format: "%04d-%02d", month.year!, month.month!),
-                    try visit.decode(column: "type_name", as: String.self),
+                    pseudonym("patient", patient), description.ageBand, description.sex, description.region, month,
+                    common.contains([type, month]) ? type : "other",
                     pseudonym("practitioner", try visit.decode(column: "practitioner_id", as: UUID.self)),
                     outcome, PseudonymisedVisits.amountBand(cents: centsByAppointment[appointment] ?? 0),
                 ])
             }
-            rows.sort { ($0[4], $0[0], $0[5]) < ($1[4], $1[0], $1[5]) }
+            // Every column decides the order, month first: nothing of the database's order is left.
+            rows.sort { ([$0[4]] + $0).lexicographicallyPrecedes([$1[4]] + $1) }
             let leftOut = visitPatients.count - described.count
             try await Ledger.append(context.event(chain: clinic.rawValue, action: action,
                                                   detail: "visits=\(rows.count) patients=\(described.count) left_out=\(leftOut) k=\(k)"), in: tx)

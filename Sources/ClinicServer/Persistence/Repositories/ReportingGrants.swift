@@ -2,6 +2,7 @@ import ClinicDomain
 import Crypto
 import Foundation
 import Keyring
+import Logging
 import SQLKit
 
 /// PostgreSQL reporting roles for BI tools: a role the operator created is given one clinic's
@@ -49,9 +50,21 @@ struct ReportingGrants: Sendable {
                 """).first() else {
                 throw Refusal(description: "no role \(role): create it first (CREATE ROLE \(role) LOGIN PASSWORD '…'), then grant")
             }
+            // A member of the server's role or of pg_read_all_data could read far more than its table.
+            let broad = try await tx.sql.raw("""
+                SELECT pg_has_role(\(bind: role), 'pg_read_all_data', 'MEMBER') OR pg_has_role(\(bind: role), current_user, 'MEMBER')
+                       OR (\(bind: appRole ?? "") <> '' AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(bind: appRole ?? ""))
+                           AND pg_has_role(\(bind: role), \(bind: appRole ?? ""), 'MEMBER')) AS broad
+                """).first()?.decode(column: "broad", as: Bool.self) ?? true
             guard try !found.decode(column: "rolsuper", as: Bool.self), try !found.decode(column: "rolbypassrls", as: Bool.self),
-                  try !found.decode(column: "is_owner", as: Bool.self), role != appRole else {
-                throw Refusal(description: "\(role) is a superuser, bypasses row-level security or is one of the server's own roles: give reporting a role of its own")
+                  try !found.decode(column: "is_owner", as: Bool.self), role != appRole, !broad else {
+                throw Refusal(description: "\(role) is a superuser, bypasses row-level security, reads all data or is (a member of) one of the server's own roles: give reporting a role of its own")
+            }
+            // A `reporting` schema someone else made would let them swap a table for their own.
+            if let owner = try await tx.sql.raw("""
+                SELECT nspowner::regrole::text = current_user AS ours FROM pg_namespace WHERE nspname = 'reporting'
+                """).first(), try !owner.decode(column: "ours", as: Bool.self) {
+                throw Refusal(description: "the schema reporting exists and belongs to another role: drop it or give it to the tables' owner first")
             }
             var statements: [SQLQueryString] = [
                 "CREATE SCHEMA IF NOT EXISTS reporting",
@@ -84,7 +97,7 @@ struct ReportingGrants: Sendable {
     }
 
     /// Refreshes every grant's table (the scheduler inside `serve`); answers how many.
-    func refreshAll(context: RequestContext) async throws -> Int {
+    func refreshAll(context: RequestContext, logger: Logger) async throws -> Int {
         guard services.store.kind == .postgres else { return 0 }
         let grants = try await services.store.global.raw("SELECT role_name, clinic_id FROM reporting_grants").all().map {
             (try $0.decode(column: "role_name", as: String.self), ClinicID(try $0.decode(column: "clinic_id", as: UUID.self)))
@@ -95,30 +108,59 @@ struct ReportingGrants: Sendable {
                 _ = try await refresh(role: role, clinic: clinic, context: context)
                 refreshed += 1
             } catch let error as ClinicError where error.status == 404 {
-                continue  // a deleted clinic: its keys are gone, and so is what its table could say
+                // A deleted clinic: nothing it held may still be read, here either.
+                try await withdraw(role: role, clinic: clinic)
+            } catch {
+                // One grant that cannot be refreshed (its key retired, say) holds up no other.
+                logger.warning("reporting table not refreshed: grant it again", metadata: [
+                    "role": .string(role), "clinic": .string(clinic.description),
+                    "error_type": .string(String(reflecting: type(of: error))),
+                ])
             }
         }
         return refreshed
     }
 
+    /// A deleted clinic's grant and its table's rows.
+    private func withdraw(role: String, clinic: ClinicID) async throws {
+        let table = Self.table(role: role, clinic: clinic)
+        try await services.store.transaction(realm: clinic.rawValue) { tx in
+            try await tx.sql.raw("DELETE FROM reporting.\(ident: table)").run()
+            try await tx.sql.raw("DELETE FROM reporting_grants WHERE role_name = \(bind: role) AND clinic_id = \(bind: clinic.rawValue)").run()
+        }
+    }
+
     /// The grant's rows made again under its key, replacing the table's in one transaction: a
-    /// reader sees the old rows or the new, never half.
+    /// reader sees the old rows or the new, never half. Only finished months, with ages as on the
+    /// day of the grant: a row never appears the hour its visit was marked, and an age band never
+    /// moves on a birthday, either of which would date a pseudonym's visit or birth.
     func refresh(role: String, clinic: ClinicID, context: RequestContext) async throws -> Int {
         let keyring = services.keyring
-        let key = try await services.store.transaction(realm: clinic.rawValue) { tx -> Data in
+        let (sealed, key, granted, zone) = try await services.store.transaction(realm: clinic.rawValue) { tx -> (Data, Data, Date, TimeZone) in
             guard let row = try await tx.sql.raw("""
-                SELECT grant_key FROM reporting_grants WHERE role_name = \(bind: role) AND clinic_id = \(bind: clinic.rawValue)
+                SELECT g.grant_key, g.created_at_ms, c.time_zone FROM reporting_grants g JOIN clinics c ON c.id = g.clinic_id
+                WHERE g.role_name = \(bind: role) AND g.clinic_id = \(bind: clinic.rawValue) AND c.status = 'active'
                 """).first() else { throw ClinicError.notFound }
             let keys = try await keyring.keys(for: clinic.rawValue, in: tx)
             let opened = try keys.openColumn(row, table: "reporting_grants", column: "grant_key", id: clinic.rawValue)
             guard let opened, let key = Data(base64Encoded: opened) else { throw ClinicError.integrityFailure }
-            return key
+            return (try row.decode(column: "grant_key", as: Data.self), key,
+                    Date(milliseconds: try row.decode(column: "created_at_ms", as: Int64.self)),
+                    ClinicTimeZone(storedIdentifier: try row.decode(column: "time_zone", as: String.self)).zone)
         }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let monthStart = calendar.dateInterval(of: .month, for: Date())?.start ?? Date()
         let result = try await AnalyticsExport(clinic: clinic, context: context, services: services)
-            .rows(k: services.settings.analyticsK, key: SymmetricKey(data: key), action: "reporting.refresh")
+            .rows(k: services.settings.analyticsK, agesOn: granted, before: monthStart, key: SymmetricKey(data: key), action: "reporting.refresh")
         let table = Self.table(role: role, clinic: clinic)
         let rows = Array(result.rows.dropFirst())
         try await services.store.transaction(realm: clinic.rawValue) { tx in
+            // Granted again meanwhile: these rows were made under the old key and must not mix.
+            // (Reporting roles exist on PostgreSQL only.)
+            guard let current = try await tx.sql.raw("""
+                SELECT grant_key FROM reporting_grants WHERE role_name = \(bind: role) AND clinic_id = \(bind: clinic.rawValue) FOR UPDATE
+                """).first(), try current.decode(column: "grant_key", as: Data.self) == sealed else { return }
             try await tx.sql.raw("DELETE FROM reporting.\(ident: table)").run()
             for start in stride(from: 0, to: rows.count, by: 500) {
                 var insert: SQLQueryString = "INSERT INTO reporting.\(ident: table) VALUES "
