@@ -71,7 +71,25 @@ struct AnalyticsExportCommand: AsyncCommand {
 /// `clinickeep reporting ...`
 struct ReportingCommands: AsyncCommandGroup {
     var help: String { "PostgreSQL reporting roles: a BI tool's role reads one clinic's pseudonymised visits and nothing else." }
-    var commands: [String: any AnyAsyncCommand] { ["grant": ReportingGrantCommand()] }
+    var commands: [String: any AnyAsyncCommand] { ["grant": ReportingGrantCommand(), "refresh": ReportingRefreshCommand()] }
+}
+
+/// `clinickeep reporting refresh`: what `serve` does every hour, now (after a busy day, say).
+struct ReportingRefreshCommand: AsyncCommand {
+    struct Signature: DataDirectorySignature {
+        @Option(name: "data-dir", help: "Data directory (default ./clinickeep-data)")
+        var dataDir: String?
+    }
+
+    let signature = Signature()
+    var help: String { "Makes every reporting role's table again from its clinic's visits, as serve does hourly (same environment as serve)." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        try await ClinicKeepApp.configure(context.application, settings: try signature.settings(), migrate: false)
+        let count = try await ReportingGrants(services: context.application.clinicServices)
+            .refreshAll(context: RequestContext(actor: nil, address: nil, requestID: "cli-reporting-refresh"), logger: context.application.logger)
+        context.console.print("\(count) reporting tables refreshed")
+    }
 }
 
 /// `clinickeep reporting grant --role NAME --clinic ID`: gives an existing PostgreSQL role (made

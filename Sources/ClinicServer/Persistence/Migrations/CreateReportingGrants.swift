@@ -3,7 +3,7 @@ import SQLKit
 
 /// PostgreSQL reporting roles (`ReportingGrants`): which database role may read which clinic's
 /// pseudonymised visits, and the key its pseudonyms are made under, sealed with the clinic's
-/// keys. A global table: the grants are the operator's, not a clinic's.
+/// keys. A tenant table like the others: a grant is read and written in its clinic's realm.
 struct CreateReportingGrants: AsyncMigration {
     func prepare(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
@@ -20,9 +20,14 @@ struct CreateReportingGrants: AsyncMigration {
             )
             """,
         ])
+        try await RowLevelSecurity.enable(Self.tenantTables, on: sql)
     }
 
+    static let tenantTables = [(table: "reporting_grants", column: "clinic_id")]
+
     func revert(on database: any Database) async throws {
-        try await (database as! any SQLDatabase).execute(["DROP TABLE reporting_grants"])
+        let sql = database as! any SQLDatabase
+        try await RowLevelSecurity.disable(Self.tenantTables, on: sql)
+        try await sql.execute(["DROP TABLE reporting_grants"])
     }
 }

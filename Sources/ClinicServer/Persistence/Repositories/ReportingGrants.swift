@@ -99,8 +99,16 @@ struct ReportingGrants: Sendable {
     /// Refreshes every grant's table (the scheduler inside `serve`); answers how many.
     func refreshAll(context: RequestContext, logger: Logger) async throws -> Int {
         guard services.store.kind == .postgres else { return 0 }
-        let grants = try await services.store.global.raw("SELECT role_name, clinic_id FROM reporting_grants").all().map {
-            (try $0.decode(column: "role_name", as: String.self), ClinicID(try $0.decode(column: "clinic_id", as: UUID.self)))
+        // Grants are rows of their clinic's realm: each clinic's are read in its own (deleted
+        // clinics too, whose grants are withdrawn below).
+        var grants: [(String, ClinicID)] = []
+        for row in try await services.store.global.raw("SELECT id FROM clinics").all() {
+            let clinic = ClinicID(try row.decode(column: "id", as: UUID.self))
+            grants += try await services.store.transaction(realm: clinic.rawValue) { tx in
+                try await tx.sql.raw("SELECT role_name FROM reporting_grants WHERE clinic_id = \(bind: clinic.rawValue)").all().map {
+                    (try $0.decode(column: "role_name", as: String.self), clinic)
+                }
+            }
         }
         var refreshed = 0
         for (role, clinic) in grants {
