@@ -35,6 +35,49 @@ public enum AppointmentStatus: String, CaseIterable, Sendable, Codable {
     }
 }
 
+/// A booking as asked for: who, with whom, what and when. The API and the booking form both build
+/// it with `init(patientId:…)`, so a booking is checked the same way whichever way it came.
+public struct Booking: Sendable {
+    public let patient: PatientID
+    public let practitioner: UserID
+    public let type: AppointmentTypeID
+    public let start: Date
+    /// Overrides the type's length when given.
+    public let durationMinutes: Int?
+    public let reason: String?
+
+    public init(patient: PatientID, practitioner: UserID, type: AppointmentTypeID, start: Date, durationMinutes: Int?, reason: String?) {
+        self.patient = patient
+        self.practitioner = practitioner
+        self.type = type
+        self.start = start
+        self.durationMinutes = durationMinutes
+        self.reason = reason
+    }
+
+    /// What a client sent, checked: the ids in UUID form, a start in the years a diary can mean,
+    /// a length the clinic can book, the reason as clinical text. Each refusal names its field.
+    public init(patientId: String?, practitionerId: String?, appointmentTypeId: String?, start: Date, durationMinutes: Int?,
+                reason: String?) throws(ClinicError) {
+        if let durationMinutes, !AppointmentKind.durations.contains(durationMinutes) {
+            throw .invalid("durationMinutes", "Give from \(AppointmentKind.durations.lowerBound) to \(AppointmentKind.durations.upperBound) minutes.")
+        }
+        self.init(patient: try .required(patientId, field: "patientId"), practitioner: try .required(practitionerId, field: "practitionerId"),
+                  type: try .required(appointmentTypeId, field: "appointmentTypeId"), start: try DiaryTime.checked(start, field: "startsAt"),
+                  durationMinutes: durationMinutes, reason: try ClinicalText.optional(reason, field: "reason", maximum: 500))
+    }
+}
+
+/// The instants a diary can mean: the years 2000 to 2100. Anything outside is a typing slip.
+public enum DiaryTime {
+    public static let seconds: ClosedRange<TimeInterval> = 946_684_800...4_102_444_800
+
+    public static func checked(_ date: Date, field: String) throws(ClinicError) -> Date {
+        guard seconds.contains(date.timeIntervalSince1970) else { throw .invalid(field, "Give a time between the years 2000 and 2100.") }
+        return date
+    }
+}
+
 /// A span of a practitioner's time, start inclusive, end exclusive, in milliseconds since 1970.
 public struct TimeSlot: Sendable, Equatable {
     public let start: Int64

@@ -26,9 +26,18 @@ public struct Identifier<Subject>: Hashable, Sendable, Codable, CustomStringConv
     }
 
     public var description: String { rawValue.uuidString.lowercased() }
+
+    /// An id a client named in a field: required, and in UUID form.
+    public static func required(_ text: String?, field: String) throws(ClinicError) -> Self {
+        guard let text else { throw .invalid(field, "This id is required.", code: "required") }
+        guard let id = Self(string: text) else { throw .invalid(field, "Give an id in UUID form.") }
+        return id
+    }
 }
 
 public enum ClinicSubject {}
+/// For records kept under a bare UUID: the id parses like every other.
+public enum UntypedSubject {}
 public enum PatientSubject {}
 public enum UserSubject {}
 public enum SessionSubject {}

@@ -3,6 +3,53 @@
 /// deleted, so the numbering has no holes.
 public enum InvoiceStatus: String, CaseIterable, Sendable, Codable {
     case draft, issued, paid, void
+
+    /// What each status may become. A draft is issued (paid at once when it charges nothing) or
+    /// voided; an issued invoice is paid in full or, with nothing paid on it, voided; a paid or
+    /// void invoice is final, so an issued invoice's number and lines never change.
+    public var next: Set<InvoiceStatus> {
+        switch self {
+        case .draft: [.issued, .paid, .void]
+        case .issued: [.paid, .void]
+        case .paid, .void: []
+        }
+    }
+
+    /// Only a draft's lines, notes and people change.
+    public var canChange: Bool { self == .draft }
+    public var canIssue: Bool { self == .draft }
+    /// Payments are taken against an issued invoice that is not yet paid.
+    public var takesPayments: Bool { self == .issued }
+    /// A void takes back what was charged, never what was paid.
+    public func canVoid(paidCents: Int) -> Bool { next.contains(.void) && paidCents == 0 }
+
+    public func checkedChange() throws(ClinicError) {
+        guard canChange else { throw Self.locked }
+    }
+
+    /// Issuing: a total of 0 (a free visit) is issued as paid, there being nothing to settle.
+    public func checkedIssue(totalCents: Int) throws(ClinicError) -> InvoiceStatus {
+        guard canIssue else { throw Self.locked }
+        return totalCents == 0 ? .paid : .issued
+    }
+
+    /// A payment of `amountCents` against what is still owed: the one that settles it marks the invoice paid.
+    public func checkedPayment(amountCents: Int, balanceCents: Int) throws(ClinicError) -> InvoiceStatus {
+        guard takesPayments else { throw Self.notIssued }
+        guard amountCents <= balanceCents else { throw Self.overpaid }
+        return amountCents == balanceCents ? .paid : .issued
+    }
+
+    public func checkedVoid(paidCents: Int) throws(ClinicError) {
+        guard paidCents == 0 else { throw Self.hasPayments }
+        guard canVoid(paidCents: paidCents) else { throw Self.locked }
+    }
+
+    public static let locked = ClinicError.conflict("invoice_locked", "Only a draft invoice can change; this one has been issued or voided.")
+    public static let notIssued = ClinicError.conflict("invoice_not_issued", "Payments are recorded against an issued invoice that is not yet paid.",
+                                                       field: "amountCents")
+    public static let overpaid = ClinicError.conflict("payment_exceeds_balance", "That is more than is owed on this invoice.", field: "amountCents")
+    public static let hasPayments = ClinicError.conflict("invoice_has_payments", "An invoice with payments recorded cannot be voided.")
 }
 
 /// One line of an invoice, as charged. Copied from the catalogue when the line is written, so a

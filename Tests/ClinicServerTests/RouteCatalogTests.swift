@@ -46,4 +46,33 @@ struct RouteCatalogTests {
             }
         }
     }
+
+    @Test("every list is held to the page its document states: the largest limit answers, one more is refused naming `limit`")
+    func pagingAsDocumented() async throws {
+        try await ClinicTestApp.with(.sqlite) { app in
+            let owner = try await app.signUpClinic()
+            let document = try await app.send(.GET, "/api/v1/openapi.json")
+            let paths = try #require(document.json["paths"] as? [String: [String: Any]])
+            var lists = 0
+            for (path, operations) in paths.sorted(by: { $0.key < $1.key }) {
+                // Lists whose only path parameter is the clinic: they can be asked without other records.
+                guard let get = operations["get"] as? [String: Any], path.filter({ $0 == "{" }).count == 1, path.contains("{clinicId}"),
+                      let parameters = get["parameters"] as? [[String: Any]],
+                      let limit = parameters.first(where: { $0["name"] as? String == "limit" }),
+                      let largest = (limit["schema"] as? [String: Any])?["maximum"] as? Int else { continue }
+                lists += 1
+                let url = path.replacingOccurrences(of: "{clinicId}", with: owner.clinicID.description)
+                let hasOffset = parameters.contains { $0["name"] as? String == "offset" }
+                let fits = try await app.send(.GET, url + "?limit=\(largest)" + (hasOffset ? "&offset=\(Paging.largestOffset)" : ""), as: owner)
+                #expect(fits.status == .ok, "\(path) limit=\(largest) answered \(fits.status)")
+                let over = try await app.send(.GET, url + "?limit=\(largest + 1)", as: owner)
+                #expect(over.status == .badRequest && over.errorField == "limit", "\(path) limit=\(largest + 1) answered \(over.status)")
+                if hasOffset {
+                    let far = try await app.send(.GET, url + "?offset=\(Paging.largestOffset + 1)", as: owner)
+                    #expect(far.status == .badRequest && far.errorField == "offset", "\(path) answered \(far.status) past the largest offset")
+                }
+            }
+            #expect(lists >= 8, "only \(lists) paged lists found")
+        }
+    }
 }

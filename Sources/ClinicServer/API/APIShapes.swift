@@ -143,6 +143,11 @@ extension Request {
         return value
     }
 
+    /// The page of a list the client asked for (`limit`, `offset`), in the list's own sizes.
+    func paging(_ sizes: PageSizes) throws -> Paging {
+        try Paging(limit: queryText("limit", maximum: 12), offset: queryText("offset", maximum: 12), sizes: sizes)
+    }
+
     func queryInt(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text = try queryText(name, maximum: 12) else { return fallback }
         guard let value = Int(text), range.contains(value) else {

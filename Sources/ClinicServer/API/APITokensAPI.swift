@@ -60,7 +60,7 @@ enum APITokensAPI {
     }
 
     static func revoke(_ request: Request, scope: ClinicScope) async throws -> HTTPStatus {
-        guard let id = request.parameters.get("tokenId").flatMap(UUID.init(uuidString:)) else { throw ClinicError.notFound }
+        let id = try request.pathUUID("tokenId")
         try await APITokens(scope: scope, services: request.services).revoke(id)
         return .noContent
     }

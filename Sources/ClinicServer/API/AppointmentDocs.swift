@@ -21,9 +21,7 @@ enum AppointmentDocs {
         query: [.init(name: "from", description: "Ending after this time (ISO 8601)", schema: time),
                 .init(name: "to", description: "Starting before this time (ISO 8601)", schema: time),
                 .init(name: "practitionerId", description: "One practitioner's", schema: uuid),
-                .init(name: "patientId", description: "One patient's", schema: uuid),
-                .init(name: "limit", description: "At most this many (1-500, default 200)", schema: ["type": "integer", "minimum": 1, "maximum": 500]),
-                .init(name: "offset", description: "Skip this many", schema: ["type": "integer", "minimum": 0])],
+                .init(name: "patientId", description: "One patient's", schema: uuid)] + APIDoc.paging(.diary),
         answers: [.init(status: 200, description: "Appointments.", schema: ref("AppointmentList"))] + error)
     static let book = APIDoc(summary: "Book an appointment; never overlaps the practitioner's other appointments", tag: "appointments",
                              body: ref("BookingInput"),

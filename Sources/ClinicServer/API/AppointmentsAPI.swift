@@ -68,8 +68,7 @@ enum AppointmentsAPI {
         filter.to = try request.queryTime("to")
         filter.practitioner = try request.queryID("practitionerId")
         filter.patient = try request.queryID("patientId")
-        filter.limit = try request.queryInt("limit", default: 200, range: 1...500)
-        filter.offset = try request.queryInt("offset", default: 0, range: 0...1_000_000)
+        filter.paging = try request.paging(.diary)
         return filter
     }
 
@@ -80,15 +79,9 @@ enum AppointmentsAPI {
 
     static func book(_ request: Request, scope: ClinicScope) async throws -> Response {
         let input = try request.decodeBody(BookingInput.self)
-        if let minutes = input.durationMinutes, !AppointmentKind.durations.contains(minutes) {
-            throw ClinicError.invalid("durationMinutes", "Give from \(AppointmentKind.durations.lowerBound) to \(AppointmentKind.durations.upperBound) minutes.")
-        }
-        let booking = Booking(patient: try BodyValue.id(input.patientId, field: "patientId"),
-                              practitioner: try BodyValue.id(input.practitionerId, field: "practitionerId"),
-                              type: try BodyValue.id(input.appointmentTypeId, field: "appointmentTypeId"),
-                              start: try BodyValue.time(input.startsAt, field: "startsAt"),
-                              durationMinutes: input.durationMinutes,
-                              reason: try ClinicalText.optional(input.reason, field: "reason", maximum: 500))
+        let booking = try Booking(patientId: input.patientId, practitionerId: input.practitionerId, appointmentTypeId: input.appointmentTypeId,
+                                  start: try BodyValue.time(input.startsAt, field: "startsAt"), durationMinutes: input.durationMinutes,
+                                  reason: input.reason)
         let record = try await AppointmentBook(scope: scope, services: request.services).book(booking)
         return try created(APIShapes.Appointment(record))
     }

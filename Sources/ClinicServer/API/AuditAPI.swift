@@ -22,7 +22,8 @@ enum AuditAPI {
             query.actor = id.rawValue
         }
         (query.from, query.to) = try period(request)
-        query.limit = try request.queryInt("limit", default: 500, range: 1...5000)
+        // The ledger is read by period: a limit, no offset.
+        query.limit = try Paging(limit: try request.queryText("limit", maximum: 12), offset: nil, sizes: .audit).limit
         let csv = try wantsCSV(request)
         let entries = try await AuditQueries(scope: scope, services: request.services).events(query)
         let events: [APIShapes.AuditEventList.Event] = entries.map { entry in

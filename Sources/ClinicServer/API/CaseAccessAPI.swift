@@ -57,7 +57,7 @@ enum CaseAccessAPI {
 
     static func listBreakGlass(_ request: Request, scope: ClinicScope) async throws -> GrantList {
         let grants = try await BreakGlass(scope: scope, services: request.services)
-            .list(limit: try request.queryInt("limit", default: 50, range: 1...200), offset: try request.queryInt("offset", default: 0, range: 0...1_000_000))
+            .list(paging: try request.paging(.records))
         let owner = scope.roles.contains(.owner)
         return GrantList(grants: grants.map { Grant($0, showReason: owner) })
     }

@@ -5,13 +5,8 @@ enum CatalogueDocs {
     static let string = OpenAPIDocs.string
     static let uuid = AppointmentDocs.uuid
     static let time = AppointmentDocs.time
-    static let paging: [APIDoc.Query] = [
-        .init(name: "limit", description: "At most this many (1-500)", schema: ["type": "integer", "minimum": 1, "maximum": 500]),
-        .init(name: "offset", description: "Skip this many", schema: ["type": "integer", "minimum": 0]),
-    ]
-
     static let listContacts = APIDoc(summary: "Contacts, newest first (each one shown is in the audit ledger)", tag: "contacts",
-                                     query: [.init(name: "kind", description: "Only this kind", schema: ref("ContactKind"))] + paging,
+                                     query: [.init(name: "kind", description: "Only this kind", schema: ref("ContactKind"))] + APIDoc.paging(.registers),
                                      answers: [.init(status: 200, description: "Contacts.", schema: ref("ContactList"))] + error)
     static let createContact = APIDoc(summary: "Add a contact", tag: "contacts", body: ref("ContactCreate"),
                                       answers: [.init(status: 201, description: "Created.", schema: ref("Contact"))] + error)
@@ -24,7 +19,7 @@ enum CatalogueDocs {
 
     static let listProducts = APIDoc(summary: "Products, by name", tag: "products",
                                      query: [.init(name: "includeInactive", description: "`true` to include retired products",
-                                                   schema: ["type": "string", "enum": ["true", "false"]])] + paging,
+                                                   schema: ["type": "string", "enum": ["true", "false"]])] + APIDoc.paging(.diary),
                                      answers: [.init(status: 200, description: "Products.", schema: ref("ProductList"))] + error)
     static let createProduct = APIDoc(summary: "Add a product (stock starts at 0)", tag: "products", body: ref("ProductCreate"),
                                       answers: [.init(status: 201, description: "Created.", schema: ref("Product"))] + error)

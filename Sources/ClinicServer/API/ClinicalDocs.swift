@@ -7,9 +7,7 @@ enum ClinicalDocs {
     static let time = AppointmentDocs.time
     static let byPatient: [APIDoc.Query] = [
         .init(name: "patientId", description: "One patient's", schema: uuid),
-        .init(name: "limit", description: "At most this many (1-200, default 50)", schema: ["type": "integer", "minimum": 1, "maximum": 200]),
-        .init(name: "offset", description: "Skip this many", schema: ["type": "integer", "minimum": 0]),
-    ]
+    ] + APIDoc.paging(.records)
     static let locked = APIDoc.Answer(status: 409, description: "Signed and locked (`consultation_signed`).", schema: ref("Error"))
 
     static let listConsultations = APIDoc(summary: "Consultations, newest first, with their amendments", tag: "consultations", query: byPatient,

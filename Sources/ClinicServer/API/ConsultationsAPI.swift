@@ -27,8 +27,7 @@ enum ConsultationsAPI {
 
     static func list(_ request: Request, scope: ClinicScope) async throws -> APIShapes.ConsultationList {
         let records = try await ConsultationRecords(scope: scope, services: request.services)
-            .list(patient: try request.queryID("patientId"), limit: try request.queryInt("limit", default: 50, range: 1...200),
-                  offset: try request.queryInt("offset", default: 0, range: 0...1_000_000))
+            .list(patient: try request.queryID("patientId"), paging: try request.paging(.records))
         return APIShapes.ConsultationList(consultations: records.map(APIShapes.Consultation.init))
     }
 

@@ -50,8 +50,7 @@ enum ContactsAPI {
             }
             filter.kind = parsed
         }
-        filter.limit = try request.queryInt("limit", default: 100, range: 1...500)
-        filter.offset = try request.queryInt("offset", default: 0, range: 0...1_000_000)
+        filter.paging = try request.paging(.registers)
         return ContactList(contacts: try await ContactBook(scope: scope, services: request.services).list(filter).map(Contact.init))
     }
 

@@ -112,12 +112,12 @@ enum FilesAPI {
     }
 
     static func patientID(_ request: Request) throws -> PatientID {
-        guard let id = request.parameters.get("patientId").flatMap(PatientID.init(string:)) else { throw ClinicError.notFound }
+        let id = try request.pathID("patientId", as: PatientID.self)
         return id
     }
 
     static func fileID(_ request: Request) throws -> UUID {
-        guard let id = request.parameters.get("fileId").flatMap(UUID.init(uuidString:)) else { throw ClinicError.notFound }
+        let id = try request.pathUUID("fileId")
         return id
     }
 

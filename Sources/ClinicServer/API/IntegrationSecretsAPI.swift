@@ -52,7 +52,7 @@ enum IntegrationSecretsAPI {
     }
 
     static func delete(_ request: Request, scope: ClinicScope) async throws -> HTTPStatus {
-        guard let id = request.parameters.get("secretId").flatMap(UUID.init(uuidString:)) else { throw ClinicError.notFound }
+        let id = try request.pathUUID("secretId")
         try await IntegrationSecrets(scope: scope, services: request.services).delete(id)
         return .noContent
     }

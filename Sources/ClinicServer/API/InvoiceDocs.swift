@@ -11,7 +11,7 @@ enum InvoiceDocs {
 
     static let list = APIDoc(summary: "Invoices, newest first (the patients they name are in the audit ledger)", tag: "invoices",
                              query: [.init(name: "patientId", description: "Only this patient's", schema: uuid),
-                                     .init(name: "status", description: "Only in this status", schema: ref("InvoiceStatus"))] + CatalogueDocs.paging,
+                                     .init(name: "status", description: "Only in this status", schema: ref("InvoiceStatus"))] + APIDoc.paging(.registers),
                              answers: [.init(status: 200, description: "Invoices.", schema: ref("InvoiceList"))] + error)
     static let create = APIDoc(summary: "Write a draft invoice: lines from appointment types, products, or your own", tag: "invoices",
                                body: ref("InvoiceCreate"),

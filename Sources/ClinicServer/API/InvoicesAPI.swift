@@ -111,8 +111,7 @@ enum InvoicesAPI {
             }
             filter.status = parsed
         }
-        filter.limit = try request.queryInt("limit", default: 100, range: 1...500)
-        filter.offset = try request.queryInt("offset", default: 0, range: 0...1_000_000)
+        filter.paging = try request.paging(.registers)
         return InvoiceList(invoices: try await InvoiceRecords(scope: scope, services: request.services).list(filter).map(Invoice.init))
     }
 

@@ -129,7 +129,7 @@ enum MeAPI {
     }
 
     static func revoke(_ request: Request, session: SessionStore.Active) async throws -> HTTPStatus {
-        guard let text = request.parameters.get("sessionId"), let id = SessionID(string: text) else { throw ClinicError.notFound }
+        let id = try request.pathID("sessionId", as: SessionID.self)
         guard try await SessionStore(services: request.services).revoke(id, of: session.user) else { throw ClinicError.notFound }
         let context = request.requestContext
         try await request.services.store.transaction(realm: IdentityRealm.id) { tx in

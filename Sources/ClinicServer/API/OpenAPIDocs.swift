@@ -111,9 +111,7 @@ enum OpenAPIDocs {
         summary: "List or search patients", tag: "patients",
         query: [.init(name: "q", description: "Name tokens, all of which must match whole words of the name"),
                 .init(name: "phone", description: "Phone number, national (in the clinic's country) or E.164"),
-                .init(name: "email", description: "E-mail address"),
-                .init(name: "limit", description: "At most this many (1-200, default 50)", schema: ["type": "integer", "minimum": 1, "maximum": 200]),
-                .init(name: "offset", description: "Skip this many", schema: ["type": "integer", "minimum": 0])],
+                .init(name: "email", description: "E-mail address")] + APIDoc.paging(.records),
         answers: [.init(status: 200, description: "Patients.", schema: ref("PatientList"))] + error)
     static let createPatient = APIDoc(summary: "Create a patient", tag: "patients", body: ref("PatientInput"),
                                       answers: [.init(status: 201, description: "Created.", schema: ref("Patient"))] + error)
@@ -130,8 +128,7 @@ enum OpenAPIDocs {
                 .init(name: "userId", description: "Events by this person", schema: ["type": "string", "format": "uuid"]),
                 .init(name: "from", description: "From this time (ISO 8601)", schema: ["type": "string", "format": "date-time"]),
                 .init(name: "to", description: "Up to this time (ISO 8601)", schema: ["type": "string", "format": "date-time"]),
-                .init(name: "limit", description: "At most this many (1-5000, default 500)", schema: ["type": "integer", "minimum": 1, "maximum": 5000]),
-                format],
+                APIDoc.limit(.audit), format],
         answers: [.init(status: 200, description: "Events, oldest first (text/csv with format=csv).", schema: ref("AuditEventList"), alsoAs: ["text/csv"])] + error)
 
     static let signInFailures = APIDoc(

@@ -18,13 +18,12 @@ enum PatientsAPI {
         if let q = try request.queryText("q"), !q.trimmingCharacters(in: .whitespaces).isEmpty { filter.nameQuery = q }
         if let phone = try request.queryText("phone", maximum: 32), !phone.isEmpty { filter.phone = try PhoneNumber(parsing: phone, country: country) }
         if let email = try request.queryText("email", maximum: 254), !email.isEmpty { filter.email = try EmailAddress(parsing: email) }
-        filter.limit = try request.queryInt("limit", default: 50, range: 1...200)
-        filter.offset = try request.queryInt("offset", default: 0, range: 0...1_000_000)
+        filter.paging = try request.paging(.records)
         return filter
     }
 
     static func patientID(_ request: Request) throws -> PatientID {
-        guard let text = request.parameters.get("patientId"), let id = PatientID(string: text) else { throw ClinicError.notFound }
+        let id = try request.pathID("patientId", as: PatientID.self)
         return id
     }
 

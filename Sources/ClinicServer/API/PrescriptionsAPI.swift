@@ -46,8 +46,7 @@ enum PrescriptionsAPI {
 
     static func list(_ request: Request, scope: ClinicScope) async throws -> APIShapes.PrescriptionList {
         let records = try await PrescriptionRecords(scope: scope, services: request.services)
-            .list(patient: try request.queryID("patientId"), limit: try request.queryInt("limit", default: 50, range: 1...200),
-                  offset: try request.queryInt("offset", default: 0, range: 0...1_000_000))
+            .list(patient: try request.queryID("patientId"), paging: try request.paging(.records))
         return APIShapes.PrescriptionList(prescriptions: records.map(APIShapes.Prescription.init))
     }
 

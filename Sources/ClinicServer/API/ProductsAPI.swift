@@ -48,8 +48,7 @@ enum ProductsAPI {
     static func list(_ request: Request, scope: ClinicScope) async throws -> ProductList {
         let includeInactive = try request.queryText("includeInactive", maximum: 5) == "true"
         let records = try await ProductCatalogue(scope: scope, services: request.services)
-            .list(includeInactive: includeInactive, limit: try request.queryInt("limit", default: 200, range: 1...500),
-                  offset: try request.queryInt("offset", default: 0, range: 0...1_000_000))
+            .list(includeInactive: includeInactive, paging: try request.paging(.diary))
         return ProductList(products: records.map(Product.init))
     }
 

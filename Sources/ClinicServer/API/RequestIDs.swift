@@ -9,6 +9,12 @@ extension Request {
         return id
     }
 
+    /// The same for records the repositories keep under a bare UUID (tokens, files, secrets,
+    /// invitations, support requests): parsed the same way, a 404 the same way.
+    func pathUUID(_ name: String) throws -> UUID {
+        try pathID(name, as: Identifier<UntypedSubject>.self).rawValue
+    }
+
     /// An optional id in the query string; one that does not parse is bad input.
     func queryID<Subject>(_ name: String, as _: Identifier<Subject>.Type = Identifier<Subject>.self) throws -> Identifier<Subject>? {
         guard let text = try queryText(name, maximum: 64), !text.isEmpty else { return nil }
@@ -25,9 +31,7 @@ extension Request {
 /// Ids and times named in a request body.
 enum BodyValue {
     static func id<Subject>(_ text: String?, field: String, as _: Identifier<Subject>.Type = Identifier<Subject>.self) throws -> Identifier<Subject> {
-        guard let text else { throw ClinicError.invalid(field, "This id is required.", code: "required") }
-        guard let id = Identifier<Subject>(string: text) else { throw ClinicError.invalid(field, "Give an id in UUID form.") }
-        return id
+        try Identifier<Subject>.required(text, field: field)
     }
 
     static func optionalID<Subject>(_ text: String?, field: String, as _: Identifier<Subject>.Type = Identifier<Subject>.self) throws -> Identifier<Subject>? {
@@ -38,10 +42,6 @@ enum BodyValue {
     /// A time in ISO 8601, within years a diary can mean.
     static func time(_ text: String?, field: String) throws -> Date {
         guard let text else { throw ClinicError.invalid(field, "Give a time in ISO 8601 form, such as 2026-01-31T09:00:00Z.", code: "required") }
-        let date = try Timestamp.parse(text, field: field)
-        guard (946_684_800...4_102_444_800).contains(date.timeIntervalSince1970) else {
-            throw ClinicError.invalid(field, "Give a time between the years 2000 and 2100.")
-        }
-        return date
+        return try DiaryTime.checked(try Timestamp.parse(text, field: field), field: field)
     }
 }

@@ -28,7 +28,7 @@ enum StaffAPI {
     struct Accepted: Content { let userId: String; let clinicId: String }
 
     static func userID(_ request: Request) throws -> UserID {
-        guard let text = request.parameters.get("userId"), let id = UserID(string: text) else { throw ClinicError.notFound }
+        let id = try request.pathID("userId", as: UserID.self)
         return id
     }
 
@@ -88,7 +88,7 @@ enum StaffAPI {
     }
 
     static func revokeInvitation(_ request: Request, scope: ClinicScope) async throws -> HTTPStatus {
-        guard let text = request.parameters.get("invitationId"), let id = UUID(uuidString: text) else { throw ClinicError.notFound }
+        let id = try request.pathUUID("invitationId")
         try await StaffDirectory(scope: scope, services: request.services).revokeInvitation(id)
         return .noContent
     }

@@ -44,7 +44,7 @@ enum SupportAccessAPI {
     }
 
     static func decide(_ request: Request, _ scope: ClinicScope, _ state: SupportAccessState) async throws -> SupportRequest {
-        guard let text = request.parameters.get("requestId"), let id = UUID(uuidString: text) else { throw ClinicError.notFound }
+        let id = try request.pathUUID("requestId")
         return SupportRequest(try await SupportGrants(services: request.services).decide(id, to: state, scope: scope))
     }
 }

@@ -16,7 +16,7 @@ struct SessionAuthenticator: AsyncMiddleware {
         } else if let token = request.cookies[SessionStore.cookieName]?.string {
             // The clinic in the path, if any, is read with the session: its settings version
             // tells whether a membership kept in memory still holds (`MembershipCache`).
-            let clinic = request.parameters.get("clinicId").flatMap(ClinicID.init(string:))
+            let clinic = try? request.pathID("clinicId", as: ClinicID.self)
             request.staffSession = try await SessionStore(services: request.services).resume(token: token, clinic: clinic)
         }
         return try await next.respond(to: request)

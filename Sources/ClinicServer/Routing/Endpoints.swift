@@ -102,7 +102,7 @@ enum RequestGuards {
 
     static func clinicScope(_ request: Request, session: SessionStore.Active, resource: ClinicResource,
                             action: ClinicAction) async throws -> ClinicScope {
-        guard let text = request.parameters.get("clinicId"), let clinic = ClinicID(string: text) else { throw ClinicError.notFound }
+        let clinic = try request.pathID("clinicId", as: ClinicID.self)
         let directory = IdentityDirectory(services: request.services)
         let versions = session.clinicVersion.map { MembershipCache.Versions(access: session.accessVersion, clinic: $0) }
         guard let membership = try await request.services.memberships.membership(of: session.user, in: clinic, versions: versions, load: {
@@ -135,7 +135,7 @@ enum RequestGuards {
     /// 404, as for a person who is not a member), with the token's roles. No CSRF check: a
     /// browser never sends the token on its own.
     static func clinicScope(_ request: Request, bearer: APIBearer, resource: ClinicResource, action: ClinicAction) async throws -> ClinicScope {
-        guard let text = request.parameters.get("clinicId"), let clinic = ClinicID(string: text) else { throw ClinicError.notFound }
+        let clinic = try request.pathID("clinicId", as: ClinicID.self)
         let row = try await request.services.store.global.raw("""
             SELECT country, time_zone FROM clinics WHERE id = \(bind: clinic.rawValue) AND status = 'active'
             """).first()

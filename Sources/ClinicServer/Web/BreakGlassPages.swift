@@ -23,7 +23,7 @@ enum BreakGlassPages {
 
     static func show(_ request: Request, scope: ClinicScope) async throws -> Response {
         let clock = PageClock(scope), now = Date(), owner = scope.roles.contains(.owner)
-        let grants = try await BreakGlass(scope: scope, services: request.services).list(limit: 200, offset: 0)
+        let grants = try await BreakGlass(scope: scope, services: request.services).list(paging: Paging(limit: 200))
         let rows = grants.map {
             Row(opened: clock.time($0.createdAt), expires: clock.time($0.expiresAt), userId: $0.user.description,
                 patientId: $0.patient.description, reason: owner ? $0.reason : nil, open: $0.expiresAt > now)

@@ -74,12 +74,12 @@ enum CalendarPages {
                        error: ClinicError? = nil) async throws -> Response {
         let services = request.services, clock = PageClock(scope)
         var filter = AppointmentFilter(from: day, to: clock.day(after: day), practitioner: practitioner)
-        filter.limit = 500
+        filter.paging = Paging(limit: 500)
         let appointments = try await AppointmentBook(scope: scope, services: services).list(filter)
         let types = try await AppointmentTypes(scope: scope, services: services).list(includeInactive: true)
         let canBook = scope.may(.schedule, .create)
         // The booking form lists the clinic's recent patients; the same list names most of the day's.
-        let recent = canBook ? try await PatientRepository(scope: scope, services: services).list(PatientFilter(limit: 200)) : []
+        let recent = canBook ? try await PatientRepository(scope: scope, services: services).list(PatientFilter(paging: Paging(limit: 200))) : []
         var names = Dictionary(recent.map { ($0.id, PageFormat.patientName($0)) }, uniquingKeysWith: { first, _ in first })
         if scope.may(.patient, .read) {
             let missing = Set(appointments.map(\.patient)).subtracting(names.keys)
@@ -132,11 +132,8 @@ enum CalendarPages {
         let start = try? clock.instant(form.startsAt, field: "startsAt")
         let day = try clock.startOfDay(clock.day(start ?? Date()))
         do {
-            let booking = Booking(patient: try BodyValue.id(form.patientId, field: "patientId"),
-                                  practitioner: try BodyValue.id(form.practitionerId, field: "practitionerId"),
-                                  type: try BodyValue.id(form.appointmentTypeId, field: "appointmentTypeId"),
-                                  start: try clock.instant(form.startsAt, field: "startsAt"),
-                                  durationMinutes: nil, reason: try ClinicalText.optional(form.reason, field: "reason", maximum: 500))
+            let booking = try Booking(patientId: form.patientId, practitionerId: form.practitionerId, appointmentTypeId: form.appointmentTypeId,
+                                      start: try clock.instant(form.startsAt, field: "startsAt"), durationMinutes: nil, reason: form.reason)
             _ = try await AppointmentBook(scope: scope, services: request.services).book(booking)
             return request.redirect(to: path(scope, day))
         } catch let error as ClinicError where error.belongsOnForm {
@@ -182,7 +179,7 @@ enum CalendarPages {
         let monday = clock.startOfWeek(try clock.startOfDay(try request.queryText("date", maximum: 10)))
         let practitioner: UserID? = try request.queryID("practitionerId")
         var filter = AppointmentFilter(from: monday, to: clock.day(after: monday, days: 7), practitioner: practitioner)
-        filter.limit = 500
+        filter.paging = Paging(limit: 500)
         let appointments = try await AppointmentBook(scope: scope, services: services).list(filter)
         let types = Dictionary(try await AppointmentTypes(scope: scope, services: services).list(includeInactive: true).map { ($0.id, $0.kind.name) },
                                uniquingKeysWith: { first, _ in first })

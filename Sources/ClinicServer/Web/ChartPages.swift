@@ -107,9 +107,9 @@ enum ChartPages {
         var consultations: [ConsultationView] = [], prescriptions: [PrescriptionView] = []
         if showClinical {
             do {
-                consultations = try await ConsultationRecords(scope: scope, services: services).list(patient: id, limit: 50, offset: 0)
+                consultations = try await ConsultationRecords(scope: scope, services: services).list(patient: id, paging: Paging(limit: 50))
                     .map { consultationView($0, clock: clock) }
-                prescriptions = try await PrescriptionRecords(scope: scope, services: services).list(patient: id, limit: 50, offset: 0).map {
+                prescriptions = try await PrescriptionRecords(scope: scope, services: services).list(patient: id, paging: Paging(limit: 50)).map {
                     PrescriptionView(id: $0.id.description, createdAt: clock.time($0.createdAt), summary: PrescriptionPages.summary($0.content))
                 }
             } catch let error as ClinicError where error.code == ClinicError.breakGlassRequired.code {
@@ -119,7 +119,7 @@ enum ChartPages {
         }
         let showInvoices = scope.may(.finance, .read)
         let invoices = showInvoices
-            ? try await InvoiceRecords(scope: scope, services: services).list(InvoiceFilter(patient: id, limit: 50)).map { InvoicePages.Summary($0, clock: clock) } : []
+            ? try await InvoiceRecords(scope: scope, services: services).list(InvoiceFilter(patient: id, paging: Paging(limit: 50))).map { InvoicePages.Summary($0, clock: clock) } : []
         let details = patient.details
         let content = ChartContent(
             patientId: id.description, name: PageFormat.patientName(patient), birthDate: details.birthDate?.description,

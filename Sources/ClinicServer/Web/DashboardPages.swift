@@ -32,7 +32,7 @@ enum DashboardPages {
         let services = request.services, clock = PageClock(scope)
         let day = try clock.startOfDay(nil)
         var filter = AppointmentFilter(from: day, to: clock.day(after: day))
-        filter.limit = 500
+        filter.paging = Paging(limit: 500)
         let appointments = try await AppointmentBook(scope: scope, services: services).list(filter).filter { $0.status.holdsTime }
         let staff = try await StaffDirectory(scope: scope, services: services).practitioners()
         let isPractitioner = scope.roles.contains(.practitioner)

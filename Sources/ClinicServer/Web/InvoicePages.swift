@@ -37,7 +37,7 @@ enum InvoicePages {
     }
 
     static func list(_ request: Request, scope: ClinicScope) async throws -> Response {
-        var filter = InvoiceFilter(limit: 200)
+        var filter = InvoiceFilter(paging: Paging(limit: 200))
         let status = try request.queryText("status", maximum: 20).flatMap { $0.isEmpty ? nil : $0 }
         if let status {
             guard let parsed = InvoiceStatus(rawValue: status) else { throw ClinicError.invalid("status", "Unknown status.") }
@@ -75,7 +75,7 @@ enum InvoicePages {
     static func render(_ request: Request, _ scope: ClinicScope, id: InvoiceID, error: ClinicError? = nil) async throws -> Response {
         let record = try await InvoiceRecords(scope: scope, services: request.services).find(id)
         let patient = try await PatientRepository(scope: scope, services: request.services).find(record.patient)
-        let open = record.status == .issued, clock = PageClock(scope)
+        let clock = PageClock(scope)
         let content = InvoiceContent(
             id: id.description, heading: record.number.map { "Invoice \($0)" } ?? "Draft invoice", status: record.status.rawValue,
             patientId: record.patient.description, patientName: PageFormat.patientName(patient),
@@ -91,9 +91,9 @@ enum InvoicePages {
                 PaymentView(received: clock.time($0.receivedAt), amount: PageFormat.money($0.amountCents), method: $0.method.rawValue,
                             reference: $0.reference ?? "")
             },
-            canIssue: record.status == .draft && scope.may(.finance, .update),
-            canPay: open && scope.may(.finance, .create),
-            canVoid: [.draft, .issued].contains(record.status) && record.paidCents == 0 && scope.may(.finance, .update),
+            canIssue: record.status.canIssue && scope.may(.finance, .update),
+            canPay: record.status.takesPayments && scope.may(.finance, .create),
+            canVoid: record.status.canVoid(paidCents: record.paidCents) && scope.may(.finance, .update),
             methods: PaymentMethod.allCases.map { Choice(value: $0.rawValue, label: $0.rawValue, selected: $0 == .eftpos) },
             balanceInput: "\(record.balanceCents / 100).\(String(format: "%02ld", record.balanceCents % 100))",
             error: error?.message)
@@ -170,8 +170,8 @@ enum InvoicePages {
         let typeNames = Dictionary(types.map { ($0.id, $0.kind.name) }, uniquingKeysWith: { first, _ in first })
         // The visits of the last three months and those booked ahead: what is billed, not the oldest on file.
         let visits = try await AppointmentBook(scope: scope, services: services)
-            .list(AppointmentFilter(from: Date().addingTimeInterval(-90 * 86_400), patient: patient, limit: 50))
-        let products = try await ProductCatalogue(scope: scope, services: services).list(includeInactive: false, limit: 500, offset: 0)
+            .list(AppointmentFilter(from: Date().addingTimeInterval(-90 * 86_400), patient: patient, paging: Paging(limit: 50)))
+        let products = try await ProductCatalogue(scope: scope, services: services).list(includeInactive: false, paging: Paging(limit: 500))
         let base = "/clinics/\(scope.clinic)/patients/\(patient)"
         let content = FormContent(
             action: base + "/invoices/new", chartLink: base + "/chart", patientName: PageFormat.patientName(record),

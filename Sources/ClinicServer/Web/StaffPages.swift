@@ -79,7 +79,7 @@ enum StaffPages {
     }
 
     static func revokeInvitation(_ request: Request, scope: ClinicScope) async throws -> Response {
-        guard let text = request.parameters.get("invitationId"), let id = UUID(uuidString: text) else { throw ClinicError.notFound }
+        let id = try request.pathUUID("invitationId")
         try await StaffDirectory(scope: scope, services: request.services).revokeInvitation(id)
         return request.redirect(to: "/clinics/\(scope.clinic)/staff")
     }

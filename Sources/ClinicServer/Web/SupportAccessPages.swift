@@ -40,7 +40,7 @@ enum SupportAccessPages {
     }
 
     static func decide(_ request: Request, _ scope: ClinicScope, _ state: SupportAccessState) async throws -> Response {
-        guard let text = request.parameters.get("requestId"), let id = UUID(uuidString: text) else { throw ClinicError.notFound }
+        let id = try request.pathUUID("requestId")
         _ = try await SupportGrants(services: request.services).decide(id, to: state, scope: scope)
         return request.redirect(to: "/clinics/\(scope.clinic)/support-access")
     }

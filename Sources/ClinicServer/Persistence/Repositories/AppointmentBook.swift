@@ -16,23 +16,12 @@ struct AppointmentRecord: Sendable {
 }
 
 /// A request to book: who, with whom, what kind, when.
-struct Booking: Sendable {
-    let patient: PatientID
-    let practitioner: UserID
-    let type: AppointmentTypeID
-    let start: Date
-    /// Overrides the type's length when given.
-    let durationMinutes: Int?
-    let reason: String?
-}
-
 struct AppointmentFilter: Sendable {
     var from: Date?
     var to: Date?
     var practitioner: UserID?
     var patient: PatientID?
-    var limit = 200
-    var offset = 0
+    var paging = Paging(limit: PageSizes.diary.standard)
 }
 
 /// The clinic's diary. A practitioner's time is claimed under their booking lock, so two
@@ -122,9 +111,9 @@ struct AppointmentBook: Sendable {
                 query.appendInterpolation(bind: patient.rawValue)
             }
             query.appendInterpolation(unsafeRaw: " ORDER BY starts_at_ms, id LIMIT ")
-            query.appendInterpolation(bind: filter.limit)
+            query.appendInterpolation(bind: filter.paging.limit)
             query.appendInterpolation(unsafeRaw: " OFFSET ")
-            query.appendInterpolation(bind: filter.offset)
+            query.appendInterpolation(bind: filter.paging.offset)
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             let records = try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
             try await Ledger.append(scope.event("appointment.list", resourceType: "appointment",

@@ -42,12 +42,12 @@ struct BreakGlass: Sendable {
     }
 
     /// The clinic's grants, newest first, with their reasons: what the owners review.
-    func list(limit: Int, offset: Int) async throws -> [BreakGlassGrant] {
+    func list(paging: Paging) async throws -> [BreakGlassGrant] {
         let scope = self.scope, keyring = services.keyring
         return try await services.store.transaction(realm: scope.realm) { tx in
             let rows = try await tx.sql.raw("""
                 SELECT id, patient_id, user_id, reason, created_at_ms, expires_at_ms FROM break_glass_grants
-                WHERE clinic_id = \(bind: scope.realm) ORDER BY created_at_ms DESC, id LIMIT \(bind: limit) OFFSET \(bind: offset)
+                WHERE clinic_id = \(bind: scope.realm) ORDER BY created_at_ms DESC, id LIMIT \(bind: paging.limit) OFFSET \(bind: paging.offset)
                 """).all()
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             let grants = try rows.map { row in

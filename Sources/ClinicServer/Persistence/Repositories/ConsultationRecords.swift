@@ -91,14 +91,14 @@ struct ConsultationRecords: Sendable {
     /// A patient's consultations, newest first, with their amendments. Under case-based access
     /// a practitioner's list holds only patients they are involved with, and one patient's list
     /// is refused unless they are.
-    func list(patient: PatientID?, limit: Int, offset: Int) async throws -> [ConsultationRecord] {
+    func list(patient: PatientID?, paging: Paging) async throws -> [ConsultationRecord] {
         let scope = self.scope, keyring = services.keyring
         return try await services.store.transaction(realm: scope.realm) { tx -> Outcome<[ConsultationRecord]> in
             if let patient, let refusal = try await PatientInvolvement.refusal(scope, patient: patient, .clinicalNote, in: tx) {
                 return .refused(refusal)
             }
             let query = PatientRecordListing.newestFirst(from: "consultations", columns: Self.columns, clinic: scope.realm, patient: patient,
-                                                         narrowedTo: PatientInvolvement.listFilter(scope, .clinicalNote), limit: limit, offset: offset)
+                                                         narrowedTo: PatientInvolvement.listFilter(scope, .clinicalNote), paging: paging)
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             var records = try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
             let amendments = try await Self.amendments(of: records.map(\.id), scope: scope, keys: keys, in: tx)

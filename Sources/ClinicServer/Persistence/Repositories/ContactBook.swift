@@ -12,8 +12,7 @@ struct ContactRecord: Sendable {
 
 struct ContactFilter: Sendable {
     var kind: ContactKind?
-    var limit = 100
-    var offset = 0
+    var paging = Paging(limit: PageSizes.registers.standard)
 }
 
 /// The only way to a clinic's contacts: scoped to the request's clinic, every field but the kind
@@ -67,9 +66,9 @@ struct ContactBook: Sendable {
                 query.appendInterpolation(bind: kind.rawValue)
             }
             query.appendInterpolation(unsafeRaw: " ORDER BY created_at_ms DESC, id LIMIT ")
-            query.appendInterpolation(bind: filter.limit)
+            query.appendInterpolation(bind: filter.paging.limit)
             query.appendInterpolation(unsafeRaw: " OFFSET ")
-            query.appendInterpolation(bind: filter.offset)
+            query.appendInterpolation(bind: filter.paging.offset)
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             let records = try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
             // Ids only: which contacts this list showed.

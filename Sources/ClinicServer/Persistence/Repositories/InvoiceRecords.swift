@@ -47,8 +47,7 @@ struct InvoiceRequest: Sendable {
 struct InvoiceFilter: Sendable {
     var patient: PatientID?
     var status: InvoiceStatus?
-    var limit = 100
-    var offset = 0
+    var paging = Paging(limit: PageSizes.registers.standard)
 }
 
 /// The only way to a clinic's invoices and payments. An invoice names a patient and what was
@@ -69,12 +68,6 @@ struct InvoiceRecords: Sendable {
         id, patient_id, practitioner_id, appointment_id, number, status, lines, notes, void_reason, provider_number,
         total_cents, gst_cents, paid_cents, issued_at_ms, created_at_ms, updated_at_ms
         """
-
-    static let locked = ClinicError.conflict("invoice_locked", "Only a draft invoice can change; this one has been issued or voided.")
-    static let notIssued = ClinicError.conflict("invoice_not_issued", "Payments are recorded against an issued invoice that is not yet paid.",
-                                                field: "amountCents")
-    static let overpaid = ClinicError.conflict("payment_exceeds_balance", "That is more than is owed on this invoice.", field: "amountCents")
-    static let hasPayments = ClinicError.conflict("invoice_has_payments", "An invoice with payments recorded cannot be voided.")
 
     func create(_ request: InvoiceRequest) async throws -> InvoiceRecord {
         guard let patient = request.patient else { throw ClinicError.invalid("patientId", "Name the patient this invoice is for.", code: "required") }
@@ -132,9 +125,9 @@ struct InvoiceRecords: Sendable {
                 query.appendInterpolation(bind: status.rawValue)
             }
             query.appendInterpolation(unsafeRaw: " ORDER BY created_at_ms DESC, id LIMIT ")
-            query.appendInterpolation(bind: filter.limit)
+            query.appendInterpolation(bind: filter.paging.limit)
             query.appendInterpolation(unsafeRaw: " OFFSET ")
-            query.appendInterpolation(bind: filter.offset)
+            query.appendInterpolation(bind: filter.paging.offset)
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             let records = try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
             try await Ledger.append(scope.event("invoice.list", resourceType: "invoice",
@@ -152,10 +145,12 @@ struct InvoiceRecords: Sendable {
                 try await Ledger.append(scope.event("invoice.update", resourceType: "invoice", resource: id.rawValue, outcome: .failure), in: tx)
                 return .refused(.notFound)
             }
-            guard existing.status == .draft else {
+            do throws(ClinicError) {
+                try existing.status.checkedChange()
+            } catch {
                 try await Ledger.append(scope.event("invoice.update", resourceType: "invoice", resource: id.rawValue, outcome: .failure,
                                                     detail: "patient=\(existing.patient) status=\(existing.status.rawValue)"), in: tx)
-                return .refused(Self.locked)
+                return .refused(error)
             }
             if let patient = request.patient, patient != existing.patient {
                 throw ClinicError.invalid("patientId", "An invoice stays with its patient; void it and write a new one.")
@@ -195,24 +190,25 @@ struct InvoiceRecords: Sendable {
                 try await Ledger.append(scope.event("invoice.issue", resourceType: "invoice", resource: id.rawValue, outcome: .failure), in: tx)
                 return .refused(.notFound)
             }
-            guard existing.status == .draft else {
+            let status: InvoiceStatus
+            do throws(ClinicError) {
+                status = try existing.status.checkedIssue(totalCents: existing.totals.totalCents)
+            } catch {
                 try await Ledger.append(scope.event("invoice.issue", resourceType: "invoice", resource: id.rawValue, outcome: .failure,
                                                     detail: "patient=\(existing.patient) status=\(existing.status.rawValue)"), in: tx)
-                return .refused(Self.locked)
+                return .refused(error)
             }
             let highest = try await tx.sql.raw("SELECT MAX(number) AS highest FROM invoices WHERE clinic_id = \(bind: scope.realm)")
                 .first()?.decode(column: "highest", as: Int64?.self) ?? 0
             let number = Int(highest) + 1
             let providerNumber = try await existing.practitioner.asyncMap { try await Self.providerNumber(of: $0, clinic: scope.realm, in: tx) } ?? nil
             let now = Date().milliseconds
-            // A total of 0 is issued as paid: there is nothing to settle.
-            let status: InvoiceStatus = existing.totals.totalCents == 0 ? .paid : .issued
             let issued = try await tx.sql.raw("""
                 UPDATE invoices SET status = \(bind: status.rawValue), number = \(bind: number), provider_number = \(bind: providerNumber),
                     issued_at_ms = \(bind: now), updated_at_ms = \(bind: now), sales_tallied = 1
                 WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue) AND status = \(bind: InvoiceStatus.draft.rawValue) RETURNING id
                 """).first() != nil
-            guard issued else { return .refused(Self.locked) }
+            guard issued else { return .refused(InvoiceStatus.locked) }
             try await Self.tallySales(existing, at: now, sign: 1, clinic: scope.realm, in: tx)
             try await Ledger.append(scope.event("invoice.issue", resourceType: "invoice", resource: id.rawValue,
                                                 detail: "patient=\(existing.patient) number=\(number) total=\(existing.totals.totalCents)"), in: tx)
@@ -238,12 +234,19 @@ struct InvoiceRecords: Sendable {
                 """).first()
             guard let paid else {
                 let row = try await tx.sql.raw("""
-                    SELECT patient_id, status FROM invoices WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)
+                    SELECT patient_id, status, total_cents, paid_cents FROM invoices WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)
                     """).first()
                 try await Ledger.append(scope.event("invoice.pay", resourceType: "invoice", resource: id.rawValue, outcome: .failure,
                                                     detail: try row.map { "patient=\(try $0.decode(column: "patient_id", as: UUID.self).uuidString.lowercased())" }), in: tx)
-                guard let row else { return .refused(.notFound) }
-                return .refused(try row.decode(column: "status", as: String.self) == InvoiceStatus.issued.rawValue ? Self.overpaid : Self.notIssued)
+                guard let row, let status = InvoiceStatus(rawValue: try row.decode(column: "status", as: String.self)) else { return .refused(.notFound) }
+                // The statement above is the rule applied under the row's lock; the domain says which part failed.
+                let balance = try row.decode(column: "total_cents", as: Int.self) - row.decode(column: "paid_cents", as: Int.self)
+                do throws(ClinicError) {
+                    _ = try status.checkedPayment(amountCents: payment.amountCents, balanceCents: balance)
+                    return .refused(InvoiceStatus.overpaid)
+                } catch {
+                    return .refused(error)
+                }
             }
             let paymentID = UUID()
             let keys = try await keyring.keys(for: scope.realm, in: tx)
@@ -270,12 +273,12 @@ struct InvoiceRecords: Sendable {
                 try await Ledger.append(scope.event("invoice.void", resourceType: "invoice", resource: id.rawValue, outcome: .failure), in: tx)
                 return .refused(.notFound)
             }
-            let refusal: ClinicError? = existing.paidCents > 0 ? Self.hasPayments
-                : [.draft, .issued].contains(existing.status) ? nil : Self.locked
-            if let refusal {
+            do throws(ClinicError) {
+                try existing.status.checkedVoid(paidCents: existing.paidCents)
+            } catch {
                 try await Ledger.append(scope.event("invoice.void", resourceType: "invoice", resource: id.rawValue, outcome: .failure,
                                                     detail: "patient=\(existing.patient) status=\(existing.status.rawValue)"), in: tx)
-                return .refused(refusal)
+                return .refused(error)
             }
             let now = Date().milliseconds
             let voided = try await tx.sql.raw("""
@@ -284,7 +287,7 @@ struct InvoiceRecords: Sendable {
                 WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue) AND status = \(bind: existing.status.rawValue) AND paid_cents = 0
                 RETURNING id
                 """).first() != nil
-            guard voided else { return .refused(Self.locked) }
+            guard voided else { return .refused(InvoiceStatus.locked) }
             let tallied = try await tx.sql.raw("""
                 SELECT sales_tallied FROM invoices WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)
                 """).first()?.decode(column: "sales_tallied", as: Int64.self) == 1
@@ -358,7 +361,8 @@ struct InvoiceRecords: Sendable {
 
     // MARK: Writing rows
 
-    private static func sealLines(_ lines: [InvoiceLine], id: InvoiceID, keys: RealmKeys) throws -> Data {
+    /// Internal, not private: the benchmark's synthetic history seals its invoices' lines the same way.
+    static func sealLines(_ lines: [InvoiceLine], id: InvoiceID, keys: RealmKeys) throws -> Data {
         let json = String(decoding: try JSONEncoder().encode(lines), as: UTF8.self)
         return try keys.seal(json, table: table, column: "lines", row: id.rawValue).bytes
     }

@@ -7,7 +7,7 @@ import SQLKit
 enum PatientRecordListing {
     /// `narrowedTo` is a further condition on the rows (`PatientInvolvement.listFilter`).
     static func newestFirst(from table: String, columns: String, clinic: UUID, patient: PatientID?, narrowedTo: SQLQueryString? = nil,
-                            limit: Int, offset: Int) -> SQLQueryString {
+                            paging: Paging) -> SQLQueryString {
         var query = SQLQueryString("SELECT \(unsafeRaw: columns) FROM \(unsafeRaw: table) WHERE clinic_id = \(bind: clinic)")
         if let patient {
             query.appendInterpolation(unsafeRaw: " AND patient_id = ")
@@ -15,9 +15,9 @@ enum PatientRecordListing {
         }
         if let narrowedTo { query += narrowedTo }
         query.appendInterpolation(unsafeRaw: " ORDER BY created_at_ms DESC, id LIMIT ")
-        query.appendInterpolation(bind: limit)
+        query.appendInterpolation(bind: paging.limit)
         query.appendInterpolation(unsafeRaw: " OFFSET ")
-        query.appendInterpolation(bind: offset)
+        query.appendInterpolation(bind: paging.offset)
         return query
     }
 

@@ -17,8 +17,7 @@ struct PatientFilter: Sendable {
     var nameQuery: String?
     var phone: PhoneNumber?
     var email: EmailAddress?
-    var limit = 50
-    var offset = 0
+    var paging = Paging(limit: PageSizes.records.standard)
 
     var isSearch: Bool { nameQuery != nil || phone != nil || email != nil }
 }
@@ -122,9 +121,9 @@ struct PatientRepository: Sendable {
         // date order checking each one: a phone search at 100,000 patients was 25 times slower
         // than at 1,000 (bench/run, issue 9). A plain list keeps the index order and stops at LIMIT.
         query.appendInterpolation(unsafeRaw: filter.isSearch ? " ORDER BY created_at_ms + 0 DESC, id LIMIT " : " ORDER BY created_at_ms DESC, id LIMIT ")
-        query.appendInterpolation(bind: filter.limit)
+        query.appendInterpolation(bind: filter.paging.limit)
         query.appendInterpolation(unsafeRaw: " OFFSET ")
-        query.appendInterpolation(bind: filter.offset)
+        query.appendInterpolation(bind: filter.paging.offset)
         return query
     }
 

@@ -92,14 +92,14 @@ struct PrescriptionRecords: Sendable {
     }
 
     /// Newest first; narrowed under case-based access as consultations are (`ConsultationRecords.list`).
-    func list(patient: PatientID?, limit: Int, offset: Int) async throws -> [PrescriptionRecord] {
+    func list(patient: PatientID?, paging: Paging) async throws -> [PrescriptionRecord] {
         let scope = self.scope, keyring = services.keyring
         return try await services.store.transaction(realm: scope.realm) { tx -> Outcome<[PrescriptionRecord]> in
             if let patient, let refusal = try await PatientInvolvement.refusal(scope, patient: patient, .clinicalNote, in: tx) {
                 return .refused(refusal)
             }
             let query = PatientRecordListing.newestFirst(from: "prescriptions", columns: Self.columns, clinic: scope.realm, patient: patient,
-                                                         narrowedTo: PatientInvolvement.listFilter(scope, .clinicalNote), limit: limit, offset: offset)
+                                                         narrowedTo: PatientInvolvement.listFilter(scope, .clinicalNote), paging: paging)
             let keys = try await keyring.keys(for: scope.realm, in: tx)
             let records = try await tx.sql.raw(query).all().map { try Self.open($0, keys: keys) }
             try await Ledger.append(scope.event("prescription.list", resourceType: "prescription",

@@ -22,13 +22,13 @@ struct ProductCatalogue: Sendable {
     static let outOfStock = ClinicError.conflict("stock_insufficient", "There is not that much in stock.", field: "change")
     static let overLimit = ClinicError.conflict("stock_limit", "That would take the stock over \(ProductDetails.maximumStock) units.", field: "change")
 
-    func list(includeInactive: Bool, limit: Int, offset: Int) async throws -> [ProductRecord] {
+    func list(includeInactive: Bool, paging: Paging) async throws -> [ProductRecord] {
         let scope = self.scope
         return try await services.store.transaction(realm: scope.realm) { tx in
             let filter = includeInactive ? "" : " AND active = 1"
             return try await tx.sql.raw("""
                 SELECT \(unsafeRaw: Self.columns) FROM products WHERE clinic_id = \(bind: scope.realm)\(unsafeRaw: filter)
-                ORDER BY name, id LIMIT \(bind: limit) OFFSET \(bind: offset)
+                ORDER BY name, id LIMIT \(bind: paging.limit) OFFSET \(bind: paging.offset)
                 """).all().map(Self.record)
         }
     }
