@@ -34,6 +34,7 @@ WORKLOADS = [
     ("W5", "signin", 8, "sign in with a password (bcrypt)"),
     ("W6", "mixed", 8, "a mixed clinic day"),
     ("W6", "mixed", 32, "a mixed clinic day"),
+    ("W7", "kpis", 8, "the practice's figures for a year of history (issue 27)"),
 ]
 SEARCHES = [("W2", "phone", 32, "search by phone"), ("W3", "name", 32, "search by a name token")]
 
@@ -134,6 +135,7 @@ class Clinic:
         self.size, self.id, self.owner_email, self.password = size, clinic_id, owner_email, password
         self.cookie = self.csrf = None
         self.sample_path = None
+        self.history = None
 
     def sign_in(self, server):
         status, headers, body = server.request("POST", "/api/v1/auth/login",
@@ -189,12 +191,34 @@ def fill(server, size):
     return Clinic(size, clinic_id, email, password)
 
 
+def fill_history(server, clinic, appointments, invoices):
+    """W7's fixture: a year of diary and billing in the smallest clinic (clinickeep-bench history)."""
+    say(f"    history: {appointments} appointments and {invoices} invoices in the {clinic.size}-patient clinic")
+    bench = os.path.join(os.path.dirname(server.binary), "clinickeep-bench")
+    process = subprocess.Popen([bench, "history", "--data-dir", server.data_dir, "--clinic", clinic.id,
+                                "--appointments", str(appointments), "--invoices", str(invoices)],
+                               env=server.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    report, tail = None, []
+    for line in process.stdout:
+        tail = (tail + [line])[-20:]
+        if line.startswith("history: "):
+            say("      " + line[len("history: "):].rstrip())
+        elif line.startswith("{"):
+            report = json.loads(line)
+    if process.wait() != 0 or report is None:
+        raise SystemExit(f"clinickeep-bench history failed (exit {process.returncode}): {''.join(tail)[-2000:]}")
+    say(f"    history written in {report['seconds']:.0f} s")
+    clinic.history = report
+    return report
+
+
 def drive(server, clinic, workload, connections, seconds, directory):
     """One wrk run; the server's peak resident memory sampled every 50 ms while it runs."""
     report = os.path.join(directory, f"wrk-{workload}-{connections}-{clinic.size}.json")
     env = dict(os.environ, BENCH_COOKIE=clinic.cookie or "", BENCH_CSRF=clinic.csrf or "", BENCH_CLINIC=clinic.id,
                BENCH_PATIENTS=clinic.sample_path or "", BENCH_EMAIL=clinic.owner_email, BENCH_PASSWORD=clinic.password,
-               BENCH_REPORT=report)
+               BENCH_REPORT=report, BENCH_KPI_FROM=(clinic.history or {}).get("from", ""),
+               BENCH_KPI_TO=(clinic.history or {}).get("to", ""))
     threads = min(2, connections)
     peak = [server.rss_kib()]
     running = threading.Event()
@@ -272,12 +296,13 @@ def bcrypt_rate(bench_binary, seconds, cost):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_database(name, binary, env, sizes, seconds, scratch):
+def run_database(name, binary, env, sizes, seconds, scratch, history):
     say(f"==> {name}")
     data_dir = tempfile.mkdtemp(prefix=f"clinickeep-bench-{name}-", dir=scratch)
     server = Server(binary, data_dir, env)
     server.command("migrate")
     clinics = [fill(server, size) for size in sizes]
+    fill_history(server, clinics[0], *history)
     server.start()
     results = []
     try:
@@ -285,6 +310,14 @@ def run_database(name, binary, env, sizes, seconds, scratch):
             clinic.sign_in(server)
             clinic.sample_patients(server, data_dir)
         smallest = clinics[0]
+        # W7 asks for the period the history fills: every appointment of it must be counted, or
+        # the figures measured would be of an empty clinic.
+        h = smallest.history
+        status, _, body = server.request("GET", f"/api/v1/clinics/{smallest.id}/kpis?from={h['from']}&to={h['to']}",
+                                         headers={"Cookie": smallest.cookie})
+        booked = json.loads(body).get("appointments", {}).get("booked") if status == 200 else None
+        if booked != h["appointments"]:
+            raise SystemExit(f"the KPI request over the history answered {status}, {booked} appointments booked, not {h['appointments']}")
 
         def record(label, workload, connections, what, clinic):
             figures = drive(server, clinic, workload, connections, seconds, data_dir)
@@ -328,7 +361,8 @@ def run_database(name, binary, env, sizes, seconds, scratch):
                 statuses[m.group(1)] = statuses.get(m.group(1), 0) + 1
     say(f"    answers by status: {dict(sorted(statuses.items()))}")
     shutil.rmtree(data_dir, ignore_errors=True)
-    return {"database": name, "figures": results, "reencryption": rekey, "statuses": statuses, "serverPeakRssMiB": peak / 1024}
+    return {"database": name, "figures": results, "reencryption": rekey, "statuses": statuses, "serverPeakRssMiB": peak / 1024,
+            "history": clinics[0].history}
 
 
 def find(rows, label, patients=None):
@@ -346,6 +380,7 @@ def ratios(report, sizes, bcrypt):
         "W1/W0": find(rows, "W1")["requestsPerSecond"] / w0,
         "W4/W0": find(rows, "W4")["requestsPerSecond"] / w0,
         "W5/bcrypt": find(rows, "W5")["requestsPerSecond"] / bcrypt["hashesPerSecond"],
+        "W7/W0": find(rows, "W7")["requestsPerSecond"] / w0,
         # Re-sealing a patient row against writing one through the API (W4), both measured in this run.
         "reencrypt rows/W4": report["reencryption"]["rowsPerSecond"] / find(rows, "W4")["requestsPerSecond"],
     }
@@ -366,6 +401,10 @@ def print_table(result):
             say(f"{report['database']:<10} {row['workload']:<4} {row['kind']:<8} {row['connections']:>5} {row['patients']:>8}"
                 f" {row['requestsPerSecond']:>9.0f} {row['p50Ms']:>8.2f} {row['p99Ms']:>8.2f} {row['peakRssMiB']:>8.1f} {row['errors']:>6}")
     say("")
+    for report in result["databases"]:
+        h = report["history"]
+        say(f"{report['database']:<10} W7   history: {h['appointments']} appointments, {h['invoices']} invoices from {h['from']} to {h['to']}"
+            f" (written in {h['seconds']:.0f} s); the KPI request asks for that period")
     for report in result["databases"]:
         r = report["reencryption"]
         say(f"{report['database']:<10} R    reencrypt {r['patients']:>8} patients: {r['sealedValues']} sealed values in {r['seconds']:.1f} s"
@@ -388,6 +427,8 @@ def main():
     parser.add_argument("--sizes", help="clinic sizes in patients, comma-separated (default 1000, or 1000,10000,100000)")
     parser.add_argument("--bcrypt-cost", type=int, default=12, help="the server's bcrypt cost (default 12, its own default)")
     parser.add_argument("--bcrypt-seconds", type=float)
+    parser.add_argument("--kpi-appointments", type=int, default=100_000, help="W7's history: appointments (default 100000)")
+    parser.add_argument("--kpi-invoices", type=int, default=20_000, help="W7's history: invoices (default 20000)")
     parser.add_argument("--micro", help="JSON from the micro-benchmarks, folded into the report")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
@@ -413,7 +454,7 @@ def main():
             if name == "postgres":
                 env["DATABASE_URL"] = os.environ["CLINICKEEP_E2E_POSTGRES_APP_URL"]
                 env["CLINICKEEP_MIGRATION_DATABASE_URL"] = os.environ["CLINICKEEP_E2E_POSTGRES_OWNER_URL"]
-            report = run_database(name, binary, env, sizes, seconds, scratch)
+            report = run_database(name, binary, env, sizes, seconds, scratch, (args.kpi_appointments, args.kpi_invoices))
             report["ratios"] = ratios(report, sizes, result["bcrypt"])
             result["databases"].append(report)
     finally:

@@ -4,6 +4,8 @@ import Foundation
 // clinickeep-bench ledger [--seconds N] [--json FILE]
 // clinickeep-bench bcrypt [--seconds N] [--cost C]   (one JSON line: password checks per second, all cores)
 // clinickeep-bench bare-healthz --data-dir DIR --port P  (W0′: a bare Vapor /healthz with that server's TLS)
+// clinickeep-bench history --data-dir DIR --clinic ID --appointments N --invoices M
+//   (W7's fixture: a year of a demo clinic's diary and billing, written straight; a JSON line last)
 //
 // Measures the audit ledger on the database the environment names (DATABASE_URL and
 // CLINICKEEP_MIGRATION_DATABASE_URL for PostgreSQL; otherwise SQLite in a fresh temporary data
@@ -17,8 +19,9 @@ func fail(_ message: String) -> Never {
 LedgerBenchmark.quietLogging()
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard let benchmark = arguments.first, ["ledger", "bcrypt", "bare-healthz"].contains(benchmark) else {
-    fail("usage: clinickeep-bench ledger [--seconds N] [--json FILE] | bcrypt [--seconds N] [--cost C] | bare-healthz --data-dir DIR --port P")
+guard let benchmark = arguments.first, ["ledger", "bcrypt", "bare-healthz", "history"].contains(benchmark) else {
+    fail("usage: clinickeep-bench ledger [--seconds N] [--json FILE] | bcrypt [--seconds N] [--cost C] | bare-healthz --data-dir DIR --port P"
+         + " | history --data-dir DIR --clinic ID --appointments N --invoices M")
 }
 arguments.removeFirst()
 var seconds = 5.0
@@ -26,6 +29,9 @@ var jsonPath: String?
 var bcryptCost = ServerSettings().bcryptCost
 var dataDirectory: String?
 var port: Int?
+var clinic: UUID?
+var appointments = 100_000
+var invoices = 20_000
 while !arguments.isEmpty {
     let flag = arguments.removeFirst()
     guard let value = arguments.first else { fail("\(flag) needs a value") }
@@ -39,6 +45,15 @@ while !arguments.isEmpty {
     case "--port":
         guard let number = Int(value), (1...65535).contains(number) else { fail("--port takes 1 to 65535") }
         port = number
+    case "--clinic":
+        guard let id = UUID(uuidString: value) else { fail("--clinic takes a clinic id") }
+        clinic = id
+    case "--appointments":
+        guard let number = Int(value), (1...1_000_000).contains(number) else { fail("--appointments takes 1 to 1000000") }
+        appointments = number
+    case "--invoices":
+        guard let number = Int(value), (0...1_000_000).contains(number) else { fail("--invoices takes 0 to 1000000") }
+        invoices = number
     case "--cost":
         guard let number = Int(value), (10...16).contains(number) else { fail("--cost takes 10 to 16, as CLINICKEEP_BCRYPT_COST does") }
         bcryptCost = number
@@ -49,6 +64,23 @@ while !arguments.isEmpty {
 if benchmark == "bare-healthz" {
     guard let dataDirectory, let port else { fail("bare-healthz needs --data-dir and --port") }
     do { try await BareHealthz.serve(dataDirectory: dataDirectory, port: port) } catch { fail("\(error)") }
+    exit(0)
+}
+
+if benchmark == "history" {
+    guard let dataDirectory, let clinic else { fail("history needs --data-dir and --clinic") }
+    do {
+        var settings = try ServerSettings.fromEnvironment()
+        settings.dataDirectory = dataDirectory
+        let report = try await SyntheticHistory.fill(settings: settings, clinic: clinic, appointments: appointments, invoices: invoices) { line in
+            print("history: \(line)")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    } catch {
+        fail("\(error)")
+    }
     exit(0)
 }
 

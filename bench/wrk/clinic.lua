@@ -1,6 +1,7 @@
 -- The workloads bench/run drives with wrk, in one script so each pays the same Lua cost:
 --   wrk -s bench/wrk/clinic.lua https://127.0.0.1:PORT -- WORKLOAD
--- WORKLOAD: healthz (W0), read (W1), phone (W2), name (W3), create (W4), signin (W5), mixed (W6).
+-- WORKLOAD: healthz (W0), read (W1), phone (W2), name (W3), create (W4), signin (W5), mixed (W6),
+--   kpis (W7: the practice's figures from BENCH_KPI_FROM to BENCH_KPI_TO).
 -- The driver (bench/http_load.py) signs in first and passes what a signed-in client holds:
 --   BENCH_COOKIE, BENCH_CSRF, BENCH_CLINIC; BENCH_PATIENTS, a file of "id<TAB>phone<TAB>family name"
 --   lines of existing patients; BENCH_EMAIL and BENCH_PASSWORD for sign-ins; BENCH_REPORT, the
@@ -8,7 +9,9 @@
 
 local workload
 local cookie, csrf = os.getenv("BENCH_COOKIE"), os.getenv("BENCH_CSRF")
-local base = "/api/v1/clinics/" .. (os.getenv("BENCH_CLINIC") or "") .. "/patients"
+local clinic_path = "/api/v1/clinics/" .. (os.getenv("BENCH_CLINIC") or "")
+local base = clinic_path .. "/patients"
+local kpis = clinic_path .. "/kpis?from=" .. (os.getenv("BENCH_KPI_FROM") or "") .. "&to=" .. (os.getenv("BENCH_KPI_TO") or "")
 local patients = {}
 local serial = 0
 
@@ -76,6 +79,7 @@ local builders = {
     local body = string.format('{"address":"%d Update Street"}', math.random(1, 999))
     return signed_in("PATCH", base .. "/" .. any_patient().id, body)
   end,
+  kpis = function() return signed_in("GET", kpis) end,
   signin = function()
     local body = string.format('{"email":"%s","password":"%s"}', os.getenv("BENCH_EMAIL"), os.getenv("BENCH_PASSWORD"))
     return wrk.format("POST", "/api/v1/auth/login", { ["Content-Type"] = "application/json" }, body)
