@@ -56,15 +56,20 @@ public struct Booking: Sendable {
     }
 
     /// What a client sent, checked: the ids in UUID form, a start in the years a diary can mean,
-    /// a length the clinic can book, the reason as clinical text. Each refusal names its field.
-    public init(patientId: String?, practitionerId: String?, appointmentTypeId: String?, start: Date, durationMinutes: Int?,
-                reason: String?) throws(ClinicError) {
+    /// a length the clinic can book, the reason as clinical text. Each refusal names its field,
+    /// in this order whichever way the booking came. `start` reads the time as its caller writes
+    /// times (ISO 8601 in the API, the clinic's local time on the booking form).
+    public init(patientId: String?, practitionerId: String?, appointmentTypeId: String?, start: () throws -> Date, durationMinutes: Int?,
+                reason: String?) throws {
         if let durationMinutes, !AppointmentKind.durations.contains(durationMinutes) {
-            throw .invalid("durationMinutes", "Give from \(AppointmentKind.durations.lowerBound) to \(AppointmentKind.durations.upperBound) minutes.")
+            throw ClinicError.invalid("durationMinutes", "Give from \(AppointmentKind.durations.lowerBound) to \(AppointmentKind.durations.upperBound) minutes.")
         }
-        self.init(patient: try .required(patientId, field: "patientId"), practitioner: try .required(practitionerId, field: "practitionerId"),
-                  type: try .required(appointmentTypeId, field: "appointmentTypeId"), start: try DiaryTime.checked(start, field: "startsAt"),
-                  durationMinutes: durationMinutes, reason: try ClinicalText.optional(reason, field: "reason", maximum: 500))
+        let patient = try PatientID.required(patientId, field: "patientId")
+        let practitioner = try UserID.required(practitionerId, field: "practitionerId")
+        let type = try AppointmentTypeID.required(appointmentTypeId, field: "appointmentTypeId")
+        let start = try DiaryTime.checked(try start(), field: "startsAt")
+        self.init(patient: patient, practitioner: practitioner, type: type, start: start, durationMinutes: durationMinutes,
+                  reason: try ClinicalText.optional(reason, field: "reason", maximum: 500))
     }
 }
 

@@ -12,7 +12,7 @@ struct BookingTests {
     @Test("a booking as a client sends it is taken with its ids, start, length and trimmed reason")
     func taken() throws {
         let booking = try Booking(patientId: Self.patient, practitionerId: Self.practitioner, appointmentTypeId: Self.type,
-                                  start: Self.nineOClock, durationMinutes: 45, reason: "  Sore back \n")
+                                  start: { Self.nineOClock }, durationMinutes: 45, reason: "  Sore back \n")
         #expect(booking.patient.description == Self.patient && booking.practitioner.description == Self.practitioner)
         #expect(booking.type.description == Self.type && booking.start == Self.nineOClock)
         #expect(booking.durationMinutes == 45 && booking.reason == "Sore back")
@@ -34,9 +34,20 @@ struct BookingTests {
                  _ reason: String?, _ field: String) {
         #expect {
             try Booking(patientId: patient, practitionerId: practitioner, appointmentTypeId: type,
-                        start: Date(timeIntervalSince1970: start), durationMinutes: minutes, reason: reason)
+                        start: { Date(timeIntervalSince1970: start) }, durationMinutes: minutes, reason: reason)
         } throws: { error in
             (error as? ClinicError)?.field == field && (error as? ClinicError)?.status == 400
         }
+    }
+
+    @Test("when several parts are wrong, the first in one fixed order is named: length, patient, practitioner, type, start, reason")
+    func order() {
+        struct Unreadable: Error {}
+        #expect { try Booking(patientId: "x", practitionerId: "x", appointmentTypeId: "x", start: { throw Unreadable() }, durationMinutes: 0, reason: nil) }
+            throws: { ($0 as? ClinicError)?.field == "durationMinutes" }
+        #expect { try Booking(patientId: "x", practitionerId: "x", appointmentTypeId: "x", start: { throw Unreadable() }, durationMinutes: nil, reason: nil) }
+            throws: { ($0 as? ClinicError)?.field == "patientId" }
+        #expect { try Booking(patientId: Self.patient, practitionerId: Self.practitioner, appointmentTypeId: Self.type,
+                              start: { throw Unreadable() }, durationMinutes: nil, reason: "\u{7}") } throws: { $0 is Unreadable }
     }
 }

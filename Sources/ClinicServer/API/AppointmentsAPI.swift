@@ -80,7 +80,7 @@ enum AppointmentsAPI {
     static func book(_ request: Request, scope: ClinicScope) async throws -> Response {
         let input = try request.decodeBody(BookingInput.self)
         let booking = try Booking(patientId: input.patientId, practitionerId: input.practitionerId, appointmentTypeId: input.appointmentTypeId,
-                                  start: try BodyValue.time(input.startsAt, field: "startsAt"), durationMinutes: input.durationMinutes,
+                                  start: { try BodyValue.time(input.startsAt, field: "startsAt") }, durationMinutes: input.durationMinutes,
                                   reason: input.reason)
         let record = try await AppointmentBook(scope: scope, services: request.services).book(booking)
         return try created(APIShapes.Appointment(record))

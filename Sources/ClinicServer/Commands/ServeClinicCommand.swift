@@ -57,6 +57,11 @@ struct ServeClinicCommand: AsyncCommand {
         services.append(ServerChore("reminders queued", every: .milliseconds(Int64(settings.schedulerInterval * 1000)), logger: app.logger) {
             try await Reminders.queueDue(services: clinic, logger: app.logger)
         })
+        // Sessions, reset links, invitations, throttle counters and sent mail past their use: a
+        // minute after start (a server restarted often still purges), then hourly.
+        services.append(ServerChore("expired rows purged", every: .seconds(3600), firstAfter: .seconds(60), logger: app.logger) {
+            try await ExpiredRows(services: clinic).purge().total
+        })
         // Reporting roles' tables (PostgreSQL), made again from the clinic's visits every hour.
         services.append(ServerChore("reporting tables refreshed", every: .seconds(3600), logger: app.logger) {
             try await ReportingGrants(services: clinic).refreshAll(context: RequestContext(actor: nil, address: nil, requestID: "reporting-refresh"),

@@ -7,21 +7,27 @@ import ServiceLifecycle
 struct ServerChore: Service {
     private let done: Logger.Message
     private let period: Duration
+    private let first: Duration
     private let logger: Logger
     private let work: @Sendable () async throws -> Int
 
-    /// `done` is logged with the count when a run did something.
-    init(_ done: Logger.Message, every period: Duration, logger: Logger, work: @escaping @Sendable () async throws -> Int) {
+    /// `done` is logged with the count when a run did something. The first run comes after
+    /// `firstAfter` (by default one period): a chore a restart should not postpone says sooner.
+    init(_ done: Logger.Message, every period: Duration, firstAfter: Duration? = nil, logger: Logger,
+         work: @escaping @Sendable () async throws -> Int) {
         self.done = done
         self.period = period
+        self.first = firstAfter ?? period
         self.logger = logger
         self.work = work
     }
 
     func run() async {
+        var wait = first
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Shutdown cuts the wait short, never a run.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: period) }
+            try? await cancelWhenGracefulShutdown { [wait] in try await Task.sleep(for: wait) }
+            wait = period
             guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return }
             do {
                 let count = try await work()

@@ -133,7 +133,7 @@ enum CalendarPages {
         let day = try clock.startOfDay(clock.day(start ?? Date()))
         do {
             let booking = try Booking(patientId: form.patientId, practitionerId: form.practitionerId, appointmentTypeId: form.appointmentTypeId,
-                                      start: try clock.instant(form.startsAt, field: "startsAt"), durationMinutes: nil, reason: form.reason)
+                                      start: { try clock.instant(form.startsAt, field: "startsAt") }, durationMinutes: nil, reason: form.reason)
             _ = try await AppointmentBook(scope: scope, services: request.services).book(booking)
             return request.redirect(to: path(scope, day))
         } catch let error as ClinicError where error.belongsOnForm {
