@@ -24,9 +24,12 @@ struct PracticeReportTests {
         return formatter.string(from: Date().addingTimeInterval(Double(offset) * 86_400))
     }
 
-    /// A start `hours` from now, on a five-minute boundary.
+    /// A start `hours` from now (from 20:00 UTC when it is later: the clinic works whole days,
+    /// so a 30-minute visit three hours on must not run past midnight into the next day), on a
+    /// five-minute boundary.
     static func at(hours: Double) -> String {
-        let raw = Date().addingTimeInterval(hours * 3600).timeIntervalSince1970
+        let evening = (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 + 20 * 3600
+        let raw = min(Date().timeIntervalSince1970, evening) + hours * 3600
         return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: (raw / 300).rounded(.down) * 300))
     }
 

@@ -65,8 +65,11 @@ public struct Store: Sendable {
                 // before a power cut are lost) and removes an fsync per commit. It belongs to the
                 // connection, so once is enough; should the pool ever open a new connection, that
                 // one keeps SQLite's default (FULL): slower, never less safe.
+                // A 32 MiB page cache instead of SQLite's 2 MiB: the one connection serves every
+                // request, and sums over a year of a clinic (the practice's figures) read far more.
                 if sqliteTuned.withLockedValue({ tuned in defer { tuned = true }; return !tuned }) {
                     try await sql.raw("PRAGMA synchronous = NORMAL").run()
+                    try await sql.raw("PRAGMA cache_size = -32768").run()
                 }
                 // IMMEDIATE takes the write lock up front: a reading transaction that later
                 // appends to the ledger can never fail with a stale snapshot.
