@@ -1,8 +1,10 @@
 """`clinickeep demo` fills a database with synthetic clinics that behave like real ones."""
+import datetime
 import io
 import pathlib
 import re
 import secrets
+import sqlite3
 
 import pandas
 from selenium.webdriver.common.by import By
@@ -85,6 +87,46 @@ def test_the_demo_command_fills_clinics_that_sign_in_and_verify(server):
 
 
 QUASI_IDENTIFIERS = ["ageBand", "sex", "region"]
+
+
+# Issue 27: the figures are read from daily sums the server keeps beside every booking and
+# invoice; when the rows change behind its back (here the sums themselves are wiped, as an edit
+# in SQL or a partial restore could), `clinickeep figures rebuild` cuts them again from the rows
+def test_figures_rebuild_cuts_the_daily_sums_again_from_the_rows(server):
+    result = server.command("demo", "--clinics", "1", "--patients", "10")
+    assert result.returncode == 0, result.stderr
+    owner = server.client()
+    owner.email = re.search(r"owner (\S+@\S+)", result.stdout).group(1)
+    owner.password = re.search(r"every account's password is (\S+)", result.stdout).group(1)
+    owner.log_in()
+    clinic_id = owner.request("GET", "/api/v1/me").json()["memberships"][0]["clinicId"]
+    today = datetime.date.today()
+    period = "from=%s&to=%s" % (today - datetime.timedelta(days=300), today + datetime.timedelta(days=60))
+
+    def figures():
+        answer = owner.request("GET", "/api/v1/clinics/%s/kpis?%s" % (clinic_id, period))
+        assert answer.status_code == 200, answer.text
+        return answer.json()["appointments"]["booked"], answer.json()["revenue"]["invoicedCents"]
+
+    booked, invoiced = figures()
+    assert booked > 0 and invoiced > 0
+    wipe = ["DELETE FROM appointment_days", "DELETE FROM revenue_days"]
+    if server.backend == "sqlite":
+        db = sqlite3.connect(str(server.data / "clinickeep.sqlite"), timeout=30)
+        for statement in wipe:
+            db.execute(statement)
+        db.commit()
+        db.close()
+    else:
+        psql(postgres_env()["CLINICKEEP_E2E_POSTGRES_SUPER_URL"], "; ".join(wipe))
+    assert figures() == (0, 0)
+
+    rebuilt = server.command("figures", "rebuild", "--all")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "figures: clinic 1/1 %s rebuilt" % clinic_id in rebuilt.stdout, rebuilt.stdout
+    assert figures() == (booked, invoiced)
+    refused = server.command("figures", "rebuild")
+    assert refused.returncode == 2 and "--clinic ID or --all" in refused.stderr + refused.stdout
 
 
 def check_analytics_export(server, owner, clinic_id, patients):

@@ -26,6 +26,7 @@ public enum ClinicKeepMain {
         app.asyncCommands.use(KeysCommands(), as: "keys")
         app.asyncCommands.use(ClinicCommands(), as: "clinic")
         app.asyncCommands.use(AnalyticsCommands(), as: "analytics")
+        app.asyncCommands.use(FiguresCommands(), as: "figures")
         app.asyncCommands.use(ReportingCommands(), as: "reporting")
         app.asyncCommands.use(UserCommands(), as: "user")
         app.asyncCommands.use(SupportAccessCommands(), as: "support-access")

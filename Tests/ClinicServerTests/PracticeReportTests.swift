@@ -428,4 +428,36 @@ struct PracticeReportTests {
             #expect(((report.json["revenue"] as? [String: Any])?["byProduct"] as? [[String: Any]])?.isEmpty == true, "\(report.text)")
         }
     }
+
+    // A January report read in June still shows January's debts: money paid after a period
+    // ended was owed at its end, on an invoice settled since as on one still open.
+    @Test("what was owed at a past period's end counts what was paid after it as owed then", arguments: TestDatabase.allCases)
+    func owedAtPastEnd(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            let team = try await app.clinicTeam()
+            let created = try await app.send(.POST, team.path("invoices"), json: [
+                "patientId": team.patientID, "lines": [["description": "Visit", "unitCents": 11_000]] as [[String: any Sendable]],
+            ], as: team.bookkeeper)
+            let invoice = try #require(created.json["id"] as? String, "\(created.text)")
+            #expect(try await app.send(.POST, team.path("invoices/\(invoice)/issue"), as: team.bookkeeper).status == .ok)
+            // As if issued forty days ago; paid in two parts today, the second settling it.
+            let id = try #require(UUID(uuidString: invoice))
+            try await app.asOwner(realm: team.clinic) { sql in
+                try await sql.raw("UPDATE invoices SET issued_at_ms = issued_at_ms - \(bind: Int64(40 * 86_400_000)) WHERE id = \(bind: id)").run()
+            }
+            for cents in [5_000, 6_000] {
+                let paid = try await app.send(.POST, team.path("invoices/\(invoice)/payments"), json: ["amountCents": cents, "method": "card"],
+                                              as: team.bookkeeper)
+                #expect(paid.status == .created, "\(paid.text)")
+            }
+            func owed(to offset: Int) async throws -> (total: Int?, aged31to60: Int?) {
+                let report = try await app.send(.GET, team.path("kpis?from=\(Self.day(-60))&to=\(Self.day(offset))"), as: team.owner)
+                return ((report.json["revenue"] as? [String: Any])?["outstandingCents"] as? Int,
+                        (report.json["outstandingByAge"] as? [String: Any])?["31-60"] as? Int)
+            }
+            let fiveDaysAgo = try await owed(to: -5)
+            #expect(fiveDaysAgo.total == 11_000 && fiveDaysAgo.aged31to60 == 11_000)
+            #expect(try await owed(to: 1).total == 0)
+        }
+    }
 }

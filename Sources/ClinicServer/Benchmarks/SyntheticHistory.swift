@@ -143,7 +143,9 @@ public enum SyntheticHistory {
                         SQLBind(id.rawValue), SQLBind(clinic), SQLBind(visit.patient), SQLBind(visit.practitioner), SQLBind(visit.id),
                         SQLBind(Int64(number + offset + 1)), SQLBind((settled ? InvoiceStatus.paid : InvoiceStatus.issued).rawValue),
                         SQLBind(try InvoiceRecords.sealLines(lines, id: id, keys: keys)), SQLBind(totals.totalCents), SQLBind(totals.gstCents),
-                        SQLBind(settled ? totals.totalCents : 0), SQLBind(visit.end), SQLBind(visit.end), SQLBind(visit.end))
+                        SQLBind(settled ? totals.totalCents : 0), SQLBind(visit.end), SQLBind(visit.end),
+                        // A paid invoice last changed when the payment that settled it came in.
+                        SQLBind(settled ? visit.end + 600_000 : visit.end))
                     if settled {
                         paymentInsert = paymentInsert.values(SQLBind(UUID()), SQLBind(clinic), SQLBind(id.rawValue), SQLBind(totals.totalCents),
                                                              SQLBind("eftpos"), SQLBind(owner), SQLBind(visit.end + 600_000))
@@ -159,6 +161,9 @@ public enum SyntheticHistory {
             billed += rows.count
             if billed % 5_000 == 0 || billed == billableList.count { progress("invoices \(billed)/\(billableList.count)") }
         }
+        // Written around the repositories, so the daily sums are cut from the rows at the end.
+        try await store.transaction(realm: clinic) { tx in try await DailyFigures.rebuild(clinic: clinic, in: tx.sql) }
+        progress("daily figures rebuilt")
         let day = ISO8601DateFormatter()
         day.formatOptions = [.withFullDate]
         return Report(appointments: visits.count, invoices: billed, payments: payments, seconds: Date().timeIntervalSince(started),

@@ -94,6 +94,8 @@ enum ServerRoleGrants {
             "GRANT SELECT, INSERT, DELETE ON appointment_reminders TO \(quoted)",
             // The figures' tallies are only ever added to (a void adds the negated amounts).
             "GRANT SELECT, INSERT ON formula_prescriptions, product_sales TO \(quoted)",
+            // Daily sums are added to in place, and cut again whole when the clinic's zone changes.
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON appointment_days, revenue_days TO \(quoted)",
             // The server refreshes reporting tables; only `reporting grant` (the owner) makes one.
             // A deleted clinic's grant goes at the next refresh, with its table's rows.
             "GRANT SELECT, DELETE, UPDATE (refreshed_at_ms) ON reporting_grants TO \(quoted)",

@@ -66,6 +66,9 @@ struct AppointmentBook: Sendable {
                         \(bind: booking.type.rawValue), \(bind: slot.start), \(bind: slot.end), \(bind: AppointmentStatus.booked.rawValue),
                         \(bind: reason), \(bind: scope.actor.rawValue), \(bind: now), \(bind: now))
                 """).run()
+            try await DailyFigures.replace(nil, with: DailyFigures.Visit(practitioner: booking.practitioner.rawValue, status: .booked,
+                                                                        startMs: slot.start, endMs: slot.end, updatedMs: now),
+                                           clinic: scope.realm, in: tx)
             try await Ledger.append(scope.event("appointment.create", resourceType: "appointment", resource: id.rawValue,
                                                 detail: "patient=\(booking.patient)"), in: tx)
             let record = AppointmentRecord(id: id, patient: booking.patient, practitioner: booking.practitioner, type: booking.type,
@@ -158,6 +161,9 @@ struct AppointmentBook: Sendable {
                 """ + assigned + """
                  WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)
                 """).run()
+            try await DailyFigures.replace(existing.figured, with: DailyFigures.Visit(practitioner: who.rawValue, status: existing.status,
+                                                                                      startMs: slot.start, endMs: slot.end, updatedMs: now),
+                                           clinic: scope.realm, in: tx)
             try await Ledger.append(scope.event("appointment.move", resourceType: "appointment", resource: id.rawValue,
                                                 detail: "patient=\(existing.patient)"), in: tx)
             let record = AppointmentRecord(id: id, patient: existing.patient, practitioner: who, type: existing.type, slot: slot,
@@ -188,6 +194,9 @@ struct AppointmentBook: Sendable {
                 UPDATE appointments SET status = \(bind: next.rawValue), updated_at_ms = \(bind: now)
                 WHERE clinic_id = \(bind: scope.realm) AND id = \(bind: id.rawValue)
                 """).run()
+            try await DailyFigures.replace(existing.figured, with: DailyFigures.Visit(practitioner: existing.practitioner.rawValue, status: next,
+                                                                                      startMs: existing.slot.start, endMs: existing.slot.end, updatedMs: now),
+                                           clinic: scope.realm, in: tx)
             try await Ledger.append(scope.event("appointment.status", resourceType: "appointment", resource: id.rawValue,
                                                 detail: "patient=\(existing.patient) status=\(next.rawValue)"), in: tx)
             let record = AppointmentRecord(id: id, patient: existing.patient, practitioner: existing.practitioner, type: existing.type,

@@ -210,6 +210,9 @@ struct InvoiceRecords: Sendable {
                 """).first() != nil
             guard issued else { return .refused(InvoiceStatus.locked) }
             try await Self.tallySales(existing, at: now, sign: 1, clinic: scope.realm, in: tx)
+            try await DailyFigures.invoiced(issuedMs: now, practitioner: existing.practitioner?.rawValue, appointment: existing.appointment?.rawValue,
+                                            totalCents: existing.totals.totalCents, gstCents: existing.totals.gstCents, sign: 1,
+                                            clinic: scope.realm, in: tx)
             try await Ledger.append(scope.event("invoice.issue", resourceType: "invoice", resource: id.rawValue,
                                                 detail: "patient=\(existing.patient) number=\(number) total=\(existing.totals.totalCents)"), in: tx)
             guard let record = try await Self.load(id, clinic: scope.realm, lock: false, keys: { keys }, in: tx) else { return .refused(.notFound) }
@@ -256,6 +259,7 @@ struct InvoiceRecords: Sendable {
                 VALUES (\(bind: paymentID), \(bind: scope.realm), \(bind: id.rawValue), \(bind: payment.amountCents), \(bind: payment.method.rawValue),
                         \(bind: reference), \(bind: scope.actor.rawValue), \(bind: now))
                 """).run()
+            try await DailyFigures.collected(receivedMs: now, cents: payment.amountCents, invoice: id.rawValue, clinic: scope.realm, in: tx)
             let patient = PatientID(try paid.decode(column: "patient_id", as: UUID.self))
             try await Ledger.append(scope.event("invoice.pay", resourceType: "invoice", resource: id.rawValue,
                                                 detail: "patient=\(patient) amount=\(payment.amountCents) method=\(payment.method.rawValue)"), in: tx)
@@ -293,6 +297,11 @@ struct InvoiceRecords: Sendable {
                 """).first()?.decode(column: "sales_tallied", as: Int64.self) == 1
             if existing.status == .issued, tallied, let issuedAt = existing.issuedAt {
                 try await Self.tallySales(existing, at: issuedAt.milliseconds, sign: -1, clinic: scope.realm, in: tx)
+            }
+            if existing.status == .issued, let issuedAt = existing.issuedAt {
+                try await DailyFigures.invoiced(issuedMs: issuedAt.milliseconds, practitioner: existing.practitioner?.rawValue,
+                                                appointment: existing.appointment?.rawValue, totalCents: existing.totals.totalCents,
+                                                gstCents: existing.totals.gstCents, sign: -1, clinic: scope.realm, in: tx)
             }
             try await Ledger.append(scope.event("invoice.void", resourceType: "invoice", resource: id.rawValue, detail: "patient=\(existing.patient)"), in: tx)
             guard let record = try await Self.load(id, clinic: scope.realm, lock: false, keys: { keys }, in: tx) else { return .refused(.notFound) }

@@ -136,11 +136,9 @@ struct PracticeReport: Sendable {
 
     private static func appointments(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
                                      _ tx: ScopedSQL) async throws -> AppointmentFigures {
-        let notice = AppointmentFigures.lateCancellationNotice
         let rows = try await tx.sql.raw("""
-            SELECT status, COUNT(*) AS n,
-                   CAST(SUM(CASE WHEN status = 'cancelled' AND updated_at_ms > starts_at_ms - \(bind: notice) THEN 1 ELSE 0 END) AS BIGINT) AS late
-            FROM appointments WHERE clinic_id = \(bind: scope.realm) AND starts_at_ms >= \(bind: period.startMs) AND starts_at_ms < \(bind: period.endMs)
+            SELECT status, CAST(SUM(appointments) AS BIGINT) AS n, CAST(SUM(late_cancelled) AS BIGINT) AS late
+            FROM appointment_days WHERE clinic_id = \(bind: scope.realm) AND day_ms >= \(bind: period.startMs) AND day_ms < \(bind: period.endMs)
             """ + narrowed(.bare, practitioner) + " GROUP BY status").all()
         var figures = AppointmentFigures()
         for row in rows {
@@ -160,7 +158,7 @@ struct PracticeReport: Sendable {
 
     /// The week of the period an appointment starts in (or `column` falls in), as SQL: its index
     /// among `weekStarts`.
-    private static func weekOf(_ period: ReportPeriod, column: SQLQueryString = "starts_at_ms") -> SQLQueryString {
+    private static func weekOf(_ period: ReportPeriod, column: SQLQueryString = "day_ms") -> SQLQueryString {
         let starts = period.weekStarts
         // A period of one week or less: every appointment is in the first (a CASE needs a WHEN).
         guard starts.count > 1 else { return " \(bind: Int64(0)) " }
@@ -177,8 +175,8 @@ struct PracticeReport: Sendable {
         for row in try await tx.sql.raw("""
             SELECT
             """ + weekOf(period) + """
-             AS week, status, COUNT(*) AS n FROM appointments
-            WHERE clinic_id = \(bind: scope.realm) AND starts_at_ms >= \(bind: period.startMs) AND starts_at_ms < \(bind: period.endMs)
+             AS week, status, CAST(SUM(appointments) AS BIGINT) AS n FROM appointment_days
+            WHERE clinic_id = \(bind: scope.realm) AND day_ms >= \(bind: period.startMs) AND day_ms < \(bind: period.endMs)
             """ + narrowed(.bare, practitioner) + " GROUP BY 1, 2").all() {
             let week = Int(try row.decode(column: "week", as: Int64.self)), n = try row.decode(column: "n", as: Int.self)
             guard weeks.indices.contains(week) else { continue }
@@ -199,8 +197,8 @@ struct PracticeReport: Sendable {
                                     _ tx: ScopedSQL) async throws -> [Utilisation] {
         var booked: [UUID: Int] = [:], working: [UUID: Int] = [:]
         for row in try await tx.sql.raw("""
-            SELECT practitioner_id, CAST(SUM(ends_at_ms - starts_at_ms) AS BIGINT) AS ms FROM appointments
-            WHERE clinic_id = \(bind: scope.realm) AND starts_at_ms >= \(bind: period.startMs) AND starts_at_ms < \(bind: period.endMs)
+            SELECT practitioner_id, CAST(SUM(booked_ms) AS BIGINT) AS ms FROM appointment_days
+            WHERE clinic_id = \(bind: scope.realm) AND day_ms >= \(bind: period.startMs) AND day_ms < \(bind: period.endMs)
               AND status <> 'cancelled'
             """ + narrowed(.bare, practitioner) + " GROUP BY practitioner_id").all() {
             booked[try row.decode(column: "practitioner_id", as: UUID.self)] = Int(try row.decode(column: "ms", as: Int64.self) / 60_000)
@@ -230,8 +228,8 @@ struct PracticeReport: Sendable {
         for row in try await tx.sql.raw("""
             SELECT
             """ + weekOf(period) + """
-             AS week, CAST(SUM(ends_at_ms - starts_at_ms) AS BIGINT) AS ms
-            FROM appointments WHERE clinic_id = \(bind: scope.realm) AND starts_at_ms >= \(bind: period.startMs) AND starts_at_ms < \(bind: period.endMs)
+             AS week, CAST(SUM(booked_ms) AS BIGINT) AS ms
+            FROM appointment_days WHERE clinic_id = \(bind: scope.realm) AND day_ms >= \(bind: period.startMs) AND day_ms < \(bind: period.endMs)
               AND status <> 'cancelled'
             """ + narrowed(.bare, practitioner) + " GROUP BY 1").all() {
             let week = Int(try row.decode(column: "week", as: Int64.self))
@@ -249,18 +247,21 @@ struct PracticeReport: Sendable {
     }
 
     /// Seen: patients with an attended appointment in the period; new: those whose first
-    /// attended appointment at the clinic is in it.
+    /// attended appointment at the clinic is in it. Each of the clinic's patients is looked up
+    /// in `appointments_attended` (one seek for the period, one before it): a few thousand
+    /// seeks instead of a walk through a year of appointments.
     private static func patients(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
                                  _ tx: ScopedSQL) async throws -> PatientCounts {
-        let inPeriod: SQLQueryString = """
-            FROM appointments a WHERE a.clinic_id = \(bind: scope.realm) AND a.status IN (\(binds: attended))
-              AND a.starts_at_ms >= \(bind: period.startMs) AND a.starts_at_ms < \(bind: period.endMs)
-            """ + narrowed(.appointment, practitioner)
-        let seen = try await tx.sql.raw("SELECT COUNT(DISTINCT a.patient_id) AS n " + inPeriod).first()?.decode(column: "n", as: Int.self) ?? 0
-        let new = try await tx.sql.raw("SELECT COUNT(DISTINCT a.patient_id) AS n " + inPeriod + """
-             AND NOT EXISTS (SELECT 1 FROM appointments b WHERE b.clinic_id = a.clinic_id AND b.patient_id = a.patient_id
-                              AND b.status IN (\(binds: attended)) AND b.starts_at_ms < \(bind: period.startMs))
-            """).first()?.decode(column: "n", as: Int.self) ?? 0
+        let row = try await tx.sql.raw("""
+            SELECT COUNT(*) AS seen, CAST(SUM(CASE WHEN EXISTS (
+                       SELECT 1 FROM appointments b WHERE b.clinic_id = \(bind: scope.realm) AND b.patient_id = p.id
+                         AND b.status IN (\(binds: attended)) AND b.starts_at_ms < \(bind: period.startMs)) THEN 0 ELSE 1 END) AS BIGINT) AS new
+            FROM patients p WHERE p.clinic_id = \(bind: scope.realm) AND EXISTS (
+                SELECT 1 FROM appointments a WHERE a.clinic_id = \(bind: scope.realm) AND a.patient_id = p.id AND a.status IN (\(binds: attended))
+                  AND a.starts_at_ms >= \(bind: period.startMs) AND a.starts_at_ms < \(bind: period.endMs)
+            """ + narrowed(.appointment, practitioner) + ")").first()
+        let seen = try row?.decode(column: "seen", as: Int.self) ?? 0
+        let new = try row?.decode(column: "new", as: Int?.self) ?? 0
         return PatientCounts(new: new, returning: seen - new, seen: seen)
     }
 
@@ -269,26 +270,27 @@ struct PracticeReport: Sendable {
     /// the age of the invoice then.
     private static func revenue(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
                                 _ tx: ScopedSQL) async throws -> Revenue {
-        let issued: SQLQueryString = """
-            FROM invoices i WHERE i.clinic_id = \(bind: scope.realm) AND i.status IN ('issued', 'paid')
-              AND i.issued_at_ms >= \(bind: period.startMs) AND i.issued_at_ms < \(bind: period.endMs)
-            """ + narrowed(.invoice, practitioner)
-        let totals = try await tx.sql.raw("SELECT CAST(SUM(i.total_cents) AS BIGINT) AS total, CAST(SUM(i.gst_cents) AS BIGINT) AS gst " + issued).first()
-        let byPractitioner = try await tx.sql.raw("SELECT i.practitioner_id AS who, CAST(SUM(i.total_cents) AS BIGINT) AS cents " + issued
-            + " GROUP BY i.practitioner_id").all().map { row in
-                (practitioner: try row.decode(column: "who", as: UUID?.self).map(UserID.init), cents: try row.decode(column: "cents", as: Int.self))
+        // A space first: it follows a SELECT list as it is.
+        let days: SQLQueryString = """
+             FROM revenue_days r WHERE r.clinic_id = \(bind: scope.realm) AND r.day_ms >= \(bind: period.startMs) AND r.day_ms < \(bind: period.endMs)
+            """ + (practitioner.map { " AND r.practitioner_id = \(bind: $0.rawValue)" } ?? "")
+        func someone(_ id: UUID?) -> UUID? { id == DailyFigures.nobody ? nil : id }
+        let totals = try await tx.sql.raw("""
+            SELECT CAST(SUM(r.invoiced_cents) AS BIGINT) AS total, CAST(SUM(r.gst_cents) AS BIGINT) AS gst,
+                   CAST(SUM(r.collected_cents) AS BIGINT) AS collected
+            """ + days).first()
+        let byPractitioner = try await tx.sql.raw("SELECT r.practitioner_id AS who, CAST(SUM(r.invoiced_cents) AS BIGINT) AS cents " + days
+            + " GROUP BY r.practitioner_id HAVING SUM(r.invoices) <> 0").all().map { row in
+                (practitioner: someone(try row.decode(column: "who", as: UUID.self)).map(UserID.init), cents: try row.decode(column: "cents", as: Int.self))
             }
-        let byPractitionerWeekly = try await tx.sql.raw("SELECT i.practitioner_id AS who, " + weekOf(period, column: "i.issued_at_ms")
-            + " AS week, CAST(SUM(i.total_cents) AS BIGINT) AS cents " + issued + " GROUP BY 1, 2").all().map { row in
+        let byPractitionerWeekly = try await tx.sql.raw("SELECT r.practitioner_id AS who, " + weekOf(period, column: "r.day_ms")
+            + " AS week, CAST(SUM(r.invoiced_cents) AS BIGINT) AS cents " + days + " GROUP BY 1, 2 HAVING SUM(r.invoices) <> 0").all().map { row in
                 (index: Int(try row.decode(column: "week", as: Int64.self)),
-                 practitioner: try row.decode(column: "who", as: UUID?.self).map(UserID.init), cents: try row.decode(column: "cents", as: Int.self))
+                 practitioner: someone(try row.decode(column: "who", as: UUID.self)).map(UserID.init), cents: try row.decode(column: "cents", as: Int.self))
             }
-        let byType = try await tx.sql.raw("""
-            SELECT ap.type_id AS type, CAST(SUM(i.total_cents) AS BIGINT) AS cents FROM invoices i LEFT JOIN appointments ap ON ap.id = i.appointment_id
-            WHERE i.clinic_id = \(bind: scope.realm) AND i.status IN ('issued', 'paid')
-              AND i.issued_at_ms >= \(bind: period.startMs) AND i.issued_at_ms < \(bind: period.endMs)
-            """ + narrowed(.invoice, practitioner) + " GROUP BY ap.type_id").all().map { row in
-                (type: try row.decode(column: "type", as: UUID?.self).map(AppointmentTypeID.init), cents: try row.decode(column: "cents", as: Int.self))
+        let byType = try await tx.sql.raw("SELECT r.type_id AS type, CAST(SUM(r.invoiced_cents) AS BIGINT) AS cents " + days
+            + " GROUP BY r.type_id HAVING SUM(r.invoices) <> 0").all().map { row in
+                (type: someone(try row.decode(column: "type", as: UUID.self)).map(AppointmentTypeID.init), cents: try row.decode(column: "cents", as: Int.self))
             }
         let byProduct = try await tx.sql.raw("""
             SELECT product_id, CAST(SUM(cents) AS BIGINT) AS cents FROM product_sales
@@ -296,25 +298,35 @@ struct PracticeReport: Sendable {
             """ + narrowed(.bare, practitioner) + " GROUP BY product_id HAVING SUM(cents) <> 0 ORDER BY cents DESC, product_id").all().map { row in
                 (product: ProductID(try row.decode(column: "product_id", as: UUID.self)), cents: try row.decode(column: "cents", as: Int.self))
             }
-        let collected = try await tx.sql.raw("""
-            SELECT CAST(SUM(p.amount_cents) AS BIGINT) AS cents FROM payments p JOIN invoices i ON i.id = p.invoice_id
-            WHERE p.clinic_id = \(bind: scope.realm) AND p.received_at_ms >= \(bind: period.startMs) AND p.received_at_ms < \(bind: period.endMs)
-            """ + narrowed(.invoice, practitioner)).first()?.decode(column: "cents", as: Int?.self) ?? 0
+        let collected = try totals?.decode(column: "collected", as: Int?.self) ?? 0
         var ages = OutstandingByAge()
         var outstanding = 0
         // Owed at the end of the period: issued by then, less what was paid by then (a January
-        // report read in June still shows January's debts, at January's ages).
-        for row in try await tx.sql.raw("""
-            SELECT i.total_cents - CAST(COALESCE((SELECT SUM(p.amount_cents) FROM payments p WHERE p.clinic_id = i.clinic_id
-                                                  AND p.invoice_id = i.id AND p.received_at_ms < \(bind: period.endMs)), 0) AS BIGINT) AS owed,
-                   i.issued_at_ms
-            FROM invoices i WHERE i.clinic_id = \(bind: scope.realm) AND i.status IN ('issued', 'paid') AND i.issued_at_ms < \(bind: period.endMs)
-            """ + narrowed(.invoice, practitioner)).all() {
-            let owed = try row.decode(column: "owed", as: Int.self)
-            guard owed > 0 else { continue }
-            let ageDays = Int((period.endMs - (try row.decode(column: "issued_at_ms", as: Int64.self))) / 86_400_000)
-            ages.add(cents: owed, ageDays: ageDays)
-            outstanding += owed
+        // report read in June still shows January's debts, at January's ages): what is owed now,
+        // plus what was paid after the end. A paid invoice last changed when it was settled, so
+        // one paid before the end owed nothing then and is not read. Both parts are summed in SQL
+        // by the invoice's age in days at the end (a year of open invoices is a few hundred
+        // rows, not thousands), and `OutstandingByAge` bands the days.
+        let owedAtEnd: SQLQueryString = """
+             FROM invoices i WHERE i.clinic_id = \(bind: scope.realm) AND i.status IN ('issued', 'paid') AND i.issued_at_ms < \(bind: period.endMs)
+              AND (i.status = 'issued' OR i.updated_at_ms >= \(bind: period.endMs))
+            """ + narrowed(.invoice, practitioner)
+        let ageDays: SQLQueryString = "(\(bind: period.endMs) - i.issued_at_ms) / \(bind: Int64(86_400_000))"
+        let owedNow = try await tx.sql.raw("SELECT " + ageDays + " AS age, CAST(SUM(i.total_cents - i.paid_cents) AS BIGINT) AS cents"
+            + owedAtEnd + " GROUP BY 1").all()
+        let paidLater = try await tx.sql.raw("""
+            SELECT
+            """ + ageDays + """
+             AS age, CAST(SUM(p.amount_cents) AS BIGINT) AS cents FROM payments p
+            JOIN invoices i ON i.clinic_id = p.clinic_id AND i.id = p.invoice_id
+            WHERE p.clinic_id = \(bind: scope.realm) AND p.received_at_ms >= \(bind: period.endMs) AND i.status IN ('issued', 'paid')
+              AND i.issued_at_ms < \(bind: period.endMs)
+            """ + narrowed(.invoice, practitioner) + " GROUP BY 1").all()
+        for row in owedNow + paidLater {
+            let cents = try row.decode(column: "cents", as: Int.self)
+            guard cents > 0 else { continue }
+            ages.add(cents: cents, ageDays: Int(try row.decode(column: "age", as: Int64.self)))
+            outstanding += cents
         }
         return Revenue(invoicedCents: try totals?.decode(column: "total", as: Int?.self) ?? 0, collectedCents: collected,
                        gstCents: try totals?.decode(column: "gst", as: Int?.self) ?? 0, outstandingCents: outstanding,

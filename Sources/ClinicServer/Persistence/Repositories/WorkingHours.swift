@@ -74,6 +74,8 @@ struct WorkingHours: Sendable {
         let scope = self.scope
         try await services.store.transaction(realm: scope.realm) { tx in
             try await tx.sql.raw("UPDATE clinics SET time_zone = \(bind: zone.identifier) WHERE id = \(bind: scope.realm)").run()
+            // Days start at another midnight now: the daily sums are cut again.
+            try await DailyFigures.rebuild(clinic: scope.realm, in: tx.sql)
             try await Ledger.append(scope.event("clinic.settings", resourceType: "clinic", resource: scope.realm,
                                                 detail: "timeZone=\(zone.identifier)"), in: tx)
         }
