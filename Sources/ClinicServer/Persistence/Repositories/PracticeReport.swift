@@ -84,13 +84,18 @@ struct PracticeReport: Sendable {
                 revenueOf = scope.actor
             }
             var figures = Figures(period: period)
-            if sections.contains(.appointments) {
-                figures.appointments = try await Self.appointments(period, practitioner, scope, tx)
-                figures.weeks = try await Self.weeks(period, practitioner, scope, tx)
-            }
-            if sections.contains(.utilisation) {
-                figures.utilisation = try await Self.utilisation(period, practitioner, scope, tx)
-                figures.weeklyUtilisation = try await Self.weeklyUtilisation(period, practitioner, scope, tx)
+            if sections.contains(.appointments) || sections.contains(.utilisation) {
+                // One read of the diary's sums serves the counts, the weeks and the booked time.
+                let diary = try await Self.diaryWeeks(period, practitioner, scope, tx)
+                if sections.contains(.appointments) {
+                    figures.appointments = Self.appointments(diary)
+                    figures.weeks = Self.weeks(diary, period)
+                }
+                if sections.contains(.utilisation) {
+                    let hours = try await Self.workingHours(practitioner, scope, tx)
+                    figures.utilisation = Self.utilisation(diary, hours, period)
+                    figures.weeklyUtilisation = Self.weeklyUtilisation(diary, hours, period)
+                }
             }
             if sections.contains(.patients) { figures.patients = try await Self.patients(period, practitioner, scope, tx) }
             if sections.contains(.revenue) { figures.revenue = try await Self.revenue(period, revenueOf, scope, tx) }
@@ -134,33 +139,54 @@ struct PracticeReport: Sendable {
         }
     }
 
-    private static func appointments(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
-                                     _ tx: ScopedSQL) async throws -> AppointmentFigures {
-        let rows = try await tx.sql.raw("""
-            SELECT status, CAST(SUM(appointments) AS BIGINT) AS n, CAST(SUM(late_cancelled) AS BIGINT) AS late
+    /// One week, practitioner and status of the period's diary sums.
+    private struct DiaryWeek: Sendable {
+        let week: Int
+        let practitioner: UUID
+        let status: AppointmentStatus?
+        let appointments: Int
+        let lateCancelled: Int
+        let bookedMs: Int64
+    }
+
+    private static func diaryWeeks(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
+                                   _ tx: ScopedSQL) async throws -> [DiaryWeek] {
+        try await tx.sql.raw("SELECT " + weekOf(period) + """
+             AS week, practitioner_id, status, CAST(SUM(appointments) AS BIGINT) AS n, CAST(SUM(late_cancelled) AS BIGINT) AS late,
+                   CAST(SUM(booked_ms) AS BIGINT) AS ms
             FROM appointment_days WHERE clinic_id = \(bind: scope.realm) AND day_ms >= \(bind: period.startMs) AND day_ms < \(bind: period.endMs)
-            """ + narrowed(.bare, practitioner) + " GROUP BY status").all()
-        var figures = AppointmentFigures()
-        for row in rows {
-            let count = try row.decode(column: "n", as: Int.self)
-            figures.booked += count
-            switch AppointmentStatus(rawValue: try row.decode(column: "status", as: String.self)) {
-            case .arrived, .completed: figures.attended += count
-            case .cancelled:
-                figures.cancelled += count
-                figures.lateCancelled += try row.decode(column: "late", as: Int?.self) ?? 0
-            case .noShow: figures.noShow += count
-            case .booked, nil: break
+            """ + narrowed(.bare, practitioner) + " GROUP BY 1, 2, 3").all().map { row in
+                DiaryWeek(week: Int(try row.decode(column: "week", as: Int64.self)), practitioner: try row.decode(column: "practitioner_id", as: UUID.self),
+                          status: AppointmentStatus(rawValue: try row.decode(column: "status", as: String.self)),
+                          appointments: try row.decode(column: "n", as: Int.self), lateCancelled: try row.decode(column: "late", as: Int.self),
+                          bookedMs: try row.decode(column: "ms", as: Int64.self))
             }
+    }
+
+    /// Adds one row of sums to `figures` (late cancellations only when `late`: the weeks show none).
+    private static func count(_ row: DiaryWeek, into figures: inout AppointmentFigures, late: Bool) {
+        figures.booked += row.appointments
+        switch row.status {
+        case .arrived, .completed: figures.attended += row.appointments
+        case .cancelled:
+            figures.cancelled += row.appointments
+            if late { figures.lateCancelled += row.lateCancelled }
+        case .noShow: figures.noShow += row.appointments
+        case .booked, nil: break
         }
+    }
+
+    private static func appointments(_ diary: [DiaryWeek]) -> AppointmentFigures {
+        var figures = AppointmentFigures()
+        for row in diary { count(row, into: &figures, late: true) }
         return figures
     }
 
-    /// The week of the period an appointment starts in (or `column` falls in), as SQL: its index
-    /// among `weekStarts`.
+    /// The week of the period a day of the sums (or `column`) falls in, as SQL: its index among
+    /// `weekStarts`.
     private static func weekOf(_ period: ReportPeriod, column: SQLQueryString = "day_ms") -> SQLQueryString {
         let starts = period.weekStarts
-        // A period of one week or less: every appointment is in the first (a CASE needs a WHEN).
+        // A period of one week or less: every day is in the first (a CASE needs a WHEN).
         guard starts.count > 1 else { return " \(bind: Int64(0)) " }
         // Spaces around it: it is joined to the text before and after as it is.
         var sql: SQLQueryString = " CASE"
@@ -170,80 +196,51 @@ struct PracticeReport: Sendable {
         return sql + " ELSE \(bind: Int64(starts.count - 1)) END "
     }
 
-    private static func weeks(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope, _ tx: ScopedSQL) async throws -> [Week] {
+    private static func weeks(_ diary: [DiaryWeek], _ period: ReportPeriod) -> [Week] {
         var weeks = period.weekStarts.indices.map { Week(index: $0) }
-        for row in try await tx.sql.raw("""
-            SELECT
-            """ + weekOf(period) + """
-             AS week, status, CAST(SUM(appointments) AS BIGINT) AS n FROM appointment_days
-            WHERE clinic_id = \(bind: scope.realm) AND day_ms >= \(bind: period.startMs) AND day_ms < \(bind: period.endMs)
-            """ + narrowed(.bare, practitioner) + " GROUP BY 1, 2").all() {
-            let week = Int(try row.decode(column: "week", as: Int64.self)), n = try row.decode(column: "n", as: Int.self)
-            guard weeks.indices.contains(week) else { continue }
-            weeks[week].figures.booked += n
-            switch AppointmentStatus(rawValue: try row.decode(column: "status", as: String.self)) {
-            case .arrived, .completed: weeks[week].figures.attended += n
-            case .cancelled: weeks[week].figures.cancelled += n
-            case .noShow: weeks[week].figures.noShow += n
-            case .booked, nil: break
-            }
-        }
+        for row in diary where weeks.indices.contains(row.week) { count(row, into: &weeks[row.week].figures, late: false) }
         return weeks
+    }
+
+    /// Each practitioner's weekly hours: (practitioner, weekday, minutes).
+    private static func workingHours(_ practitioner: UserID?, _ scope: ClinicScope,
+                                     _ tx: ScopedSQL) async throws -> [(practitioner: UUID, weekday: WorkingPeriod.Weekday, minutes: Int)] {
+        try await tx.sql.raw("""
+            SELECT practitioner_id, weekday, start_minute, end_minute FROM working_hours WHERE clinic_id = \(bind: scope.realm)
+            """ + narrowed(.bare, practitioner)).all().compactMap { row in
+                guard let weekday = WorkingPeriod.Weekday(rawValue: try row.decode(column: "weekday", as: String.self)) else { return nil }
+                return (try row.decode(column: "practitioner_id", as: UUID.self), weekday,
+                        Int(try row.decode(column: "end_minute", as: Int64.self) - row.decode(column: "start_minute", as: Int64.self)))
+            }
     }
 
     /// Booked minutes (every appointment but a cancelled one) against working minutes (the
     /// weekly hours times the period's days of each weekday), per practitioner with either.
-    private static func utilisation(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
-                                    _ tx: ScopedSQL) async throws -> [Utilisation] {
-        var booked: [UUID: Int] = [:], working: [UUID: Int] = [:]
-        for row in try await tx.sql.raw("""
-            SELECT practitioner_id, CAST(SUM(booked_ms) AS BIGINT) AS ms FROM appointment_days
-            WHERE clinic_id = \(bind: scope.realm) AND day_ms >= \(bind: period.startMs) AND day_ms < \(bind: period.endMs)
-              AND status <> 'cancelled'
-            """ + narrowed(.bare, practitioner) + " GROUP BY practitioner_id").all() {
-            booked[try row.decode(column: "practitioner_id", as: UUID.self)] = Int(try row.decode(column: "ms", as: Int64.self) / 60_000)
-        }
+    private static func utilisation(_ diary: [DiaryWeek], _ hours: [(practitioner: UUID, weekday: WorkingPeriod.Weekday, minutes: Int)],
+                                    _ period: ReportPeriod) -> [Utilisation] {
+        var bookedMs: [UUID: Int64] = [:], working: [UUID: Int] = [:]
+        for row in diary where row.status != .cancelled && row.appointments != 0 { bookedMs[row.practitioner, default: 0] += row.bookedMs }
         var days: [WorkingPeriod.Weekday: Int] = [:]
         for weekday in period.weekdays { days[weekday, default: 0] += 1 }
-        for row in try await tx.sql.raw("""
-            SELECT practitioner_id, weekday, start_minute, end_minute FROM working_hours WHERE clinic_id = \(bind: scope.realm)
-            """ + narrowed(.bare, practitioner)).all() {
-            guard let weekday = WorkingPeriod.Weekday(rawValue: try row.decode(column: "weekday", as: String.self)) else { continue }
-            let minutes = Int(try row.decode(column: "end_minute", as: Int64.self) - row.decode(column: "start_minute", as: Int64.self))
-            working[try row.decode(column: "practitioner_id", as: UUID.self), default: 0] += minutes * (days[weekday] ?? 0)
-        }
-        return Set(booked.keys).union(working.keys).sorted { $0.uuidString < $1.uuidString }.map {
-            Utilisation(practitioner: UserID($0), bookedMinutes: booked[$0] ?? 0, workingMinutes: working[$0] ?? 0)
+        for entry in hours { working[entry.practitioner, default: 0] += entry.minutes * (days[entry.weekday] ?? 0) }
+        return Set(bookedMs.keys).union(working.keys).sorted { $0.uuidString < $1.uuidString }.map {
+            Utilisation(practitioner: UserID($0), bookedMinutes: Int((bookedMs[$0] ?? 0) / 60_000), workingMinutes: working[$0] ?? 0)
         }
     }
 
     /// The same as `utilisation`, summed over practitioners and cut into the weeks of `weeks`:
     /// booked minutes by the week an appointment starts in, working minutes by the weekdays of
     /// each week's days.
-    private static func weeklyUtilisation(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
-                                          _ tx: ScopedSQL) async throws -> [(index: Int, bookedMinutes: Int, workingMinutes: Int)] {
+    private static func weeklyUtilisation(_ diary: [DiaryWeek], _ hours: [(practitioner: UUID, weekday: WorkingPeriod.Weekday, minutes: Int)],
+                                          _ period: ReportPeriod) -> [(index: Int, bookedMinutes: Int, workingMinutes: Int)] {
         let weekdays = period.weekdays
         let count = (weekdays.count + 6) / 7
-        var booked = [Int](repeating: 0, count: count), working = [Int](repeating: 0, count: count)
-        for row in try await tx.sql.raw("""
-            SELECT
-            """ + weekOf(period) + """
-             AS week, CAST(SUM(booked_ms) AS BIGINT) AS ms
-            FROM appointment_days WHERE clinic_id = \(bind: scope.realm) AND day_ms >= \(bind: period.startMs) AND day_ms < \(bind: period.endMs)
-              AND status <> 'cancelled'
-            """ + narrowed(.bare, practitioner) + " GROUP BY 1").all() {
-            let week = Int(try row.decode(column: "week", as: Int64.self))
-            if booked.indices.contains(week) { booked[week] += Int(try row.decode(column: "ms", as: Int64.self) / 60_000) }
-        }
+        var bookedMs = [Int64](repeating: 0, count: count), working = [Int](repeating: 0, count: count)
+        for row in diary where row.status != .cancelled && bookedMs.indices.contains(row.week) { bookedMs[row.week] += row.bookedMs }
         var perWeekday: [WorkingPeriod.Weekday: Int] = [:]
-        for row in try await tx.sql.raw("""
-            SELECT weekday, start_minute, end_minute FROM working_hours WHERE clinic_id = \(bind: scope.realm)
-            """ + narrowed(.bare, practitioner)).all() {
-            guard let weekday = WorkingPeriod.Weekday(rawValue: try row.decode(column: "weekday", as: String.self)) else { continue }
-            perWeekday[weekday, default: 0] += Int(try row.decode(column: "end_minute", as: Int64.self) - row.decode(column: "start_minute", as: Int64.self))
-        }
+        for entry in hours { perWeekday[entry.weekday, default: 0] += entry.minutes }
         for (day, weekday) in weekdays.enumerated() { working[day / 7] += perWeekday[weekday] ?? 0 }
-        return (0..<count).map { (index: $0, bookedMinutes: booked[$0], workingMinutes: working[$0]) }
+        return (0..<count).map { (index: $0, bookedMinutes: Int(bookedMs[$0] / 60_000), workingMinutes: working[$0]) }
     }
 
     /// Seen: patients with an attended appointment in the period; new: those whose first
@@ -270,35 +267,42 @@ struct PracticeReport: Sendable {
     /// the age of the invoice then.
     private static func revenue(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
                                 _ tx: ScopedSQL) async throws -> Revenue {
-        // A space first: it follows a SELECT list as it is.
-        let days: SQLQueryString = """
-             FROM revenue_days r WHERE r.clinic_id = \(bind: scope.realm) AND r.day_ms >= \(bind: period.startMs) AND r.day_ms < \(bind: period.endMs)
-            """ + (practitioner.map { " AND r.practitioner_id = \(bind: $0.rawValue)" } ?? "")
-        func someone(_ id: UUID?) -> UUID? { id == DailyFigures.nobody ? nil : id }
-        let totals = try await tx.sql.raw("""
-            SELECT CAST(SUM(r.invoiced_cents) AS BIGINT) AS total, CAST(SUM(r.gst_cents) AS BIGINT) AS gst,
-                   CAST(SUM(r.collected_cents) AS BIGINT) AS collected
-            """ + days).first()
-        let byPractitioner = try await tx.sql.raw("SELECT r.practitioner_id AS who, CAST(SUM(r.invoiced_cents) AS BIGINT) AS cents " + days
-            + " GROUP BY r.practitioner_id HAVING SUM(r.invoices) <> 0").all().map { row in
-                (practitioner: someone(try row.decode(column: "who", as: UUID.self)).map(UserID.init), cents: try row.decode(column: "cents", as: Int.self))
+        // One read of the money's sums, by week, practitioner and appointment type; the totals
+        // and every breakdown are added up from its rows. A practitioner or type shows when an
+        // invoice counts for it (a free visit shows at 0; an issued and voided one does not).
+        struct MoneyWeek { let week: Int; let practitioner: UUID; let type: UUID; let invoices: Int; let invoiced: Int; let gst: Int; let collected: Int }
+        let money = try await tx.sql.raw("SELECT " + weekOf(period) + """
+             AS week, practitioner_id, type_id, CAST(SUM(invoices) AS BIGINT) AS invoices, CAST(SUM(invoiced_cents) AS BIGINT) AS invoiced,
+                   CAST(SUM(gst_cents) AS BIGINT) AS gst, CAST(SUM(collected_cents) AS BIGINT) AS collected
+            FROM revenue_days WHERE clinic_id = \(bind: scope.realm) AND day_ms >= \(bind: period.startMs) AND day_ms < \(bind: period.endMs)
+            """ + narrowed(.bare, practitioner) + " GROUP BY 1, 2, 3").all().map { row in
+                MoneyWeek(week: Int(try row.decode(column: "week", as: Int64.self)), practitioner: try row.decode(column: "practitioner_id", as: UUID.self),
+                          type: try row.decode(column: "type_id", as: UUID.self), invoices: try row.decode(column: "invoices", as: Int.self),
+                          invoiced: try row.decode(column: "invoiced", as: Int.self), gst: try row.decode(column: "gst", as: Int.self),
+                          collected: try row.decode(column: "collected", as: Int.self))
             }
-        let byPractitionerWeekly = try await tx.sql.raw("SELECT r.practitioner_id AS who, " + weekOf(period, column: "r.day_ms")
-            + " AS week, CAST(SUM(r.invoiced_cents) AS BIGINT) AS cents " + days + " GROUP BY 1, 2 HAVING SUM(r.invoices) <> 0").all().map { row in
-                (index: Int(try row.decode(column: "week", as: Int64.self)),
-                 practitioner: someone(try row.decode(column: "who", as: UUID.self)).map(UserID.init), cents: try row.decode(column: "cents", as: Int.self))
-            }
-        let byType = try await tx.sql.raw("SELECT r.type_id AS type, CAST(SUM(r.invoiced_cents) AS BIGINT) AS cents " + days
-            + " GROUP BY r.type_id HAVING SUM(r.invoices) <> 0").all().map { row in
-                (type: someone(try row.decode(column: "type", as: UUID.self)).map(AppointmentTypeID.init), cents: try row.decode(column: "cents", as: Int.self))
-            }
+        func someone(_ id: UUID) -> UUID? { id == DailyFigures.nobody ? nil : id }
+        // Invoices and cents per key, keeping the keys an invoice counts for, most invoiced first.
+        func breakdown<Key: Hashable>(_ key: (MoneyWeek) -> Key, order: (Key) -> String) -> [(key: Key, cents: Int)] {
+            var sums: [Key: (invoices: Int, cents: Int)] = [:]
+            for row in money { sums[key(row), default: (0, 0)].invoices += row.invoices; sums[key(row), default: (0, 0)].cents += row.invoiced }
+            return sums.filter { $0.value.invoices != 0 }.map { (key: $0.key, cents: $0.value.cents) }
+                .sorted { ($1.cents, order($0.key)) < ($0.cents, order($1.key)) }
+        }
+        let byPractitioner = breakdown({ $0.practitioner }, order: \.uuidString).map {
+            (practitioner: someone($0.key).map(UserID.init), cents: $0.cents)
+        }
+        struct WeekOf: Hashable { let week: Int; let practitioner: UUID }
+        let byPractitionerWeekly = breakdown({ WeekOf(week: $0.week, practitioner: $0.practitioner) }, order: { "\($0.week) \($0.practitioner)" }).map {
+            (index: $0.key.week, practitioner: someone($0.key.practitioner).map(UserID.init), cents: $0.cents)
+        }
+        let byType = breakdown({ $0.type }, order: \.uuidString).map { (type: someone($0.key).map(AppointmentTypeID.init), cents: $0.cents) }
         let byProduct = try await tx.sql.raw("""
             SELECT product_id, CAST(SUM(cents) AS BIGINT) AS cents FROM product_sales
             WHERE clinic_id = \(bind: scope.realm) AND issued_quarter_ms >= \(bind: period.startMs) AND issued_quarter_ms < \(bind: period.endMs)
             """ + narrowed(.bare, practitioner) + " GROUP BY product_id HAVING SUM(cents) <> 0 ORDER BY cents DESC, product_id").all().map { row in
                 (product: ProductID(try row.decode(column: "product_id", as: UUID.self)), cents: try row.decode(column: "cents", as: Int.self))
             }
-        let collected = try totals?.decode(column: "collected", as: Int?.self) ?? 0
         var ages = OutstandingByAge()
         var outstanding = 0
         // Owed at the end of the period: issued by then, less what was paid by then (a January
@@ -328,8 +332,8 @@ struct PracticeReport: Sendable {
             ages.add(cents: cents, ageDays: Int(try row.decode(column: "age", as: Int64.self)))
             outstanding += cents
         }
-        return Revenue(invoicedCents: try totals?.decode(column: "total", as: Int?.self) ?? 0, collectedCents: collected,
-                       gstCents: try totals?.decode(column: "gst", as: Int?.self) ?? 0, outstandingCents: outstanding,
+        return Revenue(invoicedCents: money.reduce(0) { $0 + $1.invoiced }, collectedCents: money.reduce(0) { $0 + $1.collected },
+                       gstCents: money.reduce(0) { $0 + $1.gst }, outstandingCents: outstanding,
                        byPractitioner: byPractitioner, byPractitionerWeekly: byPractitionerWeekly, byAppointmentType: byType, byProduct: byProduct, outstandingByAge: ages)
     }
 }
