@@ -17,6 +17,9 @@ public enum AppointmentStatus: String, CaseIterable, Sendable, Codable {
     /// Whether the appointment still holds its practitioner's time: only a cancellation frees it.
     public var holdsTime: Bool { self != .cancelled }
 
+    /// Whether the patient came: what the figures count as a visit (seen, new, attended).
+    public var attended: Bool { self == .arrived || self == .completed }
+
     /// Only a booking that has not started can be moved to another time or practitioner.
     public var canMove: Bool { self == .booked }
 

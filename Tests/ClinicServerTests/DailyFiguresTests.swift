@@ -32,7 +32,13 @@ struct DailyFiguresTests {
                         + " invoiced \(try row.decode(column: "invoiced_cents", as: Int64.self))"
                         + " gst \(try row.decode(column: "gst_cents", as: Int64.self)) collected \(try row.decode(column: "collected_cents", as: Int64.self))"
                 }
-            return (visits + money).sorted()
+            let patients = try await tx.sql.raw("""
+                SELECT patient_id, practitioner_id, first_ms, last_ms FROM patient_visits WHERE clinic_id = \(bind: id)
+                """).all().map { row in
+                    "patient \(try row.decode(column: "patient_id", as: UUID.self)) \(try row.decode(column: "practitioner_id", as: UUID.self))"
+                        + " first \(try row.decode(column: "first_ms", as: Int64.self)) last \(try row.decode(column: "last_ms", as: Int64.self))"
+                }
+            return (visits + money + patients).sorted()
         }
     }
 
@@ -64,6 +70,17 @@ struct DailyFiguresTests {
             let cancelled = try await app.send(.POST, team.path("appointments/\(otherID)/status"), json: ["status": "cancelled"], as: team.receptionist)
             try #require(cancelled.status == .ok, "\(cancelled.text)")
 
+            // The patient comes two days ago (a later last visit); then one who arrived
+            // yesterday is marked a no-show after all (no longer a visit: the last is back).
+            for (hours, statuses) in [(-2.0 * 24, ["completed"]), (-1.0 * 24, ["arrived", "no_show"])] {
+                let visit = try await app.book(team, as: team.receptionist, at: PracticeReportTests.at(hours: hours))
+                let visitID = try #require(visit.json["id"] as? String, "\(visit.text)")
+                for status in statuses {
+                    let changed = try await app.send(.POST, team.path("appointments/\(visitID)/status"), json: ["status": status], as: team.receptionist)
+                    try #require(changed.status == .ok, "\(changed.text)")
+                }
+            }
+
             let kept = try await sums(app, clinic: team.owner.clinicID)
             try await rebuild(app, clinic: team.owner.clinicID)
             let rebuilt = try await sums(app, clinic: team.owner.clinicID)
@@ -73,6 +90,8 @@ struct DailyFiguresTests {
             #expect(rebuilt.contains { $0.hasPrefix("money") && $0.contains("invoices 1 invoiced 11000 gst 1000") })
             #expect(rebuilt.contains { $0.hasPrefix("visits") && $0.contains(colleague.userID.uppercased()) && $0.contains(" booked 1 ") })
             #expect(rebuilt.contains { $0.hasPrefix("money") && $0.hasSuffix("collected 5000") })
+            // Two patients came: each has a row overall and one with the practitioner they saw.
+            #expect(rebuilt.filter { $0.hasPrefix("patient") }.count == 4)
         }
     }
 

@@ -149,6 +149,29 @@ struct PracticeReportTests {
         }
     }
 
+    @Test("a patient who came before, during and after a period was seen in it, not new; between visits, not seen",
+          arguments: TestDatabase.allCases)
+    func seenBetweenVisits(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            // A's visits: 30 and 5 days ago (the fixture's), and yesterday; B's: 4 days ago.
+            let fixture = try await Self.fixture(app)
+            let team = fixture.team
+            let booked = try await app.book(team, as: team.receptionist, at: Self.at(hours: -24))
+            let id = try #require(booked.json["id"] as? String, "\(booked.text)")
+            let completed = try await app.send(.POST, team.path("appointments/\(id)/status"), json: ["status": "completed"], as: team.receptionist)
+            try #require(completed.status == .ok, "\(completed.text)")
+            func patients(from: Int, to: Int) async throws -> [String: Any] {
+                let report = try await app.send(.GET, team.path("kpis?from=\(Self.day(from))&to=\(Self.day(to))"), as: team.owner)
+                try #require(report.status == .ok, "\(report.text)")
+                return try #require(report.json["patients"] as? [String: Any])
+            }
+            let around = try await patients(from: -6, to: -4)
+            #expect(around["seen"] as? Int == 1 && around["new"] as? Int == 0 && around["returning"] as? Int == 1, "\(around)")
+            let between = try await patients(from: -10, to: -8)
+            #expect(between["seen"] as? Int == 0 && between["new"] as? Int == 0, "\(between)")
+        }
+    }
+
     // PRX-5: finance stays with the roles allowed to see it; absent, not zeroed.
     @Test("each role gets only its parts: the desk bookings, the books money, a practitioner their own activity", arguments: [TestDatabase.sqlite])
     func partsByRole(_ database: TestDatabase) async throws {

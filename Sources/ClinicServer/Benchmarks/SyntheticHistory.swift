@@ -168,7 +168,7 @@ public enum SyntheticHistory {
         // PostgreSQL within a minute: without them the planner takes 100,000 fresh rows for two.
         if store.kind == .postgres {
             try await store.ownerTransaction(realm: clinic) { tx in
-                try await tx.sql.raw("ANALYZE appointments, invoices, payments, patients, appointment_days, revenue_days").run()
+                try await tx.sql.raw("ANALYZE appointments, invoices, payments, patients, appointment_days, revenue_days, patient_visits").run()
             }
             progress("statistics gathered")
         }

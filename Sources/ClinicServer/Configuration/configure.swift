@@ -33,7 +33,7 @@ public enum ClinicKeepApp {
                            AllowKeyRewrap(), CreateIntegrationSecrets(), CreateFileStore(),
                            CreateAPITokens(), CreateContactsAndProducts(), CreateInvoices(), CreateWorkingHours(), KeyAuditChains(), ListAuditChains(),
                            RecordSessionAssurance(), AddAccountLock(), ProtectIdentityTables(), AddCaseBasedAccess(), AddSupportAccess(),
-                           AddAccessVersions(), CreatePatientMessages(), AddCommunicationSettings(), CreateReportTallies(), AddReportVisibility(), AddPatientDemographics(), CreateReportingGrants(), AddFigureIndexes(), CreateDailyFigures(), to: migrator)
+                           AddAccessVersions(), CreatePatientMessages(), AddCommunicationSettings(), CreateReportTallies(), AddReportVisibility(), AddPatientDemographics(), CreateReportingGrants(), AddFigureIndexes(), CreateDailyFigures(), CreatePatientVisits(), to: migrator)
         if migrate { try await runMigrations(app, settings: settings, kind: kind) }
 
         app.routes.defaultMaxBodySize = "64kb"

@@ -52,7 +52,7 @@ struct CreateDailyFigures: AsyncMigration {
                 if scoped.kind == .postgres {
                     try await scoped.raw("SELECT set_config('clinickeep.realm', \(bind: clinic.uuidString.lowercased()), true)").run()
                 }
-                try await DailyFigures.rebuild(clinic: clinic, in: scoped)
+                try await DailyFigures.rebuildDays(clinic: clinic, in: scoped)
             }
         }
     }

@@ -96,6 +96,8 @@ enum ServerRoleGrants {
             "GRANT SELECT, INSERT ON formula_prescriptions, product_sales TO \(quoted)",
             // Daily sums are added to in place, and cut again whole when the clinic's zone changes.
             "GRANT SELECT, INSERT, UPDATE, DELETE ON appointment_days, revenue_days TO \(quoted)",
+            // A patient's first and last visits are rewritten with each change of an attended one.
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON patient_visits TO \(quoted)",
             // The server refreshes reporting tables; only `reporting grant` (the owner) makes one.
             // A deleted clinic's grant goes at the next refresh, with its table's rows.
             "GRANT SELECT, DELETE, UPDATE (refreshed_at_ms) ON reporting_grants TO \(quoted)",

@@ -197,6 +197,10 @@ struct AppointmentBook: Sendable {
             try await DailyFigures.replace(existing.figured, with: DailyFigures.Visit(practitioner: existing.practitioner.rawValue, status: next,
                                                                                       startMs: existing.slot.start, endMs: existing.slot.end, updatedMs: now),
                                            clinic: scope.realm, in: tx)
+            if existing.status.attended || next.attended {
+                try await PatientVisits.refresh(patient: existing.patient.rawValue, practitioner: existing.practitioner.rawValue,
+                                                clinic: scope.realm, in: tx)
+            }
             try await Ledger.append(scope.event("appointment.status", resourceType: "appointment", resource: id.rawValue,
                                                 detail: "patient=\(existing.patient) status=\(next.rawValue)"), in: tx)
             let record = AppointmentRecord(id: id, patient: existing.patient, practitioner: existing.practitioner, type: existing.type,

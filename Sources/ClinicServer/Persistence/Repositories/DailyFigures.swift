@@ -78,7 +78,15 @@ enum DailyFigures {
     /// Recomputes every row of `clinic` from its appointments, invoices and payments: after a
     /// change of time zone, when the tables are first made, and after the benchmark writes a
     /// year of history straight into the tables. `sql` must already be scoped to the clinic.
+    /// Each patient's first and last visits (`PatientVisits`) are cut again with them.
     static func rebuild(clinic: UUID, in sql: any SQLDatabase) async throws {
+        try await rebuildDays(clinic: clinic, in: sql)
+        try await PatientVisits.rebuild(clinic: clinic, in: sql)
+    }
+
+    /// The daily sums alone: what the migration that made them filled (`patient_visits` came
+    /// after it, and has a migration of its own).
+    static func rebuildDays(clinic: UUID, in sql: any SQLDatabase) async throws {
         var days = ClinicDays(zone: try await zone(of: clinic, rebuilding: true, in: sql))
         try await sql.raw("DELETE FROM appointment_days WHERE clinic_id = \(bind: clinic)").run()
         try await sql.raw("DELETE FROM revenue_days WHERE clinic_id = \(bind: clinic)").run()

@@ -60,7 +60,7 @@ struct PracticeReport: Sendable {
 
     static let defaultLowStock = 5
 
-    static let attended = [AppointmentStatus.arrived.rawValue, AppointmentStatus.completed.rawValue]
+    static let attended = AppointmentStatus.allCases.filter(\.attended).map(\.rawValue)
 
     /// `practitioner` narrows every figure to one practitioner; a practitioner who sees only
     /// their own activity is narrowed to themselves, and asking for a colleague is refused.
@@ -182,18 +182,14 @@ struct PracticeReport: Sendable {
         return figures
     }
 
-    /// The week of the period a day of the sums (or `column`) falls in, as SQL: its index among
-    /// `weekStarts`.
-    private static func weekOf(_ period: ReportPeriod, column: SQLQueryString = "day_ms") -> SQLQueryString {
-        let starts = period.weekStarts
-        // A period of one week or less: every day is in the first (a CASE needs a WHEN).
-        guard starts.count > 1 else { return " \(bind: Int64(0)) " }
+    /// The week of the period a day of the sums falls in, as SQL: whole weeks from the period's
+    /// first day. A day is its local midnight, so across a change of daylight saving it sits an
+    /// hour or so off a multiple of seven days from the first; half a day added before dividing
+    /// absorbs that (any offset change under twelve hours), and the arithmetic costs far less
+    /// than a CASE of every week's start per row (measured on W7).
+    private static func weekOf(_ period: ReportPeriod) -> SQLQueryString {
         // Spaces around it: it is joined to the text before and after as it is.
-        var sql: SQLQueryString = " CASE"
-        for (index, next) in starts.enumerated().dropFirst() {
-            sql = sql + " WHEN " + column + " < \(bind: next) THEN \(bind: Int64(index - 1))"
-        }
-        return sql + " ELSE \(bind: Int64(starts.count - 1)) END "
+        " ((day_ms - \(bind: period.startMs) + \(bind: Int64(43_200_000))) / \(bind: Int64(604_800_000))) "
     }
 
     private static func weeks(_ diary: [DiaryWeek], _ period: ReportPeriod) -> [Week] {
@@ -243,20 +239,24 @@ struct PracticeReport: Sendable {
         return (0..<count).map { (index: $0, bookedMinutes: Int(bookedMs[$0] / 60_000), workingMinutes: working[$0]) }
     }
 
-    /// Seen: patients with an attended appointment in the period; new: those whose first
-    /// attended appointment at the clinic is in it. Each of the clinic's patients is looked up
-    /// in `appointments_attended` (one seek for the period, one before it): a few thousand
-    /// seeks instead of a walk through a year of appointments.
+    /// Seen: patients with an attended appointment in the period (with the practitioner, when
+    /// narrowed); new: those whose first attended appointment at the clinic is in it. Read from
+    /// `patient_visits`, one row per patient: a first or last visit inside the period is a visit
+    /// in it, and first and last both before it (or after) is none; only a patient whose visits
+    /// straddle the period is looked up in `appointments_attended`.
     private static func patients(_ period: ReportPeriod, _ practitioner: UserID?, _ scope: ClinicScope,
                                  _ tx: ScopedSQL) async throws -> PatientCounts {
+        let start = period.startMs, end = period.endMs
         let row = try await tx.sql.raw("""
-            SELECT COUNT(*) AS seen, CAST(SUM(CASE WHEN EXISTS (
-                       SELECT 1 FROM appointments b WHERE b.clinic_id = \(bind: scope.realm) AND b.patient_id = p.id
-                         AND b.status IN (\(binds: attended)) AND b.starts_at_ms < \(bind: period.startMs)) THEN 0 ELSE 1 END) AS BIGINT) AS new
-            FROM patients p WHERE p.clinic_id = \(bind: scope.realm) AND EXISTS (
-                SELECT 1 FROM appointments a WHERE a.clinic_id = \(bind: scope.realm) AND a.patient_id = p.id AND a.status IN (\(binds: attended))
-                  AND a.starts_at_ms >= \(bind: period.startMs) AND a.starts_at_ms < \(bind: period.endMs)
-            """ + narrowed(.appointment, practitioner) + ")").first()
+            SELECT COUNT(*) AS seen, CAST(SUM(CASE WHEN c.first_ms >= \(bind: start) THEN 1 ELSE 0 END) AS BIGINT) AS new
+            FROM patient_visits v JOIN patient_visits c ON c.clinic_id = v.clinic_id AND c.patient_id = v.patient_id
+              AND c.practitioner_id = \(bind: DailyFigures.nobody)
+            WHERE v.clinic_id = \(bind: scope.realm) AND v.practitioner_id = \(bind: practitioner?.rawValue ?? DailyFigures.nobody)
+              AND v.first_ms < \(bind: end) AND v.last_ms >= \(bind: start)
+              AND (v.first_ms >= \(bind: start) OR v.last_ms < \(bind: end) OR EXISTS (
+                SELECT 1 FROM appointments a WHERE a.clinic_id = \(bind: scope.realm) AND a.patient_id = v.patient_id AND a.status IN (\(binds: attended))
+                  AND a.starts_at_ms >= \(bind: start) AND a.starts_at_ms < \(bind: end)
+            """ + narrowed(.appointment, practitioner) + "))").first()
         let seen = try row?.decode(column: "seen", as: Int.self) ?? 0
         let new = try row?.decode(column: "new", as: Int?.self) ?? 0
         return PatientCounts(new: new, returning: seen - new, seen: seen)
@@ -307,13 +307,13 @@ struct PracticeReport: Sendable {
         var outstanding = 0
         // Owed at the end of the period: issued by then, less what was paid by then (a January
         // report read in June still shows January's debts, at January's ages): what is owed now,
-        // plus what was paid after the end. A paid invoice last changed when it was settled, so
-        // one paid before the end owed nothing then and is not read. Both parts are summed in SQL
-        // by the invoice's age in days at the end (a year of open invoices is a few hundred
-        // rows, not thousands), and `OutstandingByAge` bands the days.
+        // plus what was paid after the end. Only an issued invoice owes anything now (a paid one
+        // is paid in full: `InvoiceStatus` makes it paid only when the balance is), and what a
+        // paid one owed at the end is the payments after it. Both parts are summed in SQL by the
+        // invoice's age in days at the end (a year of open invoices is a few hundred rows, not
+        // thousands), and `OutstandingByAge` bands the days.
         let owedAtEnd: SQLQueryString = """
-             FROM invoices i WHERE i.clinic_id = \(bind: scope.realm) AND i.status IN ('issued', 'paid') AND i.issued_at_ms < \(bind: period.endMs)
-              AND (i.status = 'issued' OR i.updated_at_ms >= \(bind: period.endMs))
+             FROM invoices i WHERE i.clinic_id = \(bind: scope.realm) AND i.status = 'issued' AND i.issued_at_ms < \(bind: period.endMs)
             """ + narrowed(.invoice, practitioner)
         let ageDays: SQLQueryString = "(\(bind: period.endMs) - i.issued_at_ms) / \(bind: Int64(86_400_000))"
         let owedNow = try await tx.sql.raw("SELECT " + ageDays + " AS age, CAST(SUM(i.total_cents - i.paid_cents) AS BIGINT) AS cents"
