@@ -70,10 +70,11 @@ struct DailyFiguresTests {
             let cancelled = try await app.send(.POST, team.path("appointments/\(otherID)/status"), json: ["status": "cancelled"], as: team.receptionist)
             try #require(cancelled.status == .ok, "\(cancelled.text)")
 
-            // The patient comes two days ago (a later last visit); then one who arrived
-            // yesterday is marked a no-show after all (no longer a visit: the last is back).
-            for (hours, statuses) in [(-2.0 * 24, ["completed"]), (-1.0 * 24, ["arrived", "no_show"])] {
-                let visit = try await app.book(team, as: team.receptionist, at: PracticeReportTests.at(hours: hours))
+            // The patient sees the colleague two days ago (a later last visit, and a first with
+            // them); then one who arrived yesterday is marked a no-show after all (no longer a
+            // visit: the last is back).
+            for (hours, who, statuses) in [(-2.0 * 24, colleague.userID, ["completed"]), (-1.0 * 24, team.practitioner.userID, ["arrived", "no_show"])] {
+                let visit = try await app.book(team, as: team.receptionist, practitioner: who, at: PracticeReportTests.at(hours: hours))
                 let visitID = try #require(visit.json["id"] as? String, "\(visit.text)")
                 for status in statuses {
                     let changed = try await app.send(.POST, team.path("appointments/\(visitID)/status"), json: ["status": status], as: team.receptionist)
@@ -90,8 +91,9 @@ struct DailyFiguresTests {
             #expect(rebuilt.contains { $0.hasPrefix("money") && $0.contains("invoices 1 invoiced 11000 gst 1000") })
             #expect(rebuilt.contains { $0.hasPrefix("visits") && $0.contains(colleague.userID.uppercased()) && $0.contains(" booked 1 ") })
             #expect(rebuilt.contains { $0.hasPrefix("money") && $0.hasSuffix("collected 5000") })
-            // Two patients came: each has a row overall and one with the practitioner they saw.
-            #expect(rebuilt.filter { $0.hasPrefix("patient") }.count == 4)
+            // Two patients came: each has a row overall and one with each practitioner they saw.
+            #expect(rebuilt.filter { $0.hasPrefix("patient") }.count == 5)
+            #expect(rebuilt.contains { $0.hasPrefix("patient") && $0.contains(colleague.userID.uppercased()) })
         }
     }
 

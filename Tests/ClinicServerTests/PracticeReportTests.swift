@@ -172,6 +172,35 @@ struct PracticeReportTests {
         }
     }
 
+    @Test("narrowed to a practitioner: seen means seen by them; new means new to the clinic", arguments: TestDatabase.allCases)
+    func seenByOnePractitioner(_ database: TestDatabase) async throws {
+        try await ClinicTestApp.with(database) { app in
+            // A saw the team practitioner 30 and 5 days ago (the fixture's), and a colleague 9
+            // days ago and yesterday.
+            let fixture = try await Self.fixture(app)
+            let team = fixture.team
+            let colleague = try await app.addMember(to: team.owner, roles: ["practitioner"])
+            for hours in [-9.0 * 24, -24] {
+                let booked = try await app.book(team, as: team.receptionist, practitioner: colleague.userID, at: Self.at(hours: hours))
+                let id = try #require(booked.json["id"] as? String, "\(booked.text)")
+                let completed = try await app.send(.POST, team.path("appointments/\(id)/status"), json: ["status": "completed"], as: team.receptionist)
+                try #require(completed.status == .ok, "\(completed.text)")
+            }
+            func patients(from: Int, to: Int) async throws -> [String: Any] {
+                let query = "kpis?from=\(Self.day(from))&to=\(Self.day(to))&practitionerId=\(colleague.userID)"
+                let report = try await app.send(.GET, team.path(query), as: team.owner)
+                try #require(report.status == .ok, "\(report.text)")
+                return try #require(report.json["patients"] as? [String: Any])
+            }
+            // A's first visit with the colleague, but not at the clinic: seen, returning.
+            let first = try await patients(from: -10, to: -8)
+            #expect(first["seen"] as? Int == 1 && first["new"] as? Int == 0, "\(first)")
+            // Between A's visits with the colleague; the visit then was with someone else.
+            let between = try await patients(from: -6, to: -4)
+            #expect(between["seen"] as? Int == 0, "\(between)")
+        }
+    }
+
     // PRX-5: finance stays with the roles allowed to see it; absent, not zeroed.
     @Test("each role gets only its parts: the desk bookings, the books money, a practitioner their own activity", arguments: [TestDatabase.sqlite])
     func partsByRole(_ database: TestDatabase) async throws {

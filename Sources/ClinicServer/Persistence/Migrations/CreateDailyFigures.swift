@@ -4,11 +4,11 @@ import SQLKit
 
 /// The day-by-day sums the practice's figures read (`DailyFigures`), filled from what each
 /// clinic already holds, and three indexes for what cannot be summed by day:
-/// - `invoices_owed`: the invoices still owed at a period's end (the issued ones, and the paid
-///   ones settled after it: a paid invoice's last change is the payment that settled it);
+/// - `invoices_owed`: the issued invoices open at a period's end (a paid one that was still
+///   owed then is found by its payments after the end);
 /// - `payments_by_time`: payments received after a period's end, which were still owed at it;
-/// - `appointments_attended`: whether a patient was seen in a period, and before it, found
-///   patient by patient rather than by walking every appointment of the period.
+/// - `appointments_attended`: whether a patient was seen in a period, found patient by patient
+///   (since `PatientVisits`, only for a patient whose first and last visits straddle it).
 struct CreateDailyFigures: AsyncMigration {
     func prepare(on database: any Database) async throws {
         let sql = database as! any SQLDatabase

@@ -45,6 +45,12 @@ enum PatientVisits {
 
     /// Recomputes every row of `clinic` from its appointments; `sql` must be scoped to it.
     static func rebuild(clinic: UUID, in sql: any SQLDatabase) async throws {
+        if sql.kind == .postgres {
+            // As a rebuild of the daily sums does: a status change beside it (which share-locks
+            // the clinic to read its zone) waits, so no row is written between the delete and
+            // the insert, and none is read from before it.
+            try await sql.raw("SELECT id FROM clinics WHERE id = \(bind: clinic) FOR UPDATE").run()
+        }
         try await sql.raw("DELETE FROM patient_visits WHERE clinic_id = \(bind: clinic)").run()
         try await sql.raw("""
             INSERT INTO patient_visits (clinic_id, patient_id, practitioner_id, first_ms, last_ms)
