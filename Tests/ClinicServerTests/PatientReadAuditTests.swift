@@ -75,6 +75,14 @@ struct PatientReadAuditTests {
         "/api/v1/clinics/:clinicId/kpis": Expected(["report.read"], namesPatient: false, query: "?from=2031-03-01&to=2031-03-08"),
         // Pseudonymised rows about every patient, none named: one event counting what left.
         "/api/v1/clinics/:clinicId/analytics/export": Expected(["analytics.export"], namesPatient: false),
+        // Exports: the export with its kind and row count first; a page of a kind that names
+        // patients names them (products, contacts and the formulary's pages name no patient).
+        "/api/v1/clinics/:clinicId/exports/patients.csv": Expected(["export.start", "export.page"], namesPatient: true),
+        "/api/v1/clinics/:clinicId/exports/appointments.csv": Expected(["export.start", "export.page"], namesPatient: true),
+        "/api/v1/clinics/:clinicId/exports/contacts.csv": Expected(["export.start"], namesPatient: false),
+        "/api/v1/clinics/:clinicId/exports/products.csv": Expected(["export.start"], namesPatient: false),
+        "/api/v1/clinics/:clinicId/exports/formulas.csv": Expected(["export.start"], namesPatient: false),
+        "/api/v1/clinics/:clinicId/exports/herbs.csv": Expected(["export.start"], namesPatient: false),
         // Who beyond owners and bookkeepers sees money: two switches, no personal data, no event.
         "/api/v1/clinics/:clinicId/settings/reports": Expected([], namesPatient: false),
         "/clinics/:clinicId/reports": Expected(["staff.list", "report.read"], namesPatient: false, query: "?from=2031-03-01&to=2031-03-08"),

@@ -102,6 +102,7 @@ public enum ClinicKeepApp {
         CommunicationsAPI.register(api)
         KPIsAPI.register(api)
         AnalyticsAPI.register(api)
+        ExportsAPI.register(api)
         SupportAccessAPI.register(api)
         IntegrationSecretsAPI.register(api)
         FilesAPI.register(api)

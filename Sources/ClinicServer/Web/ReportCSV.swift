@@ -62,7 +62,7 @@ enum ReportCSV {
     static func dollars(_ cents: Int) -> String { "\(cents / 100)." + String(format: "%02ld", cents % 100) }
 
     /// A name a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+`, `-`, `@`, their
-    /// full-width forms, a tab or a line break first) gets a leading apostrophe, as OWASP's
+    /// full-width forms, a tab or a line break first) gets a leading apostrophe (and quotes), as OWASP's
     /// CSV-injection advice says; the figures are ours and never start so.
     static func cell(_ text: String) -> String {
         guard let first = text.unicodeScalars.first, "=+-@\t\r\n＝＋－＠".unicodeScalars.contains(first) else { return text }
@@ -72,7 +72,11 @@ enum ReportCSV {
     static func text(_ rows: [[String]]) throws -> String {
         let stream = OutputStream(toMemory: ())
         let writer = try CSVWriter(stream: stream, newline: .crlf)
-        for row in rows { try writer.write(row: row.map(cell)) }
+        for row in rows {
+            // A neutralised cell is quoted as well as prefixed, as OWASP advises.
+            let cells = row.map(cell)
+            try writer.write(row: cells, quotedAtIndex: { cells[$0] != row[$0] })
+        }
         writer.stream.close()
         let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
         return String(decoding: data, as: UTF8.self) + "\r\n"

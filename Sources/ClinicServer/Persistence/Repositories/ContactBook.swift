@@ -25,7 +25,7 @@ struct ContactBook: Sendable {
 
     static let table = "contacts"
     static let sealedColumns = ["name", "organisation", "phone", "email", "provider_number", "notes"]
-    private static let columns = "id, kind, " + sealedColumns.joined(separator: ", ") + ", created_at_ms, updated_at_ms"
+    static let columns = "id, kind, " + sealedColumns.joined(separator: ", ") + ", created_at_ms, updated_at_ms"
 
     func create(_ details: ContactDetails) async throws -> ContactRecord {
         let id = ContactID.random(), now = Date().milliseconds
@@ -134,7 +134,7 @@ struct ContactBook: Sendable {
         }
     }
 
-    private static func open(_ row: any SQLRow, keys: RealmKeys) throws -> ContactRecord {
+    static func open(_ row: any SQLRow, keys: RealmKeys) throws -> ContactRecord {
         let id = ContactID(try row.decode(column: "id", as: UUID.self))
         func field(_ column: String) throws -> String? { try keys.openColumn(row, table: table, column: column, id: id.rawValue) }
         guard let kind = ContactKind(rawValue: try row.decode(column: "kind", as: String.self)), let name = try field("name") else {

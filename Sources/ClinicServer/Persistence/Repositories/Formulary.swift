@@ -14,11 +14,13 @@ struct Formulary: Sendable {
     let scope: ClinicScope
     let services: ClinicServices
 
+    static let columns = "id, name, herbs, instructions, updated_at_ms"
+
     func list() async throws -> [FormulaRecord] {
         let scope = self.scope
         return try await services.store.transaction(realm: scope.realm) { tx in
             let rows = try await tx.sql.raw("""
-                SELECT id, name, herbs, instructions, updated_at_ms FROM formulas WHERE clinic_id = \(bind: scope.realm) ORDER BY name, id
+                SELECT \(unsafeRaw: Self.columns) FROM formulas WHERE clinic_id = \(bind: scope.realm) ORDER BY name, id
                 """).all()
             try await Ledger.append(scope.event("formula.list"), in: tx)
             return try rows.map(Self.record)
@@ -68,7 +70,7 @@ struct Formulary: Sendable {
 
     static func find(_ id: FormulaID, clinic: UUID, in tx: ScopedSQL) async throws -> FormulaRecord? {
         try await tx.sql.raw("""
-            SELECT id, name, herbs, instructions, updated_at_ms FROM formulas WHERE clinic_id = \(bind: clinic) AND id = \(bind: id.rawValue)
+            SELECT \(unsafeRaw: Self.columns) FROM formulas WHERE clinic_id = \(bind: clinic) AND id = \(bind: id.rawValue)
             """).first().map(record)
     }
 
@@ -76,7 +78,7 @@ struct Formulary: Sendable {
         String(decoding: try JSONEncoder().encode(herbs), as: UTF8.self)
     }
 
-    private static func record(_ row: any SQLRow) throws -> FormulaRecord {
+    static func record(_ row: any SQLRow) throws -> FormulaRecord {
         let herbs = try JSONDecoder().decode([HerbDose].self, from: Data(try row.decode(column: "herbs", as: String.self).utf8))
         return FormulaRecord(
             id: FormulaID(try row.decode(column: "id", as: UUID.self)),

@@ -227,7 +227,7 @@ struct PatientRepository: Sendable {
         }
     }
 
-    fileprivate static func open(_ row: any SQLRow, keys: RealmKeys) throws -> PatientRecord {
+    static func open(_ row: any SQLRow, keys: RealmKeys) throws -> PatientRecord {
         let id = PatientID(try row.decode(column: "id", as: UUID.self))
         func field(_ column: String) throws -> String? { try keys.openColumn(row, table: table, column: column, id: id.rawValue) }
         guard let givenName = try field("given_name"), let familyName = try field("family_name") else { throw ClinicError.integrityFailure }

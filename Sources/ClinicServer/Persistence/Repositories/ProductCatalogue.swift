@@ -17,7 +17,7 @@ struct ProductCatalogue: Sendable {
     let scope: ClinicScope
     let services: ClinicServices
 
-    private static let columns = "id, name, sku, price_cents, gst_applies, stock, active, created_at_ms, updated_at_ms"
+    static let columns = "id, name, sku, price_cents, gst_applies, stock, active, created_at_ms, updated_at_ms"
 
     static let outOfStock = ClinicError.conflict("stock_insufficient", "There is not that much in stock.", field: "change")
     static let overLimit = ClinicError.conflict("stock_limit", "That would take the stock over \(ProductDetails.maximumStock) units.", field: "change")
@@ -120,7 +120,7 @@ struct ProductCatalogue: Sendable {
             """).first()
     }
 
-    private static func record(_ row: any SQLRow) throws -> ProductRecord {
+    static func record(_ row: any SQLRow) throws -> ProductRecord {
         let details = ProductDetails(name: try row.decode(column: "name", as: String.self), sku: try row.decode(column: "sku", as: String?.self),
                                      priceCents: Int(try row.decode(column: "price_cents", as: Int64.self)),
                                      gstApplies: try row.decode(column: "gst_applies", as: Int64.self) != 0,
