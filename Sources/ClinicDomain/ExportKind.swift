@@ -1,19 +1,18 @@
-/// A kind of record a clinic can take anywhere as a CSV file (`GET …/exports/{kind}.csv`). Each
-/// needs the read permission of the records it holds, so an export never shows anyone more than
-/// they could page through in the API: the matrix decides, kind by kind.
+/// A kind of record a clinic can take anywhere as a CSV file (`GET …/exports/{kind}.csv`). A
+/// file of every patient, booking or contact is a different exposure from reading them a page
+/// at a time, so those kinds need the matrix's `export` permission (owners and admins); the
+/// clinic's own knowledge and goods (the formulary, products) need only what reading them does.
 public enum ExportKind: String, CaseIterable, Sendable {
     case patients, appointments, contacts, products, formulas
     /// One row per herb of every formula: formula id, formula name, herb, grams.
     case herbs
 
-    /// The records this kind holds, whose read permission it needs.
-    public var resource: ClinicResource {
+    /// What exporting this kind needs: the route names it, the permission matrix decides.
+    public var permission: (ClinicResource, ClinicAction) {
         switch self {
-        case .patients: .patient
-        case .appointments: .schedule
-        case .contacts: .contact
-        case .products: .catalogue
-        case .formulas, .herbs: .formulary
+        case .patients, .appointments, .contacts: (.export, .read)
+        case .products: (.catalogue, .read)
+        case .formulas, .herbs: (.formulary, .read)
         }
     }
 
@@ -35,7 +34,7 @@ public enum ExportKind: String, CaseIterable, Sendable {
         }
     }
 
-    /// Whether its rows name patients: each page's audit event then names them, so "who saw
-    /// this patient" finds an export as it finds a list.
-    public var namesPatients: Bool { self == .patients || self == .appointments }
+    /// Whether its rows name people (patients, or contacts such as referrers): each page's audit
+    /// event then names them, as a list's does, so "who saw this patient" finds an export.
+    public var namesPeople: Bool { self == .patients || self == .appointments || self == .contacts }
 }

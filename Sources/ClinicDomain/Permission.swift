@@ -35,6 +35,7 @@ public enum ClinicResource: String, CaseIterable, Sendable, Hashable {
     case clinicSettings
     case report           // the practice's figures; each role sees its parts (`ReportSections`)
     case analytics        // the pseudonymised visits export (`PseudonymisedVisits`)
+    case export           // a file of every record of a kind that names people (`ExportKind`)
 }
 
 public enum ClinicAction: String, CaseIterable, Sendable, Hashable {
@@ -131,6 +132,11 @@ public struct PermissionMatrix: Sendable {
         // Rows about every patient, pseudonymised but whole-clinic: the owners decide where they go.
         .analytics: [
             .read: [.owner],
+        ],
+        // A file of every patient, booking or contact is a different exposure from reading them
+        // a page at a time: those who run the clinic take it away; nobody changes an export.
+        .export: [
+            .read: [.owner, .admin],
         ],
         // Deleting the clinic (its keys destroyed for good) is the owner's alone.
         .clinicSettings: [

@@ -17,7 +17,7 @@ public enum SupportAccess {
         guard action == .read else { return false }
         switch resource {
         case .patient, .schedule, .catalogue, .contact, .formulary, .staff, .clinicSettings: return true
-        case .stock, .clinicalNote, .document, .finance, .auditLog, .report, .analytics: return false
+        case .stock, .clinicalNote, .document, .finance, .auditLog, .report, .analytics, .export: return false
         }
     }
 

@@ -76,10 +76,10 @@ struct PatientReadAuditTests {
         // Pseudonymised rows about every patient, none named: one event counting what left.
         "/api/v1/clinics/:clinicId/analytics/export": Expected(["analytics.export"], namesPatient: false),
         // Exports: the export with its kind and row count first; a page of a kind that names
-        // patients names them (products, contacts and the formulary's pages name no patient).
+        // people names them (patients, or the contact), products and the formulary nobody.
         "/api/v1/clinics/:clinicId/exports/patients.csv": Expected(["export.start", "export.page"], namesPatient: true),
         "/api/v1/clinics/:clinicId/exports/appointments.csv": Expected(["export.start", "export.page"], namesPatient: true),
-        "/api/v1/clinics/:clinicId/exports/contacts.csv": Expected(["export.start"], namesPatient: false),
+        "/api/v1/clinics/:clinicId/exports/contacts.csv": Expected(["export.start", "export.page"], namesPatient: false),
         "/api/v1/clinics/:clinicId/exports/products.csv": Expected(["export.start"], namesPatient: false),
         "/api/v1/clinics/:clinicId/exports/formulas.csv": Expected(["export.start"], namesPatient: false),
         "/api/v1/clinics/:clinicId/exports/herbs.csv": Expected(["export.start"], namesPatient: false),

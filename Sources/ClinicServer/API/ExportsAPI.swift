@@ -4,14 +4,14 @@ import Vapor
 
 /// `GET /api/v1/clinics/{clinicId}/exports/{kind}.csv`: one kind of the clinic's records as a
 /// CSV file a spreadsheet or another system opens (`ExportKind`), streamed a page at a time so
-/// a clinic of 100,000 patients costs a page of memory. Each kind is its own route with the
-/// read permission of what it holds. `bom=true` starts the file with a UTF-8 byte order mark,
+/// a clinic of 100,000 patients costs a page of memory. Each kind is its own route naming the
+/// permission it needs (`ExportKind.permission`). `bom=true` starts the file with a UTF-8 byte order mark,
 /// which spreadsheets need to read accented names correctly.
 enum ExportsAPI {
     static func register(_ api: any RoutesBuilder) {
         let exports = api.grouped("clinics", ":clinicId", "exports")
         for kind in ExportKind.allCases {
-            exports.inClinic(.GET, .constant("\(kind.rawValue).csv"), permission: (kind.resource, .read), doc: doc(kind)) { request, scope in
+            exports.inClinic(.GET, .constant("\(kind.rawValue).csv"), permission: kind.permission, doc: doc(kind)) { request, scope in
                 try await export(kind, request, scope: scope)
             }
         }
@@ -55,7 +55,7 @@ enum ExportsAPI {
     }
 
     static func doc(_ kind: ExportKind) -> APIDoc {
-        APIDoc(summary: "The clinic's \(kind.rawValue) as CSV (needs \(kind.resource.rawValue).read), streamed; recorded in the audit chain with its row count",
+        APIDoc(summary: "The clinic's \(kind.rawValue) as CSV (needs \(kind.permission.0.rawValue).\(kind.permission.1.rawValue)), streamed; recorded in the audit chain with its row count",
                tag: "clinics",
                query: [.init(name: "bom", description: "true: start with a UTF-8 byte order mark, for spreadsheets", schema: ["type": "boolean"])],
                answers: [.init(status: 200, description: "CSV: " + kind.header.joined(separator: ", ") + ". X-Export-Rows counts the rows when the export began.",

@@ -66,6 +66,9 @@ enum ReportCSV {
     /// CSV-injection advice says; the figures are ours and never start so.
     static func cell(_ text: String) -> String {
         guard let first = text.unicodeScalars.first, "=+-@\t\r\n＝＋－＠".unicodeScalars.contains(first) else { return text }
+        // A plain signed number (a phone in E.164, a negative amount) is a value to a
+        // spreadsheet, never a formula: kept as it is, so the file says what the API says.
+        if text.wholeMatch(of: /[+-][0-9]+(\.[0-9]+)?/) != nil { return text }
         return "'" + text
     }
 

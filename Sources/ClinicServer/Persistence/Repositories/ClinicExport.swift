@@ -2,12 +2,13 @@ import ClinicDomain
 import Foundation
 import SQLKit
 
-/// One kind of a clinic's records as CSV cells, a page at a time (`ExportKind`). Pages follow
+/// One kind of a clinic's records as CSV cells, a page at a time (`ExportKind`; who may ask is
+/// the route's permission). Pages follow
 /// the rows' ids: each starts after the last id of the one before, so a page is one index seek
 /// however far the export has gone, and memory stays a page however many rows there are. Rows
 /// are opened with the clinic's keys and cells written as the API shows them. The clinic's
 /// audit chain gets the export (its kind and how many rows it held) before the first row is
-/// read, and each page of a kind that names patients gets an event naming them, so "who saw
+/// read, and each page of a kind that names people gets an event naming them, so "who saw
 /// this patient" finds an export as it finds a list.
 struct ClinicExport: Sendable {
     let scope: ClinicScope
@@ -41,6 +42,7 @@ struct ClinicExport: Sendable {
             let next = found.count == Int(pageSize) ? try found.last?.decode(column: "id", as: UUID.self) : nil
             var rows: [[String]] = []
             var patients: [PatientID] = []
+            var contacts: [String] = []
             switch kind {
             case .patients:
                 let keys = try await keyring.keys(for: scope.realm, in: tx)
@@ -67,6 +69,7 @@ struct ClinicExport: Sendable {
                 for row in found {
                     let contact = try ContactBook.open(row, keys: keys)
                     let details = contact.details
+                    contacts.append(contact.id.description)
                     rows.append([contact.id.description, details.kind.rawValue, details.name, details.organisation ?? "", details.phone?.e164 ?? "",
                                  details.email?.value ?? "", details.providerNumber?.value ?? "", details.notes ?? "",
                                  Timestamp.string(contact.createdAt), Timestamp.string(contact.updatedAt)])
@@ -92,7 +95,10 @@ struct ClinicExport: Sendable {
                     }
                 }
             }
-            if kind.namesPatients, let shown = PatientRecordListing.shownPatients(patients) {
+            // As a list names what it showed: patients by `patients=` (found by PatientsTouched),
+            // contacts by their ids.
+            let shown = kind == .contacts ? (contacts.isEmpty ? nil : "contacts=" + contacts.joined(separator: ",")) : PatientRecordListing.shownPatients(patients)
+            if kind.namesPeople, let shown {
                 try await Ledger.append(scope.event("export.page", resourceType: "clinic", resource: scope.realm,
                                                     detail: "kind=\(kind.rawValue) " + shown), in: tx)
             }
